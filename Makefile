@@ -1,0 +1,94 @@
+# ecsched - build, test, demo, bench.
+#
+# A plain Makefile: the tree is small, every dependency is a Debian package
+# found at a fixed place, and make's incremental rebuilds (with -MMD header
+# tracking) are all we need; CMake would add a configure step and nothing
+# else. SAN=1 builds into build-san/ with AddressSanitizer and
+# UndefinedBehaviorSanitizer.
+
+CC ?= cc
+SAN ?= 0
+ifeq ($(SAN),1)
+BUILD ?= build-san
+SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+OPT = -O1
+else
+BUILD ?= build
+SANFLAGS =
+OPT = -O2
+endif
+
+CPPFLAGS += -Isrc -D_GNU_SOURCE
+CFLAGS += -std=c11 $(OPT) -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+          -Wmissing-prototypes -Wformat=2 -Wvla $(SANFLAGS) -MMD -MP
+LDFLAGS += $(SANFLAGS)
+LDLIBS +=
+
+LIB_SRC := $(wildcard src/core/*.c)
+CLI_SRC := $(wildcard src/cli/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+BENCH_SRC := $(wildcard bench/*.c)
+
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+HARNESS_OBJ := $(BUILD)/obj/tests/unit/harness.o
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
+LIB := $(BUILD)/libecsched.a
+BIN := $(BUILD)/ecsched
+
+.PHONY: all deps demo test test-fast unit bench clean format lint
+
+all: $(BIN) $(UNIT_BIN) $(BENCH_BIN)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(CLI_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(HARNESS_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(HARNESS_OBJ) $(LIB) $(LDLIBS)
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+# Install the Debian packages the project needs (apt-get update only when
+# something is missing; a quick no-op otherwise).
+deps:
+	@sh scripts/deps.sh
+
+demo: deps $(BIN)
+	@sh scripts/demo.sh $(BIN)
+
+# The whole suite, twice: a normal build and a sanitizer build.
+test: deps
+	@sh scripts/test.sh
+
+# One pass over the normal build only, for quick iteration.
+test-fast: all
+	@sh scripts/test.sh --fast
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@sh scripts/bench.sh $(BUILD)
+
+clean:
+	rm -rf build build-san
+
+format:
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(wildcard src/*/*.h) $(UNIT_SRC) tests/unit/harness.[ch] $(BENCH_SRC)
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr -Isrc src
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

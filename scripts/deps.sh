@@ -1,0 +1,28 @@
+#!/bin/sh
+# deps.sh - install the Debian packages ecsched needs to build, test and
+# benchmark. Runs apt-get update only when a package is missing, so a second
+# run is a quick no-op.
+set -eu
+
+PACKAGES="gcc make libc6-dev tzdata python3 python3-apscheduler python3-croniter"
+
+missing=""
+for p in $PACKAGES; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    case "$status" in
+    *"install ok installed"*) ;;
+    *) missing="$missing $p" ;;
+    esac
+done
+
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing$missing"
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+    SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing

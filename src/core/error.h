@@ -1,0 +1,27 @@
+/* error.h - the one list of error codes every ecsched module returns.
+ * Functions return 0 on success or one of these negative codes; the detail
+ * goes into a caller-provided message buffer (one line, no newline). */
+#ifndef ECS_ERROR_H
+#define ECS_ERROR_H
+
+#include <stddef.h>
+
+enum ecs_error {
+    ECS_OK = 0,
+    ECS_EINVAL = -1,   /* bad input: expression, file, name, argument */
+    ECS_ENOMEM = -2,   /* allocation failed */
+    ECS_EIO = -3,      /* a read or write failed */
+    ECS_ENOTFOUND = -4, /* the named thing does not exist */
+    ECS_ENEVER = -5,   /* a schedule has no fire time after the given instant */
+    ECS_ERANGE = -6    /* a value is outside what can be represented */
+};
+
+/* Short static description of a code, e.g. "invalid input". */
+const char *ecs_strerror(int code);
+
+/* Format into msg (always NUL-terminated when msglen > 0); returns code, so
+ * callers can write `return ecs_fail(ECS_EINVAL, msg, len, "...", ...)`. */
+int ecs_fail(int code, char *msg, size_t msglen, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#endif

@@ -1,0 +1,73 @@
+/* test_isotime.c - the datetime input form of the job API and the output
+ * form of every interface. */
+#include "core/error.h"
+#include "core/isotime.h"
+#include "harness.h"
+
+static int64_t parse_instant(const char *s)
+{
+    struct isotime t;
+    char msg[256];
+
+    if (isotime_parse(s, &t, msg, sizeof(msg)) != 0)
+        return INT64_MIN;
+    return isotime_instant(&t, NULL);
+}
+
+static void test_accepted_forms(void)
+{
+    struct isotime t;
+    char msg[256];
+
+    T_EQ_INT(parse_instant("2017-01-01T00:00"), 1483228800);
+    T_EQ_INT(parse_instant("2017-1-2 3:04:05"), 1483326245);
+    T_EQ_INT(parse_instant("2017-01-01T05:30:00+0530"), 1483228800);
+    T_EQ_INT(parse_instant("2017-01-01T05:30:00+05:30"), 1483228800);
+    T_EQ_INT(parse_instant("2016-12-31T16:00:00-08"), 1483228800);
+    T_EQ_INT(isotime_parse("2017-01-01T00:00:00.1234567Z", &t, msg, sizeof(msg)), 0);
+    T_EQ_INT(t.usec, 123456);
+    T_EQ_INT(t.has_offset, 1);
+    T_EQ_INT(isotime_parse("2017-01-01T00:00:00.5", &t, msg, sizeof(msg)), 0);
+    T_EQ_INT(t.usec, 500000);
+    T_EQ_INT(t.has_offset, 0);
+}
+
+static void test_rejected_forms(void)
+{
+    static const char *const bad[] = {
+        "2017-01-01", "20170101T000000", "2017-01-01T00:00:00 Z", "2017-01-01T24:00:00",
+        "2017-13-01T00:00", "", "2017-02-29T00:00", "2017-01-01T00:60", "17-01-01T00:00",
+        "2017-01-01T00:00:00+5", "2017-01-01T00:00:00.", "2017-01-01T00:00Zjunk",
+    };
+    struct isotime t;
+    char msg[256];
+    size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        msg[0] = '\0';
+        T_EQ_INT(isotime_parse(bad[i], &t, msg, sizeof(msg)), ECS_EINVAL);
+        T_HAS_STR(msg, "is not a valid date-time");
+    }
+}
+
+static void test_format(void)
+{
+    char buf[48];
+
+    isotime_format(1483228800, 0, buf, sizeof(buf));
+    T_EQ_STR(buf, "2017-01-01T00:00:00+00:00");
+    isotime_format(1483228800, -18000, buf, sizeof(buf));
+    T_EQ_STR(buf, "2016-12-31T19:00:00-05:00");
+    isotime_format(1483228800, 20700, buf, sizeof(buf));
+    T_EQ_STR(buf, "2017-01-01T05:45:00+05:45");
+    isotime_format(0, -17762, buf, sizeof(buf));
+    T_EQ_STR(buf, "1969-12-31T19:03:58-04:56:02");
+}
+
+static const struct test_case cases[] = {
+    {"accepted_forms", test_accepted_forms},
+    {"rejected_forms", test_rejected_forms},
+    {"format", test_format},
+};
+
+TEST_MAIN("isotime", cases)

@@ -58,6 +58,8 @@ struct cron_spec {
     bool week_all;
     bool day_or; /* Vixie: both day fields restricted, either may match */
     bool simple_days; /* no day restriction at all: every day matches */
+    bool has_dom_nth; /* any dom_nth bit: saves scanning them per month */
+    bool has_dow_nth;
     bool year_all;
     int nyears;
     struct year_item years[YEAR_ITEMS_MAX];
@@ -1047,6 +1049,7 @@ static int parse_at(struct schedule *s, const char *p, size_t n, char *msg, size
  * day). */
 static void cron_finish(struct cron_spec *c)
 {
+    int i;
     const uint32_t every_dom = (uint32_t)bits_range(1, 31, 1);
     bool dom_full = c->dom_all || (c->dom & every_dom) == every_dom;
     bool dow_full = c->dow_all || c->dow == 0x7f;
@@ -1061,6 +1064,12 @@ static void cron_finish(struct cron_spec *c)
     c->dom_all = dom_full;
     c->dow_all = dow_full;
     c->simple_days = c->dom_all && c->dow_all && c->week_all;
+    c->has_dom_nth = false;
+    c->has_dow_nth = false;
+    for (i = 0; i < NTH_POSITIONS; i++) {
+        c->has_dom_nth = c->has_dom_nth || c->dom_nth[i] != 0;
+        c->has_dow_nth = c->has_dow_nth || c->dow_nth[i] != 0;
+    }
 }
 
 /* "name(" prefix: returns the inside of the parentheses or NULL. */
@@ -1229,7 +1238,7 @@ static uint32_t day_mask(const struct cron_spec *c, int64_t y, int m)
                 dmask |= (uint32_t)1 << d;
             }
         }
-        for (pos = 0; pos < NTH_POSITIONS; pos++) {
+        for (pos = 0; c->has_dom_nth && pos < NTH_POSITIONS; pos++) {
             for (w = 0; w < 7; w++) {
                 int d0;
                 int d;
@@ -1252,7 +1261,7 @@ static uint32_t day_mask(const struct cron_spec *c, int64_t y, int m)
             if (((c->dow >> w) & 1u) != 0)
                 k |= (uint64_t)0x10204081u << ((w - wd1 + 7) % 7 + 1);
         }
-        for (pos = 0; pos < NTH_POSITIONS; pos++) {
+        for (pos = 0; c->has_dow_nth && pos < NTH_POSITIONS; pos++) {
             for (w = 0; w < 7; w++) {
                 int d0;
                 int d;

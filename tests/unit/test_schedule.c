@@ -413,6 +413,18 @@ static void test_crontab(void)
     PARSE_ERROR("crontab(0 0 * * 8)", "day-of-week: '8' is out of range 0-7");
     PARSE_ERROR("crontab(0 0 * *)", "crontab() needs 5 fields");
     PARSE_ERROR("crontab(0 0 ? * *)", "'?' is not crontab syntax");
+    PARSE_ERROR("crontab(60 0 * * *)", "minute: '60' is out of range 0-59");
+    PARSE_ERROR("crontab(0 24 * * *)", "hour: '24' is out of range 0-23");
+    PARSE_ERROR("crontab(0 0 0 * *)", "day-of-month: '0' is out of range 1-31");
+    PARSE_ERROR("crontab(0 0 * 0 *)", "month: '0' is out of range 1-12 (jan-dec)");
+    PARSE_ERROR("crontab(0 0 * foo *)", "month: 'foo' is not a month name");
+    PARSE_ERROR("crontab(0 0 * * funday)", "day-of-week: 'funday' is not a day name");
+    PARSE_ERROR("crontab(*/0 0 * * *)", "minute: '*/0' has a step of 0");
+    PARSE_ERROR("crontab(0 0 * * fri-mon)", "day-of-week: 'fri-mon' is a backwards range");
+    PARSE_ERROR("crontab(0 0 1,,2 * *)", "day-of-month: empty item in a list");
+    PARSE_ERROR("crontab(0 0 * * 1/x)", "day-of-week: '1/x' needs a whole number after '/'");
+    PARSE_ERROR("crontab(0 0 * * * *)", "crontab() needs 5 fields (minute hour day-of-month month day-of-week), got 6");
+    PARSE_ERROR("crontab(0 0 5-x * *)", "day-of-month: '5-x' is not a value of 1-31");
 }
 
 static void test_macros(void)

@@ -139,8 +139,9 @@ def croniter_walls(expr5, day_or, years=None):
     return gen
 
 
-def expand_years(field, lo=1970, hi=2199):
-    """AWS year field -> sorted list of years."""
+def expand_field(field, lo, hi):
+    """A numeric cron field (`*`, `a`, `a-b`, `a/n`, `a-b/n`, lists) as the
+    sorted list of values it names within lo..hi."""
     out = set()
     for item in field.split(","):
         step = 1
@@ -156,6 +157,11 @@ def expand_years(field, lo=1970, hi=2199):
             b = hi if step != 1 else a
         out.update(range(a, b + 1, step))
     return sorted(out)
+
+
+def expand_years(field):
+    """AWS year field -> sorted list of years."""
+    return expand_field(field, 1970, 2199)
 
 
 def aws_to_croniter(expr):
@@ -176,21 +182,7 @@ def aws_to_croniter(expr):
 
 def dom_days(dom):
     """The days a day-of-month field names, as a sorted list."""
-    out = set()
-    for item in dom.split(","):
-        step = 1
-        if "/" in item:
-            item, st = item.split("/")
-            step = int(st)
-        if item == "*":
-            a, b = 1, 31
-        elif "-" in item:
-            a, b = (int(x) for x in item.split("-"))
-        else:
-            a = int(item)
-            b = 31 if step != 1 else a
-        out.update(range(a, b + 1, step))
-    return sorted(out)
+    return expand_field(dom, 1, 31)
 
 
 def by_day_walls(m, h, dom, mon, dow, years=None):

@@ -1,0 +1,767 @@
+/* job.c - validate and normalise jobs exactly as ECS Scheduler's API does
+ * (marshmallow 2 coercions and messages, contract sections 1.10 and 2),
+ * with the deliberate fixes of section 10: schedule errors under
+ * "schedule", JSON errors for wrong-typed trigger/overrides, one message
+ * per problem, scheduleEnd not before scheduleStart. */
+#include "job.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "isotime.h"
+#include "tz.h"
+
+#define MSG_MISSING "Missing data for required field."
+#define MSG_NULL "Field may not be null."
+#define MSG_STRING "Not a valid string."
+#define MSG_INTEGER "Not a valid integer."
+#define MSG_BOOLEAN "Not a valid boolean."
+#define MSG_DATETIME "Not a valid datetime."
+#define MSG_LIST "Not a valid list."
+#define MSG_MAPPING "Not a valid mapping type."
+#define MSG_INPUT_TYPE "Invalid input type."
+#define MSG_COUNT_RANGE "Must be between 1 and 50."
+#define MSG_AT_LEAST_0 "Must be at least 0."
+#define MSG_AT_LEAST_1 "Must be at least 1."
+#define MSG_NAME "task definition names must contain only alphanumeric, underscore, and hyphen"
+#define MSG_NAME_LONG "task definition names must be at most 255 characters"
+#define MSG_SQS_QUEUE "sqs trigger type requires queueName field"
+#define MSG_END_BEFORE_START "scheduleEnd must not be before scheduleStart."
+#define NAME_MAX_LEN 255
+#define COUNT_MAX 50
+/* Integers beyond this are out of every range we check, whatever sign. */
+#define INT_SATURATE 1000000000000LL
+
+/* One validation pass: the job being built and the errors found. */
+struct val {
+    json_t *out;
+    json_t *errors;
+    bool oom;
+    const struct job_ctx *ctx;
+};
+
+static void add_error_to(struct val *v, json_t *errors, const char *key, const char *msg)
+{
+    json_t *list = json_object_get(errors, key);
+
+    if (list == NULL) {
+        list = json_array();
+        if (list == NULL || json_object_set_new(errors, key, list) != 0) {
+            v->oom = true;
+            return;
+        }
+    }
+    if (json_array_append_new(list, json_string(msg)) != 0)
+        v->oom = true;
+}
+
+static void add_error(struct val *v, const char *key, const char *msg)
+{
+    add_error_to(v, v->errors, key, msg);
+}
+
+/* A nested error object errors[key], created on first use. */
+static json_t *error_object(struct val *v, json_t *errors, const char *key)
+{
+    json_t *o = json_object_get(errors, key);
+
+    if (o == NULL) {
+        o = json_object();
+        if (o == NULL || json_object_set_new(errors, key, o) != 0) {
+            v->oom = true;
+            return NULL;
+        }
+    }
+    return o;
+}
+
+static void set_field(struct val *v, json_t *obj, const char *key, json_t *value)
+{
+    if (value == NULL || json_object_set_new(obj, key, value) != 0)
+        v->oom = true;
+}
+
+/* ------------------------------------------------------------------ */
+/* marshmallow 2 coercions                                             */
+
+/* Python int() on a string: optional blanks, sign, digits, blanks. */
+static int int_from_text(const char *s, long long *out)
+{
+    long long value = 0;
+    int sign = 1;
+    int digits = 0;
+
+    while (isspace((unsigned char)*s))
+        s++;
+    if (*s == '+' || *s == '-') {
+        if (*s == '-')
+            sign = -1;
+        s++;
+    }
+    while (isdigit((unsigned char)*s)) {
+        if (value < INT_SATURATE)
+            value = value * 10 + (*s - '0');
+        s++;
+        digits++;
+    }
+    while (isspace((unsigned char)*s))
+        s++;
+    if (digits == 0 || *s != '\0')
+        return -1;
+    *out = sign * value;
+    return 0;
+}
+
+/* Integer: ints, reals truncated toward zero (2.7 -> 2), booleans, and
+ * strings Python's int() reads; -1 otherwise. */
+static int coerce_int(const json_t *j, long long *out)
+{
+    if (json_is_integer(j)) {
+        json_int_t i = json_integer_value(j);
+
+        *out = i > INT_SATURATE ? INT_SATURATE : (i < -INT_SATURATE ? -INT_SATURATE : i);
+        return 0;
+    }
+    if (json_is_real(j)) {
+        double d = json_real_value(j);
+
+        if (!isfinite(d))
+            return -1;
+        if (d > (double)INT_SATURATE)
+            d = (double)INT_SATURATE;
+        if (d < -(double)INT_SATURATE)
+            d = -(double)INT_SATURATE;
+        *out = (long long)d;
+        return 0;
+    }
+    if (json_is_boolean(j)) {
+        *out = json_is_true(j) ? 1 : 0;
+        return 0;
+    }
+    if (json_is_string(j))
+        return int_from_text(json_string_value(j), out);
+    return -1;
+}
+
+/* Boolean: true/false, 1/0 (and 1.0/0.0), and the strings marshmallow 2
+ * knows; -1 otherwise. */
+static int coerce_bool(const json_t *j, bool *out)
+{
+    static const char *const truthy[] = {"t", "T", "true", "True", "TRUE", "1", NULL};
+    static const char *const falsy[] = {"f", "F", "false", "False", "FALSE", "0", NULL};
+    int i;
+
+    if (json_is_boolean(j)) {
+        *out = json_is_true(j);
+        return 0;
+    }
+    if (json_is_number(j)) {
+        double d = json_number_value(j);
+
+        if (d == 1.0 || d == 0.0) {
+            *out = d == 1.0;
+            return 0;
+        }
+        return -1;
+    }
+    if (!json_is_string(j))
+        return -1;
+    for (i = 0; truthy[i] != NULL; i++) {
+        if (strcmp(json_string_value(j), truthy[i]) == 0) {
+            *out = true;
+            return 0;
+        }
+    }
+    for (i = 0; falsy[i] != NULL; i++) {
+        if (strcmp(json_string_value(j), falsy[i]) == 0) {
+            *out = false;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* The value of key in body, or NULL when absent; a JSON null is reported
+ * ("Field may not be null.") and also yields NULL. */
+static const json_t *field(struct val *v, json_t *errors, const json_t *body, const char *key,
+                           bool *present)
+{
+    const json_t *j = json_object_get(body, key);
+
+    *present = j != NULL;
+    if (j != NULL && json_is_null(j)) {
+        add_error_to(v, errors, key, MSG_NULL);
+        return NULL;
+    }
+    return j;
+}
+
+/* ------------------------------------------------------------------ */
+/* Fields                                                              */
+
+static bool name_valid(const char *s)
+{
+    size_t i;
+
+    if (s[0] == '\0')
+        return false;
+    for (i = 0; s[i] != '\0'; i++) {
+        if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
+            return false;
+    }
+    return true;
+}
+
+/* id or taskDefinition: a string of [0-9A-Za-z_-]; NULL when invalid. */
+static const char *name_field(struct val *v, const json_t *body, const char *key, bool *present)
+{
+    const json_t *j = field(v, v->errors, body, key, present);
+    const char *s;
+
+    if (j == NULL)
+        return NULL;
+    if (!json_is_string(j)) {
+        add_error(v, key, MSG_STRING);
+        return NULL;
+    }
+    s = json_string_value(j);
+    if (strlen(s) > NAME_MAX_LEN) {
+        add_error(v, key, MSG_NAME_LONG);
+        return NULL;
+    }
+    if (!name_valid(s)) {
+        add_error(v, key, MSG_NAME);
+        return NULL;
+    }
+    return s;
+}
+
+static void check_names(struct val *v, const json_t *body, bool create)
+{
+    bool td_present;
+    bool id_present;
+    const char *td = name_field(v, body, "taskDefinition", &td_present);
+    const char *id = NULL;
+
+    if (td != NULL)
+        set_field(v, v->out, "taskDefinition", json_string(td));
+    if (!create)
+        return; /* a job cannot be renamed: `id` in an update is ignored */
+    id = name_field(v, body, "id", &id_present);
+    if (id_present) {
+        if (id != NULL)
+            set_field(v, v->out, "id", json_string(id));
+        return;
+    }
+    if (td != NULL)
+        set_field(v, v->out, "id", json_string(td));
+    else if (!td_present)
+        add_error(v, "taskDefinition", MSG_MISSING);
+}
+
+static void check_schedule(struct val *v, const json_t *body, bool create)
+{
+    bool present;
+    const json_t *j = field(v, v->errors, body, "schedule", &present);
+    struct schedule *s = NULL;
+    char *resolved = NULL;
+    char msg[512];
+    char text[600];
+
+    if (!present) {
+        if (create)
+            add_error(v, "schedule", MSG_MISSING);
+        return;
+    }
+    if (j == NULL)
+        return;
+    if (!json_is_string(j)) {
+        add_error(v, "schedule", MSG_STRING);
+        return;
+    }
+    if (schedule_resolve_random(json_string_value(j), v->ctx != NULL ? v->ctx->rand : NULL,
+                                v->ctx != NULL ? v->ctx->rand_ctx : NULL, &resolved, msg,
+                                sizeof(msg)) != 0) {
+        v->oom = true;
+        return;
+    }
+    if (schedule_parse(resolved, NULL, &s, msg, sizeof(msg)) != 0) {
+        snprintf(text, sizeof(text), "Invalid schedule syntax: %s", msg);
+        add_error(v, "schedule", text);
+    } else {
+        set_field(v, v->out, "schedule", json_string(resolved));
+    }
+    schedule_free(&s);
+    free(resolved);
+}
+
+static void check_count(struct val *v, const json_t *body, const char *key)
+{
+    bool present;
+    const json_t *j = field(v, v->errors, body, key, &present);
+    long long n;
+
+    if (j == NULL)
+        return;
+    if (coerce_int(j, &n) != 0) {
+        add_error(v, key, MSG_INTEGER);
+        return;
+    }
+    if (n < 1 || n > COUNT_MAX) {
+        add_error(v, key, MSG_COUNT_RANGE);
+        return;
+    }
+    set_field(v, v->out, key, json_integer(n));
+}
+
+/* Python's isoformat(): the time as given, its offset kept (+00:00 when
+ * none), microseconds only when not zero. */
+static void iso_echo(const struct isotime *t, char *buf, size_t len)
+{
+    char base[48];
+    size_t cut;
+
+    isotime_format(t->wall - t->offset, t->offset, base, sizeof(base));
+    if (t->usec == 0) {
+        snprintf(buf, len, "%s", base);
+        return;
+    }
+    cut = 19; /* YYYY-MM-DDTHH:MM:SS */
+    snprintf(buf, len, "%.*s.%06d%s", (int)cut, base, (int)t->usec, base + cut);
+}
+
+static void check_datetime(struct val *v, const json_t *body, const char *key)
+{
+    bool present;
+    const json_t *j = field(v, v->errors, body, key, &present);
+    struct isotime t;
+    char buf[64];
+    char msg[256];
+
+    if (j == NULL)
+        return;
+    if (!json_is_string(j) || isotime_parse(json_string_value(j), &t, msg, sizeof(msg)) != 0) {
+        add_error(v, key, MSG_DATETIME);
+        return;
+    }
+    iso_echo(&t, buf, sizeof(buf));
+    set_field(v, v->out, key, json_string(buf));
+}
+
+/* The instant of a stored datetime field, or 0 when absent. */
+static int stored_instant(const json_t *job, const char *key, int64_t *out)
+{
+    const json_t *j = json_object_get(job, key);
+    struct isotime t;
+    char msg[256];
+
+    if (!json_is_string(j) || isotime_parse(json_string_value(j), &t, msg, sizeof(msg)) != 0)
+        return -1;
+    *out = isotime_instant(&t, NULL);
+    return 0;
+}
+
+static void check_timezone(struct val *v, const json_t *body)
+{
+    bool present;
+    const json_t *j = field(v, v->errors, body, "timezone", &present);
+    struct tz *zone = NULL;
+    char msg[256];
+    char text[320];
+
+    if (j == NULL)
+        return;
+    if (!json_is_string(j)) {
+        add_error(v, "timezone", MSG_STRING);
+        return;
+    }
+    if (tz_load(json_string_value(j), &zone, msg, sizeof(msg)) != 0) {
+        snprintf(text, sizeof(text), "Invalid timezone format: %.256s", json_string_value(j));
+        add_error(v, "timezone", text);
+        return;
+    }
+    tz_free(&zone);
+    /* stored as written: "" means UTC and is echoed as "" */
+    set_field(v, v->out, "timezone", json_string(json_string_value(j)));
+}
+
+static void check_suspended(struct val *v, const json_t *body)
+{
+    bool present;
+    const json_t *j = field(v, v->errors, body, "suspended", &present);
+    bool b;
+
+    if (j == NULL)
+        return;
+    if (coerce_bool(j, &b) != 0) {
+        add_error(v, "suspended", MSG_BOOLEAN);
+        return;
+    }
+    set_field(v, v->out, "suspended", json_boolean(b));
+}
+
+static void check_trigger(struct val *v, const json_t *body)
+{
+    bool present;
+    const json_t *j = field(v, v->errors, body, "trigger", &present);
+    json_t *errs;
+    json_t *t;
+    const json_t *type;
+    const json_t *queue;
+    const json_t *mpt;
+    long long n;
+    const char *kind;
+
+    if (j == NULL)
+        return;
+    if (!json_is_object(j)) {
+        add_error(v, "trigger", MSG_MAPPING);
+        return;
+    }
+    errs = json_object();
+    t = json_object();
+    if (errs == NULL || t == NULL) {
+        json_decref(errs);
+        json_decref(t);
+        v->oom = true;
+        return;
+    }
+    type = field(v, errs, j, "type", &present);
+    if (!present)
+        add_error_to(v, errs, "type", MSG_MISSING);
+    else if (type != NULL && !json_is_string(type))
+        add_error_to(v, errs, "type", MSG_STRING);
+    else if (type != NULL)
+        set_field(v, t, "type", json_string(json_string_value(type)));
+    queue = field(v, errs, j, "queueName", &present);
+    if (queue != NULL && !json_is_string(queue))
+        add_error_to(v, errs, "queueName", MSG_STRING);
+    else if (queue != NULL)
+        set_field(v, t, "queueName", json_string(json_string_value(queue)));
+    mpt = field(v, errs, j, "messagesPerTask", &present);
+    if (mpt != NULL) {
+        if (coerce_int(mpt, &n) != 0)
+            add_error_to(v, errs, "messagesPerTask", MSG_INTEGER);
+        else if (n < 1)
+            add_error_to(v, errs, "messagesPerTask", MSG_AT_LEAST_1);
+        else
+            set_field(v, t, "messagesPerTask", json_integer(n));
+    }
+    kind = json_string_value(json_object_get(t, "type"));
+    if (json_object_size(errs) == 0 && kind != NULL && strcmp(kind, "sqs") == 0 &&
+        json_object_get(t, "queueName") == NULL)
+        add_error_to(v, errs, "_schema", MSG_SQS_QUEUE);
+    if (json_object_size(errs) > 0) {
+        set_field(v, v->errors, "trigger", errs);
+        json_decref(t);
+        return;
+    }
+    json_decref(errs);
+    set_field(v, v->out, "trigger", t);
+}
+
+static void check_environment(struct val *v, json_t *errs, const json_t *env, json_t *o)
+{
+    const char *k;
+    const json_t *val;
+    char text[320];
+
+    if (!json_is_object(env)) {
+        add_error_to(v, errs, "environment", MSG_MAPPING);
+        return;
+    }
+    /* ECS takes strings only: say so now rather than fail every run */
+    json_object_foreach((json_t *)env, k, val) {
+        if (!json_is_string(val)) {
+            snprintf(text, sizeof(text), "Value of '%.256s' is not a string.", k);
+            add_error_to(v, errs, "environment", text);
+        }
+    }
+    if (json_object_get(errs, "environment") == NULL)
+        set_field(v, o, "environment", json_deep_copy(env));
+}
+
+static void check_command(struct val *v, json_t *errs, const json_t *cmd, json_t *o)
+{
+    size_t i;
+    const json_t *item;
+
+    if (!json_is_array(cmd)) {
+        add_error_to(v, errs, "command", MSG_LIST);
+        return;
+    }
+    json_array_foreach(cmd, i, item) {
+        if (!json_is_string(item)) {
+            add_error_to(v, errs, "command", MSG_STRING);
+            return;
+        }
+    }
+    set_field(v, o, "command", json_deep_copy(cmd));
+}
+
+static void check_resource(struct val *v, json_t *errs, const json_t *item, const char *key,
+                           long long min, json_t *o)
+{
+    bool present;
+    const json_t *j = field(v, errs, item, key, &present);
+    long long n;
+
+    if (j == NULL)
+        return;
+    if (coerce_int(j, &n) != 0) {
+        add_error_to(v, errs, key, MSG_INTEGER);
+        return;
+    }
+    if (n < min) {
+        add_error_to(v, errs, key, min == 0 ? MSG_AT_LEAST_0 : MSG_AT_LEAST_1);
+        return;
+    }
+    set_field(v, o, key, json_integer(n));
+}
+
+/* One override; returns the normalised object, or NULL with errors in
+ * errs. */
+static json_t *check_override(struct val *v, json_t *errs, const json_t *item)
+{
+    json_t *o = json_object();
+    bool present;
+    const json_t *j;
+
+    if (o == NULL) {
+        v->oom = true;
+        return NULL;
+    }
+    j = field(v, errs, item, "containerName", &present);
+    if (!present)
+        add_error_to(v, errs, "containerName", MSG_MISSING);
+    else if (j != NULL && !json_is_string(j))
+        add_error_to(v, errs, "containerName", MSG_STRING);
+    else if (j != NULL)
+        set_field(v, o, "containerName", json_string(json_string_value(j)));
+    j = field(v, errs, item, "environment", &present);
+    if (j != NULL)
+        check_environment(v, errs, j, o);
+    j = field(v, errs, item, "command", &present);
+    if (j != NULL)
+        check_command(v, errs, j, o);
+    check_resource(v, errs, item, "cpu", 0, o);
+    check_resource(v, errs, item, "memory", 1, o);
+    if (json_object_size(errs) > 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static void check_overrides(struct val *v, const json_t *body)
+{
+    bool present;
+    const json_t *j = field(v, v->errors, body, "overrides", &present);
+    json_t *list;
+    json_t *errs = NULL;
+    const json_t *item;
+    size_t i;
+
+    if (j == NULL)
+        return;
+    if (!json_is_array(j)) {
+        add_error(v, "overrides", MSG_LIST);
+        return;
+    }
+    list = json_array();
+    if (list == NULL) {
+        v->oom = true;
+        return;
+    }
+    json_array_foreach(j, i, item) {
+        char key[24];
+        json_t *ie;
+        json_t *o;
+
+        snprintf(key, sizeof(key), "%zu", i);
+        ie = json_object();
+        if (ie == NULL) {
+            v->oom = true;
+            break;
+        }
+        if (!json_is_object(item)) {
+            add_error_to(v, ie, "_schema", MSG_INPUT_TYPE);
+            o = NULL;
+        } else {
+            o = check_override(v, ie, item);
+        }
+        if (o == NULL) {
+            if (errs == NULL)
+                errs = error_object(v, v->errors, "overrides");
+            if (errs != NULL)
+                set_field(v, errs, key, ie);
+            else
+                json_decref(ie);
+            continue;
+        }
+        json_decref(ie);
+        if (json_array_append_new(list, o) != 0)
+            v->oom = true;
+    }
+    if (errs != NULL) {
+        json_decref(list);
+        return;
+    }
+    set_field(v, v->out, "overrides", list);
+}
+
+/* scheduleEnd before scheduleStart, with the merged values. */
+static void check_window(struct val *v)
+{
+    int64_t start;
+    int64_t end;
+
+    if (json_object_get(v->errors, "scheduleStart") != NULL ||
+        json_object_get(v->errors, "scheduleEnd") != NULL)
+        return;
+    if (stored_instant(v->out, "scheduleStart", &start) != 0 ||
+        stored_instant(v->out, "scheduleEnd", &end) != 0)
+        return;
+    if (end < start)
+        add_error(v, "scheduleEnd", MSG_END_BEFORE_START);
+}
+
+int job_validate(const json_t *body, const json_t *existing, const struct job_ctx *ctx,
+                 json_t **out, json_t **errors)
+{
+    struct val v;
+    bool create = existing == NULL;
+
+    v.out = create ? json_object() : json_deep_copy(existing);
+    v.errors = json_object();
+    v.oom = false;
+    v.ctx = ctx;
+    if (v.out == NULL || v.errors == NULL) {
+        json_decref(v.out);
+        json_decref(v.errors);
+        return ECS_ENOMEM;
+    }
+    if (!json_is_object(body)) {
+        add_error(&v, "_schema", "The request body must be a JSON object.");
+    } else {
+        check_names(&v, body, create);
+        check_schedule(&v, body, create);
+        check_count(&v, body, "taskCount");
+        check_count(&v, body, "maxCount");
+        check_datetime(&v, body, "scheduleStart");
+        check_datetime(&v, body, "scheduleEnd");
+        check_timezone(&v, body);
+        check_suspended(&v, body);
+        check_trigger(&v, body);
+        check_overrides(&v, body);
+        check_window(&v);
+        if (create && json_object_get(v.out, "taskCount") == NULL &&
+            json_object_get(v.errors, "taskCount") == NULL)
+            set_field(&v, v.out, "taskCount", json_integer(1));
+    }
+    if (v.oom) {
+        json_decref(v.out);
+        json_decref(v.errors);
+        return ECS_ENOMEM;
+    }
+    if (json_object_size(v.errors) > 0) {
+        json_decref(v.out);
+        *errors = v.errors;
+        return ECS_EINVAL;
+    }
+    json_decref(v.errors);
+    *out = v.out;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Representation and next run                                         */
+
+json_t *job_to_api(const json_t *job, const json_t *runtime)
+{
+    const char *id = json_string_value(json_object_get(job, "id"));
+    json_t *api = json_deep_copy(job);
+    json_t *link;
+    char href[NAME_MAX_LEN + 8];
+    char title[NAME_MAX_LEN + 16];
+
+    if (api == NULL || id == NULL) {
+        json_decref(api);
+        return NULL;
+    }
+    snprintf(href, sizeof(href), "/jobs/%s", id);
+    snprintf(title, sizeof(title), "Job for %s", id);
+    link = json_pack("{s:s, s:s, s:s}", "rel", "item", "title", title, "href", href);
+    if (link == NULL || json_object_set_new(api, "link", link) != 0) {
+        json_decref(api);
+        return NULL;
+    }
+    if (runtime != NULL && json_object_update(api, (json_t *)runtime) != 0) {
+        json_decref(api);
+        return NULL;
+    }
+    return api;
+}
+
+static int job_zone(const json_t *job, struct tz **zone, char *msg, size_t msglen)
+{
+    const char *name = json_string_value(json_object_get(job, "timezone"));
+
+    return tz_load(name, zone, msg, msglen);
+}
+
+int job_next_run(const json_t *job, time_t now, time_t *next, char *msg, size_t msglen)
+{
+    struct tz *zone = NULL;
+    struct schedule *s = NULL;
+    const char *expr = json_string_value(json_object_get(job, "schedule"));
+    int64_t start = 0;
+    int64_t end = 0;
+    bool has_start;
+    bool has_end;
+    time_t from = now;
+    int rc;
+
+    if (json_is_true(json_object_get(job, "suspended")))
+        return ECS_ENEVER;
+    if (expr == NULL)
+        return ecs_fail(ECS_EINVAL, msg, msglen, "job has no schedule");
+    rc = job_zone(job, &zone, msg, msglen);
+    if (rc != 0)
+        return ECS_EINVAL;
+    rc = schedule_parse(expr, zone, &s, msg, msglen);
+    if (rc != 0) {
+        tz_free(&zone);
+        return ECS_EINVAL;
+    }
+    has_start = stored_instant(job, "scheduleStart", &start) == 0;
+    has_end = stored_instant(job, "scheduleEnd", &end) == 0;
+    if (has_start) {
+        schedule_set_anchor(s, (time_t)start);
+        if ((time_t)start > from)
+            from = (time_t)start;
+    }
+    /* "at or after": ask for the first fire time after from - 1 */
+    rc = schedule_next(s, from - 1, next);
+    if (rc == 0 && has_end && (int64_t)*next > end)
+        rc = ECS_ENEVER;
+    schedule_free(&s);
+    tz_free(&zone);
+    return rc;
+}
+
+void job_format_time(const json_t *job, time_t t, char *buf, size_t len)
+{
+    struct tz *zone = NULL;
+    char msg[256];
+
+    if (job_zone(job, &zone, msg, sizeof(msg)) != 0)
+        zone = NULL;
+    isotime_format_in((int64_t)t, zone, buf, len);
+    tz_free(&zone);
+}

@@ -1,0 +1,55 @@
+/* job.h - the job model of the jobs API (seed 004 contract, section 2):
+ * validation with ECS Scheduler's exact messages, the normalised stored
+ * form, merge updates, and the API representation.
+ *
+ * A job is kept as a JSON object holding only stored fields, with the
+ * API's names: id, taskDefinition, schedule (with '?' resolved), taskCount,
+ * maxCount, scheduleStart, scheduleEnd, timezone, suspended, trigger,
+ * overrides. Absent fields are absent, never null. */
+#ifndef ECS_JOB_H
+#define ECS_JOB_H
+
+#include <jansson.h>
+#include <time.h>
+
+#include "schedule.h"
+
+/* What validation needs from its caller: the random source for '?' (NULL
+ * for the system's). */
+struct job_ctx {
+    schedule_rand_fn rand;
+    void *rand_ctx;
+};
+
+/* Validate a request body. existing == NULL: a create (taskDefinition or id
+ * and schedule required, taskCount defaults to 1). Otherwise a partial
+ * update merged over existing: every field optional, `id` ignored, trigger
+ * and overrides replaced wholesale, all-or-nothing.
+ *
+ * Returns 0 with *out a new normalised job (caller owns: json_decref).
+ * On bad input returns ECS_EINVAL with *errors a new object in the
+ * reference's shape: field -> [messages], nested objects for trigger
+ * ("_schema" for whole-object problems) and for overrides (keyed by the
+ * string index). Every failing field is reported. ECS_ENOMEM on allocation
+ * failure. Neither output is set on the other path. */
+int job_validate(const json_t *body, const json_t *existing, const struct job_ctx *ctx,
+                 json_t **out, json_t **errors);
+
+/* The API representation: {"id", "link": {...}} and every stored field
+ * (ids are plain [0-9A-Za-z_-], so the href needs no escaping). `runtime`
+ * (may be NULL) holds read-only fields such as estimatedNextRun, lastRun,
+ * lastRunTasks, copied in. Returns a new object or NULL on allocation
+ * failure. */
+json_t *job_to_api(const json_t *job, const json_t *runtime);
+
+/* The job's next fire time at or after max(now, scheduleStart), not after
+ * scheduleEnd (inclusive), in its zone: 0 and *next, ECS_ENEVER when there
+ * is none (suspended, ended, impossible), ECS_EINVAL if the stored job no
+ * longer parses (message in msg). */
+int job_next_run(const json_t *job, time_t now, time_t *next, char *msg, size_t msglen);
+
+/* Format an instant the way the job shows times: ISO-8601 in the job's
+ * zone ("+00:00" for UTC). buf needs 48 bytes. */
+void job_format_time(const json_t *job, time_t t, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,383 @@
+/* test_job.c - job validation, coercion, messages, merge updates and the
+ * API representation, against the seed 004 contract. */
+#include <stdlib.h>
+
+#include "core/error.h"
+#include "core/job.h"
+#include "harness.h"
+
+static uint32_t seeded(void *ctx, uint32_t n)
+{
+    uint32_t *s = ctx;
+
+    *s = *s * 1664525u + 1013904223u;
+    return (*s >> 8) % n;
+}
+
+/* Validate body (over existing, a JSON text or NULL); returns the sorted
+ * compact JSON of the job on success or "ERR " + the errors. */
+static const char *check(const char *body_text, const char *existing_text)
+{
+    static char out[4096];
+    uint32_t state = 1;
+    struct job_ctx ctx = {seeded, &state};
+    json_error_t jerr;
+    json_t *body = json_loads(body_text, JSON_DECODE_ANY, &jerr);
+    json_t *existing = existing_text != NULL ? json_loads(existing_text, 0, &jerr) : NULL;
+    json_t *job = NULL;
+    json_t *errors = NULL;
+    char *text;
+    int rc;
+
+    if (body == NULL)
+        return "BAD TEST JSON";
+    rc = job_validate(body, existing, &ctx, &job, &errors);
+    text = json_dumps(rc == 0 ? job : errors, JSON_SORT_KEYS | JSON_COMPACT);
+    snprintf(out, sizeof(out), "%s%s", rc == 0 ? "" : "ERR ", text != NULL ? text : "?");
+    free(text);
+    json_decref(body);
+    json_decref(existing);
+    json_decref(job);
+    json_decref(errors);
+    return out;
+}
+
+#define CREATE(body, want) T_EQ_STR(check(body, NULL), want)
+#define UPDATE(existing, body, want) T_EQ_STR(check(body, existing), want)
+
+static void test_create_minimal(void)
+{
+    CREATE("{\"taskDefinition\": \"sleeper-task\", \"schedule\": \"25 */5\"}",
+           "{\"id\":\"sleeper-task\",\"schedule\":\"25 */5\",\"taskCount\":1,"
+           "\"taskDefinition\":\"sleeper-task\"}");
+    /* spacing of the schedule is kept; unknown and read-only fields ignored */
+    CREATE("{\"taskDefinition\": \"a\", \"schedule\": \" 0  5 \", \"lastRun\": \"x\", "
+           "\"link\": 1, \"unknownField\": true}",
+           "{\"id\":\"a\",\"schedule\":\" 0  5 \",\"taskCount\":1,\"taskDefinition\":\"a\"}");
+    /* id given: used; id alone: taskDefinition stays absent */
+    CREATE("{\"taskDefinition\": \"sleeper-task\", \"id\": \"long-sleep\", \"schedule\": \"0\"}",
+           "{\"id\":\"long-sleep\",\"schedule\":\"0\",\"taskCount\":1,"
+           "\"taskDefinition\":\"sleeper-task\"}");
+    CREATE("{\"id\": \"only-id\", \"schedule\": \"0\"}",
+           "{\"id\":\"only-id\",\"schedule\":\"0\",\"taskCount\":1}");
+}
+
+static void test_random_resolved_once(void)
+{
+    const char *got = check("{\"taskDefinition\": \"a\", \"schedule\": \"? */5 ?\"}", NULL);
+
+    T_TRUE(strstr(got, "\"schedule\":\"") != NULL && strchr(got, '?') == NULL);
+    T_HAS_STR(got, " */5 ");
+}
+
+static void test_names(void)
+{
+    CREATE("{\"schedule\": \"0\"}", "ERR {\"taskDefinition\":[\"Missing data for required field.\"]}");
+    /* one message per problem (the reference repeated it) */
+    CREATE("{\"taskDefinition\": \"bad name\", \"schedule\": \"0\"}",
+           "ERR {\"taskDefinition\":[\"task definition names must contain only alphanumeric, "
+           "underscore, and hyphen\"]}");
+    CREATE("{\"taskDefinition\": \"abc\\n\", \"schedule\": \"0\"}",
+           "ERR {\"taskDefinition\":[\"task definition names must contain only alphanumeric, "
+           "underscore, and hyphen\"]}");
+    CREATE("{\"taskDefinition\": \"foo:3\", \"schedule\": \"0\"}",
+           "ERR {\"taskDefinition\":[\"task definition names must contain only alphanumeric, "
+           "underscore, and hyphen\"]}");
+    CREATE("{\"taskDefinition\": 5, \"schedule\": \"0\"}",
+           "ERR {\"taskDefinition\":[\"Not a valid string.\"]}");
+    CREATE("{\"taskDefinition\": null, \"schedule\": \"0\"}",
+           "ERR {\"taskDefinition\":[\"Field may not be null.\"]}");
+    CREATE("{\"taskDefinition\": \"ok\", \"id\": \"\", \"schedule\": \"0\"}",
+           "ERR {\"id\":[\"task definition names must contain only alphanumeric, underscore, "
+           "and hyphen\"]}");
+    CREATE("{\"id\": \"ok\", \"taskDefinition\": \"b@d\", \"schedule\": \"0\"}",
+           "ERR {\"taskDefinition\":[\"task definition names must contain only alphanumeric, "
+           "underscore, and hyphen\"]}");
+}
+
+static void test_schedule_messages(void)
+{
+    CREATE("{\"taskDefinition\": \"a\"}", "ERR {\"schedule\":[\"Missing data for required field.\"]}");
+    CREATE("{\"taskDefinition\": \"a\", \"schedule\": 5}", "ERR {\"schedule\":[\"Not a valid string.\"]}");
+    CREATE("{\"taskDefinition\": \"a\", \"schedule\": \"\"}",
+           "ERR {\"schedule\":[\"Invalid schedule syntax: schedule is empty\"]}");
+    CREATE("{\"taskDefinition\": \"a\", \"schedule\": \"0 61\"}",
+           "ERR {\"schedule\":[\"Invalid schedule syntax: Error validating expression '61': the "
+           "last value (61) is higher than the maximum value (59) (field \\\"minute\\\")\"]}");
+    CREATE("{\"taskDefinition\": \"a\", \"schedule\": \"cron(0 12 * * ? *)\"}",
+           "{\"id\":\"a\",\"schedule\":\"cron(0 12 * * ? *)\",\"taskCount\":1,"
+           "\"taskDefinition\":\"a\"}");
+}
+
+static void test_integer_coercion(void)
+{
+    static const struct {
+        const char *value;
+        const char *want;
+    } cases[] = {
+        {"\"5\"", "5"}, {"\" 7 \"", "7"}, {"2.0", "2"}, {"2.7", "2"}, {"true", "1"}, {"50", "50"},
+    };
+    static const char *const bad[] = {"\"x\"", "\"1e1\"", "\"1.5\"", "[]", "{}"};
+    char body[256];
+    char want[256];
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(body, sizeof(body), "{\"id\": \"a\", \"schedule\": \"0\", \"taskCount\": %s}",
+                 cases[i].value);
+        snprintf(want, sizeof(want), "{\"id\":\"a\",\"schedule\":\"0\",\"taskCount\":%s}",
+                 cases[i].want);
+        T_EQ_STR(check(body, NULL), want);
+    }
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(body, sizeof(body), "{\"id\": \"a\", \"schedule\": \"0\", \"maxCount\": %s}",
+                 bad[i]);
+        T_EQ_STR(check(body, NULL), "ERR {\"maxCount\":[\"Not a valid integer.\"]}");
+    }
+    CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"taskCount\": 0}",
+           "ERR {\"taskCount\":[\"Must be between 1 and 50.\"]}");
+    CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"maxCount\": 51}",
+           "ERR {\"maxCount\":[\"Must be between 1 and 50.\"]}");
+    CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"maxCount\": 1e300}",
+           "ERR {\"maxCount\":[\"Must be between 1 and 50.\"]}");
+    /* maxCount below taskCount is allowed: maxCount wins at run time */
+    CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"taskCount\": 5, \"maxCount\": 2}",
+           "{\"id\":\"a\",\"maxCount\":2,\"schedule\":\"0\",\"taskCount\":5}");
+}
+
+static void test_boolean_coercion(void)
+{
+    static const char *const truthy[] = {"true", "1", "1.0", "\"t\"", "\"T\"", "\"true\"",
+                                         "\"True\"", "\"TRUE\"", "\"1\""};
+    static const char *const falsy[] = {"false", "0", "0.0", "\"f\"", "\"FALSE\"", "\"0\""};
+    static const char *const bad[] = {"\"yes\"", "2", "[]", "\"\""};
+    char body[256];
+    size_t i;
+
+    for (i = 0; i < sizeof(truthy) / sizeof(truthy[0]); i++) {
+        snprintf(body, sizeof(body), "{\"id\": \"a\", \"schedule\": \"0\", \"suspended\": %s}",
+                 truthy[i]);
+        T_HAS_STR(check(body, NULL), "\"suspended\":true");
+    }
+    for (i = 0; i < sizeof(falsy) / sizeof(falsy[0]); i++) {
+        snprintf(body, sizeof(body), "{\"id\": \"a\", \"schedule\": \"0\", \"suspended\": %s}",
+                 falsy[i]);
+        T_HAS_STR(check(body, NULL), "\"suspended\":false");
+    }
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(body, sizeof(body), "{\"id\": \"a\", \"schedule\": \"0\", \"suspended\": %s}",
+                 bad[i]);
+        T_EQ_STR(check(body, NULL), "ERR {\"suspended\":[\"Not a valid boolean.\"]}");
+    }
+}
+
+static void test_datetimes(void)
+{
+    static const struct {
+        const char *in;
+        const char *out;
+    } cases[] = {
+        {"2017-01-01T00:00", "2017-01-01T00:00:00+00:00"},
+        {"2017-1-2 3:04:05", "2017-01-02T03:04:05+00:00"},
+        {"2030-01-01T00:00:00+02:00", "2030-01-01T00:00:00+02:00"},
+        {"2030-01-01T00:00:00+0530", "2030-01-01T00:00:00+05:30"},
+        {"2030-01-01T00:00:00-08", "2030-01-01T00:00:00-08:00"},
+        {"2030-01-01T00:00:00Z", "2030-01-01T00:00:00+00:00"},
+        {"2030-01-01T00:00:00.1234567Z", "2030-01-01T00:00:00.123456+00:00"},
+    };
+    char body[256];
+    char want[256];
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(body, sizeof(body),
+                 "{\"id\": \"a\", \"schedule\": \"0\", \"scheduleStart\": \"%s\"}", cases[i].in);
+        snprintf(want, sizeof(want), "\"scheduleStart\":\"%s\"", cases[i].out);
+        T_HAS_STR(check(body, NULL), want);
+    }
+    CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"scheduleEnd\": \"2017-01-01\"}",
+           "ERR {\"scheduleEnd\":[\"Not a valid datetime.\"]}");
+    CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"scheduleEnd\": 5}",
+           "ERR {\"scheduleEnd\":[\"Not a valid datetime.\"]}");
+    CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"scheduleStart\": \"2030-01-02T00:00Z\", "
+           "\"scheduleEnd\": \"2030-01-01T00:00Z\"}",
+           "ERR {\"scheduleEnd\":[\"scheduleEnd must not be before scheduleStart.\"]}");
+}
+
+static void test_timezones(void)
+{
+    CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"timezone\": \"utc\"}",
+           "{\"id\":\"a\",\"schedule\":\"0\",\"taskCount\":1,\"timezone\":\"utc\"}");
+    T_HAS_STR(check("{\"id\": \"a\", \"schedule\": \"0\", \"timezone\": \"US/Pacific\"}", NULL),
+              "\"timezone\":\"US/Pacific\"");
+    T_HAS_STR(check("{\"id\": \"a\", \"schedule\": \"0\", \"timezone\": \"EST\"}", NULL),
+              "\"timezone\":\"EST\"");
+    T_HAS_STR(check("{\"id\": \"a\", \"schedule\": \"0\", \"timezone\": \"\"}", NULL),
+              "\"timezone\":\"\"");
+    CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"timezone\": \"FOO\"}",
+           "ERR {\"timezone\":[\"Invalid timezone format: FOO\"]}");
+    CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"timezone\": \"../../etc/passwd\"}",
+           "ERR {\"timezone\":[\"Invalid timezone format: ../../etc/passwd\"]}");
+}
+
+static void test_trigger(void)
+{
+    CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"trigger\": {\"type\": \"sqs\", \"queueName\": "
+           "\"q\", \"messagesPerTask\": 100, \"extra\": 1}}",
+           "{\"id\":\"a\",\"schedule\":\"0\",\"taskCount\":1,\"trigger\":{\"messagesPerTask\":100,"
+           "\"queueName\":\"q\",\"type\":\"sqs\"}}");
+    CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"trigger\": {\"type\": \"sqs\"}}",
+           "ERR {\"trigger\":{\"_schema\":[\"sqs trigger type requires queueName field\"]}}");
+    CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"trigger\": {\"type\": \"sqs\", \"queueName\": \"\"}}",
+           "{\"id\":\"a\",\"schedule\":\"0\",\"taskCount\":1,\"trigger\":{\"queueName\":\"\","
+           "\"type\":\"sqs\"}}");
+    CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"trigger\": {}}",
+           "ERR {\"trigger\":{\"type\":[\"Missing data for required field.\"]}}");
+    CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"trigger\": {\"type\": \"sqs\", \"queueName\": "
+           "\"q\", \"messagesPerTask\": 0}}",
+           "ERR {\"trigger\":{\"messagesPerTask\":[\"Must be at least 1.\"]}}");
+    CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"trigger\": \"sqs\"}",
+           "ERR {\"trigger\":[\"Not a valid mapping type.\"]}");
+}
+
+static void test_overrides(void)
+{
+    CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"overrides\": [{\"containerName\": \"c\", "
+           "\"environment\": {\"SLEEP_SECONDS\": \"10\"}, \"command\": [\"run\", \"-v\"], \"cpu\": "
+           "256, \"memory\": \"512\", \"junk\": 1}]}",
+           "{\"id\":\"a\",\"overrides\":[{\"command\":[\"run\",\"-v\"],\"containerName\":\"c\","
+           "\"cpu\":256,\"environment\":{\"SLEEP_SECONDS\":\"10\"},\"memory\":512}],\"schedule\":"
+           "\"0\",\"taskCount\":1}");
+    CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"overrides\": []}",
+           "{\"id\":\"a\",\"overrides\":[],\"schedule\":\"0\",\"taskCount\":1}");
+    CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"overrides\": {}}",
+           "ERR {\"overrides\":[\"Not a valid list.\"]}");
+    CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"overrides\": [{\"containerName\": \"c\"}, "
+           "{\"environment\": []}, 5]}",
+           "ERR {\"overrides\":{\"1\":{\"containerName\":[\"Missing data for required field.\"],"
+           "\"environment\":[\"Not a valid mapping type.\"]},\"2\":{\"_schema\":[\"Invalid input "
+           "type.\"]}}}");
+    CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"overrides\": [{\"containerName\": \"c\", "
+           "\"environment\": {\"N\": 5}, \"command\": \"x\", \"cpu\": -1, \"memory\": 0}]}",
+           "ERR {\"overrides\":{\"0\":{\"command\":[\"Not a valid list.\"],\"cpu\":[\"Must be at "
+           "least 0.\"],\"environment\":[\"Value of 'N' is not a string.\"],\"memory\":[\"Must "
+           "be at least 1.\"]}}}");
+}
+
+static void test_all_errors_together(void)
+{
+    CREATE("[]", "ERR {\"_schema\":[\"The request body must be a JSON object.\"]}");
+    CREATE("{\"taskDefinition\": 1, \"schedule\": null, \"taskCount\": \"x\", \"suspended\": 2}",
+           "ERR {\"schedule\":[\"Field may not be null.\"],\"suspended\":[\"Not a valid "
+           "boolean.\"],\"taskCount\":[\"Not a valid integer.\"],\"taskDefinition\":[\"Not a "
+           "valid string.\"]}");
+}
+
+static void test_update_merges(void)
+{
+    static const char *stored =
+        "{\"id\":\"a\",\"schedule\":\"0 0 10\",\"taskCount\":2,\"taskDefinition\":\"mid\","
+        "\"trigger\":{\"type\":\"sqs\",\"queueName\":\"q\",\"messagesPerTask\":5}}";
+
+    UPDATE(stored, "{}", "{\"id\":\"a\",\"schedule\":\"0 0 10\",\"taskCount\":2,"
+                         "\"taskDefinition\":\"mid\",\"trigger\":{\"messagesPerTask\":5,"
+                         "\"queueName\":\"q\",\"type\":\"sqs\"}}");
+    /* id ignored, taskCount not reset, trigger replaced wholesale */
+    UPDATE(stored, "{\"id\": \"b\", \"maxCount\": 10, \"taskDefinition\": \"other\", "
+                   "\"trigger\": {\"type\": \"noop\"}}",
+           "{\"id\":\"a\",\"maxCount\":10,\"schedule\":\"0 0 10\",\"taskCount\":2,"
+           "\"taskDefinition\":\"other\",\"trigger\":{\"type\":\"noop\"}}");
+    /* atomic: one bad field rejects the whole update */
+    UPDATE(stored, "{\"maxCount\": 10, \"taskCount\": 99}",
+           "ERR {\"taskCount\":[\"Must be between 1 and 50.\"]}");
+    /* no field can be removed */
+    UPDATE(stored, "{\"trigger\": null}", "ERR {\"trigger\":[\"Field may not be null.\"]}");
+    /* a new '?' is resolved again */
+    T_TRUE(strchr(check("{\"schedule\": \"? 5\"}", stored), '?') == NULL);
+    /* the window is checked with the merged values */
+    UPDATE("{\"id\":\"a\",\"schedule\":\"0\",\"taskCount\":1,\"scheduleStart\":"
+           "\"2030-01-02T00:00:00+00:00\"}",
+           "{\"scheduleEnd\": \"2030-01-01T00:00Z\"}",
+           "ERR {\"scheduleEnd\":[\"scheduleEnd must not be before scheduleStart.\"]}");
+}
+
+static void test_api_representation(void)
+{
+    json_error_t e;
+    json_t *job = json_loads("{\"id\":\"sleeper-task\",\"schedule\":\"9 */5\",\"taskCount\":1,"
+                             "\"taskDefinition\":\"sleeper-task\"}",
+                             0, &e);
+    json_t *rt = json_pack("{s:s}", "estimatedNextRun", "2030-01-01T00:00:00+00:00");
+    json_t *api = job_to_api(job, rt);
+    char *text = json_dumps(api, JSON_SORT_KEYS | JSON_COMPACT);
+
+    T_EQ_STR(text, "{\"estimatedNextRun\":\"2030-01-01T00:00:00+00:00\",\"id\":\"sleeper-task\","
+                   "\"link\":{\"href\":\"/jobs/sleeper-task\",\"rel\":\"item\",\"title\":\"Job "
+                   "for sleeper-task\"},\"schedule\":\"9 */5\",\"taskCount\":1,\"taskDefinition\":"
+                   "\"sleeper-task\"}");
+    free(text);
+    json_decref(api);
+    json_decref(rt);
+    json_decref(job);
+}
+
+static time_t next_run_of(const char *job_text, time_t now)
+{
+    json_error_t e;
+    json_t *job = json_loads(job_text, 0, &e);
+    char msg[256];
+    time_t next = 0;
+    int rc = job_next_run(job, now, &next, msg, sizeof(msg));
+
+    json_decref(job);
+    return rc == 0 ? next : (time_t)rc;
+}
+
+static void test_next_run(void)
+{
+    /* 2026-01-01T00:00:00Z = 1767225600 */
+    T_EQ_INT(next_run_of("{\"id\":\"a\",\"schedule\":\"0 0 9\"}", 1767225600), 1767258000);
+    T_EQ_INT(next_run_of("{\"id\":\"a\",\"schedule\":\"0 0 9\",\"timezone\":\"America/New_York\"}",
+                         1767225600),
+             1767276000);
+    T_EQ_INT(next_run_of("{\"id\":\"a\",\"schedule\":\"0 0 9\",\"suspended\":true}", 1767225600),
+             ECS_ENEVER);
+    /* at or after the start: a fire time equal to the start counts */
+    T_EQ_INT(next_run_of("{\"id\":\"a\",\"schedule\":\"0 0 9\",\"scheduleStart\":"
+                         "\"2026-02-01T09:00:00+00:00\"}",
+                         1767225600),
+             1769936400);
+    /* the end is inclusive */
+    T_EQ_INT(next_run_of("{\"id\":\"a\",\"schedule\":\"0 0 9\",\"scheduleEnd\":"
+                         "\"2026-01-01T09:00:00+00:00\"}",
+                         1767225600),
+             1767258000);
+    T_EQ_INT(next_run_of("{\"id\":\"a\",\"schedule\":\"0 0 9\",\"scheduleEnd\":"
+                         "\"2026-01-01T08:59:59+00:00\"}",
+                         1767225600),
+             ECS_ENEVER);
+    /* rate() counts from scheduleStart */
+    T_EQ_INT(next_run_of("{\"id\":\"a\",\"schedule\":\"rate(7 minutes)\",\"scheduleStart\":"
+                         "\"2026-01-01T00:01:00+00:00\"}",
+                         1767225600 + 3600),
+             1767225600 + 60 + 9 * 420);
+}
+
+static const struct test_case cases[] = {
+    {"create_minimal", test_create_minimal},
+    {"random_resolved_once", test_random_resolved_once},
+    {"names", test_names},
+    {"schedule_messages", test_schedule_messages},
+    {"integer_coercion", test_integer_coercion},
+    {"boolean_coercion", test_boolean_coercion},
+    {"datetimes", test_datetimes},
+    {"timezones", test_timezones},
+    {"trigger", test_trigger},
+    {"overrides", test_overrides},
+    {"all_errors_together", test_all_errors_together},
+    {"update_merges", test_update_merges},
+    {"api_representation", test_api_representation},
+    {"next_run", test_next_run},
+};
+
+TEST_MAIN("job", cases)

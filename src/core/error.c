@@ -21,6 +21,12 @@ const char *ecs_strerror(int code)
         return "never fires";
     case ECS_ERANGE:
         return "value out of range";
+    case ECS_EEXIST:
+        return "already exists";
+    case ECS_ECONFLICT:
+        return "changed concurrently";
+    case ECS_EUNAVAILABLE:
+        return "store unavailable";
     default:
         return "unknown error";
     }

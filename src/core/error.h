@@ -13,7 +13,10 @@ enum ecs_error {
     ECS_EIO = -3,      /* a read or write failed */
     ECS_ENOTFOUND = -4, /* the named thing does not exist */
     ECS_ENEVER = -5,   /* a schedule has no fire time after the given instant */
-    ECS_ERANGE = -6    /* a value is outside what can be represented */
+    ECS_ERANGE = -6,   /* a value is outside what can be represented */
+    ECS_EEXIST = -7,   /* a record with that key exists already */
+    ECS_ECONFLICT = -8, /* the record changed since it was read */
+    ECS_EUNAVAILABLE = -9 /* the store cannot take the write now (full, read-only, locked) */
 };
 
 /* Short static description of a code, e.g. "invalid input". */

@@ -1,0 +1,13 @@
+/* backends.h - the backends store.c can open; private to src/store/. */
+#ifndef ECS_STORE_BACKENDS_H
+#define ECS_STORE_BACKENDS_H
+
+#include "store.h"
+
+extern const struct store_backend store_backend_sqlite;
+extern const struct store_backend store_backend_memory;
+
+/* Copy helpers the backends share. */
+char *store_strdup(const char *s);
+
+#endif

@@ -1,0 +1,424 @@
+/* sqlite.c - the embedded default store: one SQLite file in WAL mode with
+ * synchronous=FULL, so a write is acknowledged only once it would survive
+ * a power loss. The schema version lives in PRAGMA user_version and the
+ * migrations below bring any older file forward at open. */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "backends.h"
+#include "core/error.h"
+
+/* Migration N (1-based) brings the schema from version N-1 to N. Append
+ * only: a released migration never changes. */
+static const char *const migrations[] = {
+    /* 1: jobs in creation order; seq is never reused, so a deleted and
+     * re-created id lists last. */
+    "CREATE TABLE jobs ("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " id TEXT NOT NULL UNIQUE,"
+    " data TEXT NOT NULL,"
+    " version INTEGER NOT NULL)",
+};
+
+#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+struct sq {
+    sqlite3 *db;
+    pthread_mutex_t lock; /* keeps sqlite3_errmsg() paired with its call */
+    char path[PATH_MAX];
+};
+
+/* Map an SQLite failure to our codes: storage that cannot take a write now
+ * (full disk, read-only file, locked database, I/O error) is "unavailable"
+ * so the API answers 503; the write did not happen. */
+static int sq_fail(struct sq *s, int rc, char *msg, size_t msglen, const char *what)
+{
+    int code = ECS_EIO;
+
+    switch (rc & 0xff) {
+    case SQLITE_FULL:
+    case SQLITE_READONLY:
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+        code = ECS_EUNAVAILABLE;
+        break;
+    case SQLITE_NOMEM:
+        code = ECS_ENOMEM;
+        break;
+    case SQLITE_CONSTRAINT:
+        code = ECS_EEXIST;
+        break;
+    default:
+        break;
+    }
+    return ecs_fail(code, msg, msglen, "sqlite store %s: %s while %s", s->path,
+                    s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc), what);
+}
+
+/* mkdir -p of path's parent directory. */
+static int make_parent(const char *path)
+{
+    char dir[PATH_MAX];
+    char *p;
+
+    if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+        return -1;
+    p = strrchr(dir, '/');
+    if (p == NULL || p == dir)
+        return 0;
+    *p = '\0';
+    for (p = dir + 1; *p != '\0'; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+static int exec(struct sq *s, const char *sql, char *msg, size_t msglen, const char *what)
+{
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+
+    if (rc != SQLITE_OK)
+        return sq_fail(s, rc, msg, msglen, what);
+    return 0;
+}
+
+static int user_version(struct sq *s, int *out, char *msg, size_t msglen)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
+
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return sq_fail(s, rc, msg, msglen, "reading the schema version");
+    }
+    *out = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return 0;
+}
+
+static int migrate(struct sq *s, char *msg, size_t msglen)
+{
+    char sql[64];
+    int have = 0;
+    int rc;
+    int v;
+
+    rc = exec(s, "BEGIN IMMEDIATE", msg, msglen, "starting the schema migration");
+    if (rc != 0)
+        return rc;
+    rc = user_version(s, &have, msg, msglen);
+    if (rc == 0 && have > SCHEMA_VERSION)
+        rc = ecs_fail(ECS_EINVAL, msg, msglen,
+                      "sqlite store %s: schema version %d is newer than this ecsched knows (%d); "
+                      "upgrade ecsched",
+                      s->path, have, SCHEMA_VERSION);
+    for (v = have; rc == 0 && v < SCHEMA_VERSION; v++)
+        rc = exec(s, migrations[v], msg, msglen, "migrating the schema");
+    if (rc == 0 && have < SCHEMA_VERSION) {
+        snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
+        rc = exec(s, sql, msg, msglen, "recording the schema version");
+    }
+    if (rc != 0) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return rc;
+    }
+    return exec(s, "COMMIT", msg, msglen, "committing the schema migration");
+}
+
+static void sq_close(void *impl)
+{
+    struct sq *s = impl;
+
+    sqlite3_close(s->db);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+static int sq_open(const char *location, void **impl, char *msg, size_t msglen)
+{
+    struct sq *s;
+    int rc;
+
+    if (location[0] == '\0')
+        return ecs_fail(ECS_EINVAL, msg, msglen, "sqlite store needs a file: sqlite:PATH");
+    s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory opening the sqlite store");
+    pthread_mutex_init(&s->lock, NULL);
+    snprintf(s->path, sizeof(s->path), "%s", location);
+    if (make_parent(location) != 0) {
+        rc = ecs_fail(ECS_EUNAVAILABLE, msg, msglen,
+                      "sqlite store %s: cannot create its directory: %s", location,
+                      strerror(errno));
+        sq_close(s);
+        return rc;
+    }
+    rc = sqlite3_open_v2(location, &s->db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        rc = sq_fail(s, rc, msg, msglen, "opening");
+        sq_close(s);
+        return rc;
+    }
+    sqlite3_busy_timeout(s->db, 5000);
+    rc = exec(s, "PRAGMA journal_mode=WAL", msg, msglen, "switching to WAL");
+    if (rc == 0)
+        rc = exec(s, "PRAGMA synchronous=FULL", msg, msglen, "setting synchronous=FULL");
+    if (rc == 0)
+        rc = migrate(s, msg, msglen);
+    if (rc != 0) {
+        sq_close(s);
+        return rc;
+    }
+    *impl = s;
+    return 0;
+}
+
+static int sq_ping(void *impl, char *msg, size_t msglen)
+{
+    struct sq *s = impl;
+    int v;
+    int rc;
+
+    pthread_mutex_lock(&s->lock);
+    rc = user_version(s, &v, msg, msglen);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+static int column_record(sqlite3_stmt *st, int first, struct store_record *out)
+{
+    const char *id = (const char *)sqlite3_column_text(st, first);
+    const char *data = (const char *)sqlite3_column_text(st, first + 1);
+
+    out->id = store_strdup(id != NULL ? id : "");
+    out->data = store_strdup(data != NULL ? data : "");
+    out->version = sqlite3_column_int64(st, first + 2);
+    if (out->id == NULL || out->data == NULL) {
+        store_record_clear(out);
+        return ECS_ENOMEM;
+    }
+    return 0;
+}
+
+static int sq_get(void *impl, const char *id, struct store_record *out, char *msg,
+                  size_t msglen)
+{
+    struct sq *s = impl;
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    pthread_mutex_lock(&s->lock);
+    rc = sqlite3_prepare_v2(s->db, "SELECT id, data, version FROM jobs WHERE id = ?1", -1, &st,
+                            NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        rc = column_record(st, 0, out);
+    else if (rc == SQLITE_DONE)
+        rc = ecs_fail(ECS_ENOTFOUND, msg, msglen, "no record '%s'", id);
+    else
+        rc = sq_fail(s, rc, msg, msglen, "reading a record");
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+static int sq_list(void *impl, size_t skip, size_t count, struct store_record **out, size_t *n,
+                   size_t *total, char *msg, size_t msglen)
+{
+    struct sq *s = impl;
+    sqlite3_stmt *st = NULL;
+    size_t cap = 0;
+    int rc;
+
+    pthread_mutex_lock(&s->lock);
+    rc = sqlite3_prepare_v2(s->db, "SELECT count(*) FROM jobs", -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        rc = sq_fail(s, rc, msg, msglen, "counting records");
+        goto out;
+    }
+    *total = (size_t)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (count == 0 || skip >= *total) {
+        rc = 0;
+        goto out;
+    }
+    rc = sqlite3_prepare_v2(s->db,
+                            "SELECT id, data, version FROM jobs ORDER BY seq LIMIT ?1 OFFSET ?2",
+                            -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 1, count > (size_t)INT64_MAX ? INT64_MAX : (int64_t)count);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 2, (int64_t)skip);
+    if (rc != SQLITE_OK) {
+        rc = sq_fail(s, rc, msg, msglen, "listing records");
+        goto out;
+    }
+    for (;;) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE) {
+            rc = 0;
+            break;
+        }
+        if (rc != SQLITE_ROW) {
+            rc = sq_fail(s, rc, msg, msglen, "listing records");
+            break;
+        }
+        if (*n == cap) {
+            size_t ncap = cap == 0 ? 16 : cap * 2;
+            struct store_record *nr = realloc(*out, ncap * sizeof(*nr));
+
+            if (nr == NULL) {
+                rc = ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory listing records");
+                break;
+            }
+            *out = nr;
+            cap = ncap;
+        }
+        rc = column_record(st, 0, &(*out)[*n]);
+        if (rc != 0)
+            break;
+        (*n)++;
+    }
+out:
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->lock);
+    if (rc != 0)
+        store_records_free(out, *n);
+    if (rc != 0)
+        *n = 0;
+    return rc;
+}
+
+static int sq_create(void *impl, const char *id, const char *data, char *msg, size_t msglen)
+{
+    struct sq *s = impl;
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    pthread_mutex_lock(&s->lock);
+    rc = sqlite3_prepare_v2(s->db, "INSERT INTO jobs (id, data, version) VALUES (?1, ?2, 1)", -1,
+                            &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 2, data, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE)
+        rc = 0;
+    else if ((rc & 0xff) == SQLITE_CONSTRAINT)
+        rc = ecs_fail(ECS_EEXIST, msg, msglen, "record '%s' exists", id);
+    else
+        rc = sq_fail(s, rc, msg, msglen, "creating a record");
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+/* After an update or delete changed nothing: gone, or changed meanwhile. */
+static int missing_or_conflict(struct sq *s, const char *id, char *msg, size_t msglen)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT 1 FROM jobs WHERE id = ?1", -1, &st, NULL);
+
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        rc = ecs_fail(ECS_ECONFLICT, msg, msglen, "record '%s' changed meanwhile", id);
+    else if (rc == SQLITE_DONE)
+        rc = ecs_fail(ECS_ENOTFOUND, msg, msglen, "no record '%s'", id);
+    else
+        rc = sq_fail(s, rc, msg, msglen, "checking a record");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int sq_update(void *impl, const char *id, const char *data, int64_t expected_version,
+                     char *msg, size_t msglen)
+{
+    struct sq *s = impl;
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    pthread_mutex_lock(&s->lock);
+    rc = sqlite3_prepare_v2(s->db,
+                            "UPDATE jobs SET data = ?1, version = version + 1 "
+                            "WHERE id = ?2 AND version = ?3",
+                            -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 1, data, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 3, expected_version);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE)
+        rc = sqlite3_changes(s->db) == 1 ? 0 : missing_or_conflict(s, id, msg, msglen);
+    else
+        rc = sq_fail(s, rc, msg, msglen, "updating a record");
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+static int sq_remove(void *impl, const char *id, char *msg, size_t msglen)
+{
+    struct sq *s = impl;
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    pthread_mutex_lock(&s->lock);
+    rc = sqlite3_prepare_v2(s->db, "DELETE FROM jobs WHERE id = ?1", -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE)
+        rc = sqlite3_changes(s->db) == 1 ? 0
+                                         : ecs_fail(ECS_ENOTFOUND, msg, msglen, "no record '%s'", id);
+    else
+        rc = sq_fail(s, rc, msg, msglen, "deleting a record");
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+const struct store_backend store_backend_sqlite = {
+    .name = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .ping = sq_ping,
+    .get = sq_get,
+    .list = sq_list,
+    .create = sq_create,
+    .update = sq_update,
+    .remove = sq_remove,
+};

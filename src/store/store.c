@@ -1,0 +1,163 @@
+/* store.c - the front door: picks a backend from the store spec, forwards
+ * each call, and tells the subscriber about successful writes. */
+#include "store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends.h"
+#include "core/error.h"
+
+struct store {
+    const struct store_backend *be;
+    void *impl;
+    store_change_fn on_change;
+    void *on_change_ctx;
+};
+
+static const struct store_backend *const backends[] = {
+    &store_backend_sqlite,
+    &store_backend_memory,
+};
+
+char *store_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+
+    if (d != NULL)
+        memcpy(d, s, n);
+    return d;
+}
+
+int store_open(const char *spec, struct store **out, char *msg, size_t msglen)
+{
+    const char *colon = strchr(spec, ':');
+    size_t i;
+
+    *out = NULL;
+    if (colon == NULL)
+        return ecs_fail(ECS_EINVAL, msg, msglen,
+                        "store '%s' must be written BACKEND:LOCATION, e.g. sqlite:/var/lib/ecsched/jobs.db",
+                        spec);
+    for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+        const struct store_backend *be = backends[i];
+        struct store *s;
+        int rc;
+
+        if (strlen(be->name) != (size_t)(colon - spec) ||
+            strncmp(be->name, spec, (size_t)(colon - spec)) != 0)
+            continue;
+        s = calloc(1, sizeof(*s));
+        if (s == NULL)
+            return ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory opening the store");
+        rc = be->open(colon + 1, &s->impl, msg, msglen);
+        if (rc != 0) {
+            free(s);
+            return rc;
+        }
+        s->be = be;
+        *out = s;
+        return 0;
+    }
+    return ecs_fail(ECS_EINVAL, msg, msglen, "unknown store backend '%.*s' (known: sqlite, memory)",
+                    (int)(colon - spec), spec);
+}
+
+void store_close(struct store **s)
+{
+    if (s == NULL || *s == NULL)
+        return;
+    (*s)->be->close((*s)->impl);
+    free(*s);
+    *s = NULL;
+}
+
+const char *store_backend_name(const struct store *s)
+{
+    return s->be->name;
+}
+
+void store_subscribe(struct store *s, store_change_fn fn, void *ctx)
+{
+    s->on_change = fn;
+    s->on_change_ctx = ctx;
+}
+
+static void notify(struct store *s, enum store_change change, const char *id)
+{
+    if (s->on_change != NULL)
+        s->on_change(s->on_change_ctx, change, id);
+}
+
+int store_ping(struct store *s, char *msg, size_t msglen)
+{
+    return s->be->ping(s->impl, msg, msglen);
+}
+
+int store_get(struct store *s, const char *id, struct store_record *out, char *msg,
+              size_t msglen)
+{
+    memset(out, 0, sizeof(*out));
+    return s->be->get(s->impl, id, out, msg, msglen);
+}
+
+int store_list(struct store *s, size_t skip, size_t count, struct store_record **out, size_t *n,
+               size_t *total, char *msg, size_t msglen)
+{
+    *out = NULL;
+    *n = 0;
+    *total = 0;
+    return s->be->list(s->impl, skip, count, out, n, total, msg, msglen);
+}
+
+int store_create(struct store *s, const char *id, const char *data, char *msg, size_t msglen)
+{
+    int rc = s->be->create(s->impl, id, data, msg, msglen);
+
+    if (rc == 0)
+        notify(s, STORE_CREATED, id);
+    return rc;
+}
+
+int store_update(struct store *s, const char *id, const char *data, int64_t expected_version,
+                 char *msg, size_t msglen)
+{
+    int rc = s->be->update(s->impl, id, data, expected_version, msg, msglen);
+
+    if (rc == 0)
+        notify(s, STORE_UPDATED, id);
+    return rc;
+}
+
+int store_delete(struct store *s, const char *id, char *msg, size_t msglen)
+{
+    int rc = s->be->remove(s->impl, id, msg, msglen);
+
+    if (rc == 0)
+        notify(s, STORE_DELETED, id);
+    return rc;
+}
+
+void store_record_clear(struct store_record *r)
+{
+    if (r == NULL)
+        return;
+    free(r->id);
+    free(r->data);
+    r->id = NULL;
+    r->data = NULL;
+    r->version = 0;
+}
+
+void store_records_free(struct store_record **records, size_t n)
+{
+    size_t i;
+
+    if (records == NULL || *records == NULL)
+        return;
+    for (i = 0; i < n; i++)
+        store_record_clear(&(*records)[i]);
+    free(*records);
+    *records = NULL;
+}

@@ -11,5 +11,6 @@
 #define CLI_EXIT_USAGE 2
 
 int cmd_next(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

@@ -14,6 +14,7 @@ struct cli_command {
 
 static const struct cli_command commands[] = {
     {"next", cmd_next, "print the next fire times of a schedule expression"},
+    {"serve", cmd_serve, "serve the jobs API (ECS Scheduler compatible)"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

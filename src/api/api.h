@@ -1,0 +1,28 @@
+/* api.h - the HTTP server of the jobs API (seed 004 contract) on
+ * libmicrohttpd: start it on an address with a store, stop it. */
+#ifndef ECS_API_H
+#define ECS_API_H
+
+#include <stddef.h>
+
+#include "store/store.h"
+
+struct api_config {
+    const char *host; /* IPv4 address to bind, e.g. "127.0.0.1" */
+    int port;         /* 0 picks a free port (see api_server_port) */
+    int threads;      /* worker threads; 0 = 2 */
+};
+
+struct api_server;
+
+/* Start serving; the store is borrowed and must outlive the server. */
+int api_server_start(const struct api_config *cfg, struct store *store, struct api_server **out,
+                     char *msg, size_t msglen);
+
+/* The port actually bound. */
+int api_server_port(const struct api_server *s);
+
+/* Stop (finishing requests in flight) and free; sets *s to NULL. */
+void api_server_stop(struct api_server **s);
+
+#endif

@@ -1,0 +1,470 @@
+/* routes.c - the jobs API (seed 004 contract, sections 1 and 10): index,
+ * health, list with the contract's pagination links, create, read, merge
+ * update and delete of jobs, with the reference's status codes, messages
+ * and envelopes. */
+#include "api/routes.h"
+
+#include <ctype.h>
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/error.h"
+#include "core/job.h"
+
+#define MSG_NOT_FOUND_ROUTE                                                                      \
+    "The requested URL was not found on the server. If you entered the URL manually please "     \
+    "check your spelling and try again."
+#define MSG_NOT_ALLOWED "The method is not allowed for the requested URL."
+#define MSG_CONTENT_TYPE "Header Content-Type: application/json required to send a request body."
+#define MSG_BAD_JSON "The browser (or proxy) sent a request that this server could not understand."
+#define PAGE_DEFAULT 10
+#define UPDATE_RETRIES 5
+
+typedef void (*api_handler)(struct api_ctx *ctx, struct api_request *rq, struct api_response *rs);
+
+struct route {
+    const char *method;
+    const char *pattern; /* a trailing "{id}" matches one non-empty segment */
+    api_handler handler;
+};
+
+static void message(struct api_response *rs, int status, const char *text)
+{
+    rs->status = status;
+    rs->body = json_pack("{s:s}", "message", text);
+}
+
+/* "Job <id> does not exist." and its kin. */
+static void job_message(struct api_response *rs, int status, const char *id, const char *what)
+{
+    char text[512];
+
+    snprintf(text, sizeof(text), "Job %s %s", id, what);
+    message(rs, status, text);
+}
+
+/* Map a store failure to an answer: 503 when the store cannot take it. */
+static void store_failure(struct api_response *rs, int rc, const char *msg)
+{
+    if (rc == ECS_EUNAVAILABLE)
+        message(rs, MHD_HTTP_SERVICE_UNAVAILABLE, msg);
+    else
+        message(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, msg);
+}
+
+static json_t *item_link(const char *id)
+{
+    char href[320];
+    char title[320];
+
+    snprintf(href, sizeof(href), "/jobs/%s", id);
+    snprintf(title, sizeof(title), "Job for %s", id);
+    return json_pack("{s:s, s:{s:s, s:s, s:s}}", "id", id, "link", "rel", "item", "title", title,
+                     "href", href);
+}
+
+/* The API form of a stored job, with estimatedNextRun computed now. */
+static json_t *job_view(const char *data)
+{
+    json_error_t err;
+    json_t *job = json_loads(data, 0, &err);
+    json_t *runtime;
+    json_t *api;
+    time_t next;
+    char msg[256];
+    char when[48];
+
+    if (job == NULL)
+        return NULL;
+    runtime = json_object();
+    if (runtime != NULL && job_next_run(job, time(NULL), &next, msg, sizeof(msg)) == 0) {
+        job_format_time(job, next, when, sizeof(when));
+        json_object_set_new(runtime, "estimatedNextRun", json_string(when));
+    }
+    api = job_to_api(job, runtime);
+    json_decref(runtime);
+    json_decref(job);
+    return api;
+}
+
+/* Content-Type must be application/json (parameters such as charset may
+ * follow). */
+static int json_content(const struct api_request *rq)
+{
+    const char *ct = rq->content_type;
+    size_t n = strlen("application/json");
+
+    if (ct == NULL || strncmp(ct, "application/json", n) != 0)
+        return 0;
+    return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
+}
+
+/* Parse the body as JSON; on failure answer 400 and return NULL. */
+static json_t *parse_body(const struct api_request *rq, struct api_response *rs)
+{
+    json_error_t err;
+    json_t *body = json_loadb(rq->body, rq->body_len, JSON_DECODE_ANY, &err);
+
+    if (body == NULL)
+        message(rs, MHD_HTTP_BAD_REQUEST, MSG_BAD_JSON);
+    return body;
+}
+
+static void validation_failed(struct api_response *rs, json_t *errors)
+{
+    rs->status = MHD_HTTP_BAD_REQUEST;
+    rs->body = json_pack("{s:o}", "messages", errors);
+}
+
+/* ------------------------------------------------------------------ */
+
+static void h_index(struct api_ctx *ctx, struct api_request *rq, struct api_response *rs)
+{
+    (void)ctx;
+    (void)rq;
+    rs->status = MHD_HTTP_OK;
+    rs->body = json_pack("{s:[{s:{s:s, s:s, s:s}}, {s:{s:s, s:s, s:s}}]}", "resources", "link",
+                         "rel", "jobs", "title", "Jobs", "href", "/jobs", "link", "rel", "spec",
+                         "title", "Spec", "href", "/spec");
+}
+
+static void h_health(struct api_ctx *ctx, struct api_request *rq, struct api_response *rs)
+{
+    char msg[512];
+
+    (void)rq;
+    if (store_ping(ctx->store, msg, sizeof(msg)) != 0) {
+        rs->status = MHD_HTTP_SERVICE_UNAVAILABLE;
+        rs->body = json_pack("{s:s, s:s}", "status", "unavailable", "message", msg);
+        return;
+    }
+    rs->status = MHD_HTTP_OK;
+    rs->body = json_pack("{s:s, s:s}", "status", "ok", "store", store_backend_name(ctx->store));
+}
+
+/* Python int() of a query value: blanks, sign, digits, blanks. */
+static int query_int(const char *s, long long *out)
+{
+    long long v = 0;
+    int sign = 1;
+    int digits = 0;
+
+    while (isspace((unsigned char)*s))
+        s++;
+    if (*s == '+' || *s == '-') {
+        sign = *s == '-' ? -1 : 1;
+        s++;
+    }
+    while (isdigit((unsigned char)*s)) {
+        if (v < 1000000000000LL)
+            v = v * 10 + (*s - '0');
+        s++;
+        digits++;
+    }
+    while (isspace((unsigned char)*s))
+        s++;
+    if (digits == 0 || *s != '\0')
+        return -1;
+    *out = sign * v;
+    return 0;
+}
+
+/* The contract's page link for a first index fs (section 1.5), with our
+ * fix: a link back to the first page is "/jobs" rather than nothing. */
+static json_t *page_link(long long fs, long long c, long long total)
+{
+    char q[96];
+    size_t o = 0;
+
+    if (total <= 0 || fs + c <= 0 || fs >= total)
+        return NULL;
+    if (fs < 0)
+        fs = 0;
+    q[0] = '\0';
+    if (c != PAGE_DEFAULT)
+        o += (size_t)snprintf(q + o, sizeof(q) - o, "count=%lld", c);
+    if (fs != 0)
+        o += (size_t)snprintf(q + o, sizeof(q) - o, "%sskip=%lld", o > 0 ? "&" : "", fs);
+    if (o == 0)
+        return json_string("/jobs");
+    {
+        char href[128];
+
+        snprintf(href, sizeof(href), "/jobs?%s", q);
+        return json_string(href);
+    }
+}
+
+static void h_list(struct api_ctx *ctx, struct api_request *rq, struct api_response *rs)
+{
+    const char *skip_s = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "skip");
+    const char *count_s = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "count");
+    long long skip = 0;
+    long long count = PAGE_DEFAULT;
+    json_t *errors = json_object();
+    struct store_record *recs = NULL;
+    size_t n = 0;
+    size_t total = 0;
+    size_t i;
+    json_t *jobs;
+    json_t *link;
+    char msg[512];
+    int rc;
+
+    if (skip_s != NULL && query_int(skip_s, &skip) != 0)
+        json_object_set_new(errors, "skip", json_pack("[s]", "Not a valid integer."));
+    if (count_s != NULL && query_int(count_s, &count) != 0)
+        json_object_set_new(errors, "count", json_pack("[s]", "Not a valid integer."));
+    if (json_object_size(errors) > 0) {
+        validation_failed(rs, errors);
+        return;
+    }
+    json_decref(errors);
+    if (skip < 0)
+        skip = 0;
+    if (count < 0)
+        count = 0;
+    rc = store_list(ctx->store, (size_t)skip, (size_t)count, &recs, &n, &total, msg, sizeof(msg));
+    if (rc != 0) {
+        store_failure(rs, rc, msg);
+        return;
+    }
+    jobs = json_array();
+    for (i = 0; i < n; i++) {
+        json_t *view = job_view(recs[i].data);
+
+        if (view != NULL)
+            json_array_append_new(jobs, view);
+    }
+    store_records_free(&recs, n);
+    rs->status = MHD_HTTP_OK;
+    rs->body = json_pack("{s:o}", "jobs", jobs);
+    link = page_link(skip - count, count, (long long)total);
+    if (link != NULL)
+        json_object_set_new(rs->body, "prev", link);
+    link = page_link(skip + count, count, (long long)total);
+    if (link != NULL)
+        json_object_set_new(rs->body, "next", link);
+}
+
+static void h_create(struct api_ctx *ctx, struct api_request *rq, struct api_response *rs)
+{
+    json_t *body;
+    json_t *job = NULL;
+    json_t *errors = NULL;
+    struct job_ctx jc = {NULL, NULL};
+    const char *id;
+    char *text;
+    char msg[512];
+    int rc;
+
+    if (!json_content(rq)) {
+        message(rs, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, MSG_CONTENT_TYPE);
+        return;
+    }
+    body = parse_body(rq, rs);
+    if (body == NULL)
+        return;
+    rc = job_validate(body, NULL, &jc, &job, &errors);
+    json_decref(body);
+    if (rc == ECS_EINVAL) {
+        validation_failed(rs, errors);
+        return;
+    }
+    if (rc != 0) {
+        message(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "Out of memory.");
+        return;
+    }
+    id = json_string_value(json_object_get(job, "id"));
+    text = json_dumps(job, JSON_SORT_KEYS | JSON_COMPACT);
+    rc = text != NULL ? store_create(ctx->store, id, text, msg, sizeof(msg)) : ECS_ENOMEM;
+    free(text);
+    if (rc == ECS_EEXIST)
+        job_message(rs, MHD_HTTP_CONFLICT, id, "already exists.");
+    else if (rc != 0)
+        store_failure(rs, rc, msg);
+    else {
+        rs->status = MHD_HTTP_CREATED;
+        rs->body = item_link(id);
+        snprintf(rs->location, sizeof(rs->location), "/jobs/%s", id);
+    }
+    json_decref(job);
+}
+
+static void h_get(struct api_ctx *ctx, struct api_request *rq, struct api_response *rs)
+{
+    struct store_record r;
+    char msg[512];
+    int rc = store_get(ctx->store, rq->param, &r, msg, sizeof(msg));
+
+    if (rc == ECS_ENOTFOUND) {
+        job_message(rs, MHD_HTTP_NOT_FOUND, rq->param, "does not exist.");
+        return;
+    }
+    if (rc != 0) {
+        store_failure(rs, rc, msg);
+        return;
+    }
+    rs->status = MHD_HTTP_OK;
+    rs->body = job_view(r.data);
+    store_record_clear(&r);
+    if (rs->body == NULL)
+        message(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "The stored job could not be read.");
+}
+
+static void h_update(struct api_ctx *ctx, struct api_request *rq, struct api_response *rs)
+{
+    json_t *body;
+    struct job_ctx jc = {NULL, NULL};
+    char msg[512];
+    int attempt;
+
+    /* the contract checks the media type before the job exists */
+    if (!json_content(rq)) {
+        message(rs, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, MSG_CONTENT_TYPE);
+        return;
+    }
+    for (attempt = 0; attempt < UPDATE_RETRIES; attempt++) {
+        struct store_record r;
+        json_error_t err;
+        json_t *existing;
+        json_t *job = NULL;
+        json_t *errors = NULL;
+        char *text;
+        int rc = store_get(ctx->store, rq->param, &r, msg, sizeof(msg));
+
+        if (rc == ECS_ENOTFOUND) {
+            job_message(rs, MHD_HTTP_NOT_FOUND, rq->param, "does not exist.");
+            return;
+        }
+        if (rc != 0) {
+            store_failure(rs, rc, msg);
+            return;
+        }
+        body = parse_body(rq, rs);
+        existing = json_loads(r.data, 0, &err);
+        if (body == NULL || existing == NULL) {
+            json_decref(body);
+            json_decref(existing);
+            store_record_clear(&r);
+            if (rs->body == NULL)
+                message(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "The stored job could not be read.");
+            return;
+        }
+        rc = job_validate(body, existing, &jc, &job, &errors);
+        json_decref(body);
+        json_decref(existing);
+        if (rc != 0) {
+            store_record_clear(&r);
+            if (rc == ECS_EINVAL)
+                validation_failed(rs, errors);
+            else
+                message(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "Out of memory.");
+            return;
+        }
+        text = json_dumps(job, JSON_SORT_KEYS | JSON_COMPACT);
+        json_decref(job);
+        rc = text != NULL ? store_update(ctx->store, rq->param, text, r.version, msg, sizeof(msg))
+                          : ECS_ENOMEM;
+        free(text);
+        store_record_clear(&r);
+        if (rc == ECS_ECONFLICT)
+            continue; /* changed meanwhile: merge over the new version */
+        if (rc == ECS_ENOTFOUND)
+            job_message(rs, MHD_HTTP_NOT_FOUND, rq->param, "does not exist.");
+        else if (rc != 0)
+            store_failure(rs, rc, msg);
+        else {
+            rs->status = MHD_HTTP_OK;
+            rs->body = item_link(rq->param);
+        }
+        return;
+    }
+    message(rs, MHD_HTTP_CONFLICT, "The job kept changing while it was being updated; try again.");
+}
+
+static void h_delete(struct api_ctx *ctx, struct api_request *rq, struct api_response *rs)
+{
+    char msg[512];
+    int rc = store_delete(ctx->store, rq->param, msg, sizeof(msg));
+
+    if (rc == ECS_ENOTFOUND) {
+        job_message(rs, MHD_HTTP_NOT_FOUND, rq->param, "does not exist.");
+        return;
+    }
+    if (rc != 0) {
+        store_failure(rs, rc, msg);
+        return;
+    }
+    rs->status = MHD_HTTP_OK;
+    rs->body = json_pack("{s:s}", "id", rq->param);
+}
+
+static const struct route routes[] = {
+    {"GET", "/", h_index},
+    {"GET", "/healthz", h_health},
+    {"GET", "/jobs", h_list},
+    {"POST", "/jobs", h_create},
+    {"GET", "/jobs/{id}", h_get},
+    {"PUT", "/jobs/{id}", h_update},
+    {"DELETE", "/jobs/{id}", h_delete},
+};
+
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+
+/* Does path fit pattern? Sets *param for a "{id}" segment. */
+static int path_matches(const char *pattern, const char *path, const char **param)
+{
+    const char *brace = strstr(pattern, "{id}");
+    size_t prefix;
+
+    if (brace == NULL)
+        return strcmp(pattern, path) == 0;
+    prefix = (size_t)(brace - pattern);
+    if (strncmp(pattern, path, prefix) != 0)
+        return 0;
+    path += prefix;
+    if (*path == '\0' || strchr(path, '/') != NULL)
+        return 0;
+    *param = path;
+    return 1;
+}
+
+void routes_dispatch(struct api_ctx *ctx, struct api_request *rq, struct api_response *rs)
+{
+    const char *method = strcmp(rq->method, "HEAD") == 0 ? "GET" : rq->method;
+    size_t o = 0;
+    size_t i;
+    int path_known = 0;
+
+    for (i = 0; i < NROUTES; i++) {
+        const char *param = NULL;
+
+        if (!path_matches(routes[i].pattern, rq->path, &param))
+            continue;
+        path_known = 1;
+        o += (size_t)snprintf(rs->allow + o, sizeof(rs->allow) - o, "%s%s", o > 0 ? ", " : "",
+                              routes[i].method);
+        if (strcmp(routes[i].method, "GET") == 0)
+            o += (size_t)snprintf(rs->allow + o, sizeof(rs->allow) - o, ", HEAD");
+        if (strcmp(routes[i].method, method) == 0) {
+            rq->param = param;
+            rs->allow[0] = '\0';
+            routes[i].handler(ctx, rq, rs);
+            return;
+        }
+    }
+    if (!path_known) {
+        message(rs, MHD_HTTP_NOT_FOUND, MSG_NOT_FOUND_ROUTE);
+        return;
+    }
+    snprintf(rs->allow + o, sizeof(rs->allow) - o, ", OPTIONS");
+    if (strcmp(method, "OPTIONS") == 0) {
+        rs->status = MHD_HTTP_NO_CONTENT;
+        return;
+    }
+    message(rs, MHD_HTTP_METHOD_NOT_ALLOWED, MSG_NOT_ALLOWED);
+}

@@ -1,0 +1,38 @@
+/* routes.h - the jobs API's routes: one table of (method, path pattern,
+ * handler) and the dispatcher that applies it, with the contract's 404,
+ * 405 + Allow, and OPTIONS answers. */
+#ifndef ECS_API_ROUTES_H
+#define ECS_API_ROUTES_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "store/store.h"
+
+struct MHD_Connection;
+
+/* What handlers share (borrowed from the server). */
+struct api_ctx {
+    struct store *store;
+};
+
+struct api_request {
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *path; /* percent-decoded */
+    const char *body; /* NUL-terminated, may hold NULs before body_len */
+    size_t body_len;
+    const char *content_type; /* NULL when absent */
+    const char *param;        /* the {id} segment, when the route has one */
+};
+
+struct api_response {
+    int status;
+    json_t *body; /* owned; NULL for no body */
+    char location[320];
+    char allow[64];
+};
+
+void routes_dispatch(struct api_ctx *ctx, struct api_request *rq, struct api_response *rs);
+
+#endif

@@ -1,0 +1,135 @@
+/* cmd_serve.c - `ecsched serve`: run the jobs API on an address with a
+ * store until SIGINT or SIGTERM, then stop cleanly (requests in flight
+ * finish). */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "cli/cli.h"
+#include "core/error.h"
+#include "store/store.h"
+
+#define STATE_DIR_DEFAULT "/var/lib/ecsched"
+
+static const char serve_usage[] =
+    "usage: ecsched serve [--listen HOST:PORT] [--store SPEC] [--threads N]\n"
+    "\n"
+    "Serve the jobs API (compatible with ECS Scheduler's) until SIGINT or SIGTERM.\n"
+    "\n"
+    "  -l, --listen HOST:PORT  IPv4 address and port (default 127.0.0.1:5000;\n"
+    "                          0.0.0.0:PORT to expose it)\n"
+    "  -s, --store SPEC        sqlite:PATH (default sqlite:$ECSCHED_STATE_DIR/jobs.db,\n"
+    "                          state dir " STATE_DIR_DEFAULT ") or memory: (lost on exit)\n"
+    "  -t, --threads N         HTTP worker threads (default 2)\n";
+
+static int parse_listen(const char *text, char *host, size_t hostlen, int *port)
+{
+    const char *colon = strrchr(text, ':');
+    char *end = NULL;
+    long p;
+
+    if (colon == NULL || colon == text || (size_t)(colon - text) >= hostlen)
+        return -1;
+    errno = 0;
+    p = strtol(colon + 1, &end, 10);
+    if (errno != 0 || end == colon + 1 || *end != '\0' || p < 0 || p > 65535)
+        return -1;
+    memcpy(host, text, (size_t)(colon - text));
+    host[colon - text] = '\0';
+    *port = (int)p;
+    return 0;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"listen", required_argument, NULL, 'l'}, {"store", required_argument, NULL, 's'},
+        {"threads", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *listen_text = "127.0.0.1:5000";
+    const char *store_spec = NULL;
+    char default_spec[4096];
+    char host[64];
+    struct api_config cfg;
+    struct store *store = NULL;
+    struct api_server *server = NULL;
+    sigset_t stop_signals;
+    char msg[512];
+    int sig = 0;
+    int c;
+
+    memset(&cfg, 0, sizeof(cfg));
+    opterr = 0;
+    for (;;) {
+        c = getopt_long(argc, argv, "l:s:t:h", opts, NULL);
+        if (c == -1)
+            break;
+        switch (c) {
+        case 'l':
+            listen_text = optarg;
+            break;
+        case 's':
+            store_spec = optarg;
+            break;
+        case 't':
+            cfg.threads = atoi(optarg);
+            if (cfg.threads < 1 || cfg.threads > 256) {
+                fprintf(stderr, "ecsched serve: --threads '%s' must be 1 to 256\n", optarg);
+                return CLI_EXIT_USAGE;
+            }
+            break;
+        case 'h':
+            fputs(serve_usage, stdout);
+            return CLI_EXIT_OK;
+        default:
+            fprintf(stderr, "ecsched serve: unknown or incomplete option '%s'; see 'ecsched serve --help'\n",
+                    argv[optind - 1]);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "ecsched serve: unexpected argument '%s'\n", argv[optind]);
+        return CLI_EXIT_USAGE;
+    }
+    if (parse_listen(listen_text, host, sizeof(host), &cfg.port) != 0) {
+        fprintf(stderr, "ecsched serve: --listen '%s' must be HOST:PORT, e.g. 127.0.0.1:5000\n",
+                listen_text);
+        return CLI_EXIT_USAGE;
+    }
+    cfg.host = host;
+    if (store_spec == NULL) {
+        const char *dir = getenv("ECSCHED_STATE_DIR");
+
+        snprintf(default_spec, sizeof(default_spec), "sqlite:%s/jobs.db",
+                 dir != NULL && dir[0] != '\0' ? dir : STATE_DIR_DEFAULT);
+        store_spec = default_spec;
+    }
+    /* Block the stop signals before any thread starts, so that only
+     * sigwait below sees them. */
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    if (store_open(store_spec, &store, msg, sizeof(msg)) != 0) {
+        fprintf(stderr, "ecsched serve: %s\n", msg);
+        return CLI_EXIT_NONE;
+    }
+    if (api_server_start(&cfg, store, &server, msg, sizeof(msg)) != 0) {
+        fprintf(stderr, "ecsched serve: %s\n", msg);
+        store_close(&store);
+        return CLI_EXIT_NONE;
+    }
+    fprintf(stderr, "ecsched: serving http://%s:%d/ (store %s)\n", host,
+            api_server_port(server), store_spec);
+    sigwait(&stop_signals, &sig);
+    fprintf(stderr, "ecsched: %s received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    api_server_stop(&server);
+    store_close(&store);
+    return CLI_EXIT_OK;
+}

@@ -1,0 +1,232 @@
+#!/usr/bin/python3
+"""test_api.py - the jobs API of `ecsched serve`, driven over HTTP: every
+request of seed 004's usage guide, the contract's pagination table, merge
+updates, media-type and method errors, HEAD, ETag/304, and persistence
+across a restart. The server runs on a free loopback port with its own
+SQLite file and is stopped by PID.
+
+Run: /usr/bin/python3 tests/integration/test_api.py --bin build/ecsched
+"""
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import refcron
+
+JSON = {"Content-Type": "application/json"}
+
+
+class Server:
+    def __init__(self, binary, store):
+        self.binary = binary
+        self.store = store
+        self.proc = None
+        self.port = None
+
+    def start(self):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.proc = subprocess.Popen([self.binary, "serve", "--listen", f"127.0.0.1:{self.port}",
+                                      "--store", self.store],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                if self.request("GET", "/healthz")[0] == 200:
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("server did not come up")
+
+    def stop(self):
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                rc = self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                rc = -9
+            self.proc = None
+            return rc
+        return 0
+
+    def request(self, method, path, body=None, headers=None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
+        conn.request(method, path, body=data, headers=headers or {})
+        r = conn.getresponse()
+        raw = r.read()
+        hdrs = {k.lower(): v for k, v in r.getheaders()}
+        conn.close()
+        try:
+            parsed = json.loads(raw) if raw else None
+        except ValueError:
+            parsed = raw
+        return r.status, parsed, hdrs
+
+
+def main():
+    args = refcron.parse_args(__doc__.splitlines()[0])
+    t = refcron.Tally("api")
+    tmp = tempfile.mkdtemp(prefix="ecsched-api-")
+    srv = Server(os.path.abspath(args.bin), f"sqlite:{tmp}/state/jobs.db")
+    try:
+        srv.start()
+        run(srv, t)
+    finally:
+        t.check(srv.stop() == 0, "server did not stop cleanly on SIGTERM")
+        shutil.rmtree(tmp, ignore_errors=True)
+    return t.finish()
+
+
+def link(id_):
+    return {"href": f"/jobs/{id_}", "rel": "item", "title": f"Job for {id_}"}
+
+
+def run(srv, t):
+    rq = srv.request
+
+    # --- seed 004's usage guide, request by request ---
+    st, body, h = rq("POST", "/jobs", {"taskDefinition": "sleeper-task", "schedule": "25 */5"}, JSON)
+    t.check(st == 201 and body == {"id": "sleeper-task", "link": link("sleeper-task")},
+            f"create: {st} {body}")
+    t.check(h.get("location") == "/jobs/sleeper-task", f"Location: {h}")
+    t.check(h.get("content-type") == "application/json", f"content type: {h}")
+    st, body, h = rq("GET", "/jobs/sleeper-task")
+    t.check(st == 200 and body.get("schedule") == "25 */5" and body.get("taskCount") == 1 and
+            body.get("taskDefinition") == "sleeper-task" and body.get("link") == link("sleeper-task")
+            and "estimatedNextRun" in body, f"get: {st} {body}")
+    st, body, h = rq("PUT", "/jobs/sleeper-task", {"schedule": "? */5"}, JSON)
+    t.check(st == 200 and body == {"id": "sleeper-task", "link": link("sleeper-task")},
+            f"put: {st} {body}")
+    st, body, h = rq("GET", "/jobs/sleeper-task")
+    t.check(st == 200 and re.fullmatch(r"\d+ \*/5", body.get("schedule", "")) is not None,
+            f"? resolved: {body}")
+    resolved = body.get("schedule")
+    st, body, h = rq("GET", "/jobs/sleeper-task")
+    t.check(body.get("schedule") == resolved, "? stays resolved")
+    st, body, h = rq("POST", "/jobs", {"taskDefinition": "sleeper-task", "schedule": "0"}, JSON)
+    t.check(st == 409 and body == {"message": "Job sleeper-task already exists."}, f"409: {st} {body}")
+    ov = [{"containerName": "sleeper-container", "environment": {"SLEEP_SECONDS": "10"}}]
+    st, body, h = rq("POST", "/jobs", {"taskDefinition": "sleeper-task", "id": "long-sleep-task",
+                                       "schedule": "? */7", "overrides": ov}, JSON)
+    t.check(st == 201 and body == {"id": "long-sleep-task", "link": link("long-sleep-task")},
+            f"create 2: {st} {body}")
+    st, body, h = rq("GET", "/jobs/long-sleep-task")
+    t.check(st == 200 and body.get("overrides") == ov and body.get("taskDefinition") == "sleeper-task"
+            and re.fullmatch(r"\d+ \*/7", body.get("schedule", "")) is not None, f"get 2: {body}")
+    st, body, h = rq("GET", "/jobs")
+    t.check(st == 200 and [j["id"] for j in body.get("jobs", [])] == ["sleeper-task", "long-sleep-task"]
+            and "prev" not in body and "next" not in body, f"list: {st} {body}")
+    trig = {"type": "sqs", "queueName": "consumer-task-queue", "messagesPerTask": 100}
+    st, body, h = rq("POST", "/jobs", {"taskDefinition": "consumer-task", "schedule": "? */3",
+                                       "trigger": trig}, JSON)
+    t.check(st == 201, f"create 3: {st} {body}")
+    st, body, h = rq("GET", "/jobs/consumer-task")
+    t.check(body.get("trigger") == trig and body.get("taskCount") == 1, f"get 3: {body}")
+    st, body, h = rq("PUT", "/jobs/consumer-task", {"maxCount": 10}, JSON)
+    t.check(st == 200, f"maxCount: {st} {body}")
+    st, body, h = rq("GET", "/jobs/consumer-task")
+    t.check(body.get("maxCount") == 10 and body.get("trigger") == trig, f"merge kept trigger: {body}")
+
+    # --- errors of contract section 1.10 ---
+    st, body, h = rq("GET", "/jobs/foo%20bar")
+    t.check(st == 404 and body == {"message": "Job foo bar does not exist."}, f"404 job: {body}")
+    for path in ("/nope", "/jobs/", "/jobs/a/b"):
+        st, body, h = rq("GET", path)
+        t.check(st == 404 and body.get("message", "").startswith("The requested URL was not found"),
+                f"404 route {path}: {st} {body}")
+    st, body, h = rq("PATCH", "/jobs/sleeper-task")
+    t.check(st == 405 and body == {"message": "The method is not allowed for the requested URL."}
+            and set(h.get("allow", "").split(", ")) == {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"},
+            f"405: {st} {body} {h.get('allow')}")
+    st, body, h = rq("PUT", "/jobs/missing", {"schedule": "0"})
+    t.check(st == 415 and body == {"message": "Header Content-Type: application/json required to "
+                                               "send a request body."}, f"415 before 404: {st} {body}")
+    st, body, h = rq("PUT", "/jobs/missing", {"schedule": "0"}, JSON)
+    t.check(st == 404, f"404 after 415: {st}")
+    st, body, h = rq("POST", "/jobs", b"{not json", JSON)
+    t.check(st == 400 and body == {"message": "The browser (or proxy) sent a request that this "
+                                               "server could not understand."}, f"bad json: {body}")
+    st, body, h = rq("POST", "/jobs", {"taskDefinition": "x y", "schedule": "0 61", "taskCount": 0},
+                     JSON)
+    t.check(st == 400 and set(body.get("messages", {})) == {"taskDefinition", "schedule", "taskCount"},
+            f"400 all fields: {body}")
+    st, body, h = rq("POST", "/jobs", [], JSON)
+    t.check(st == 400 and "messages" in body, f"non-object body: {st} {body}")
+    st, body, h = rq("POST", "/jobs", b"x" * (1024 * 1024 + 10), JSON)
+    t.check(st == 413 and "message" in body, f"413: {st}")
+
+    # --- atomic merge PUT ---
+    st, body, h = rq("PUT", "/jobs/consumer-task", {"maxCount": 20, "taskCount": 99}, JSON)
+    t.check(st == 400 and body == {"messages": {"taskCount": ["Must be between 1 and 50."]}},
+            f"atomic put: {body}")
+    st, body, h = rq("GET", "/jobs/consumer-task")
+    t.check(body.get("maxCount") == 10, f"nothing changed: {body}")
+
+    # --- HEAD, ETag, 304 ---
+    st, body, h = rq("GET", "/jobs/sleeper-task")
+    etag = h.get("etag", "")
+    st2, body2, h2 = rq("HEAD", "/jobs/sleeper-task")
+    t.check(st2 == 200 and body2 is None and h2.get("etag") == etag, f"HEAD: {st2} {h2}")
+    st3, body3, h3 = rq("GET", "/jobs/sleeper-task", headers={"If-None-Match": etag})
+    t.check(st3 == 304 and h3.get("etag") == etag, f"304: {st3}")
+    st, body, h = rq("GET", "/jobs/sleeper-task", headers={"If-None-Match": '"other"'})
+    t.check(st == 200, f"no 304 for another etag: {st}")
+
+    # --- delete ---
+    st, body, h = rq("DELETE", "/jobs/long-sleep-task")
+    t.check(st == 200 and body == {"id": "long-sleep-task"}, f"delete: {st} {body}")
+    st, body, h = rq("DELETE", "/jobs/long-sleep-task")
+    t.check(st == 404, f"delete twice: {st}")
+
+    # --- pagination: the contract's table with 27 jobs (ours links prev to page 1) ---
+    for id_ in [j["id"] for j in rq("GET", "/jobs?count=1000")[1]["jobs"]]:
+        rq("DELETE", f"/jobs/{id_}")
+    for i in range(27):
+        rq("POST", "/jobs", {"taskDefinition": f"job-{26 - i:02d}", "schedule": "0"}, JSON)
+    table = [
+        ("/jobs", None, "/jobs?skip=10"),
+        ("/jobs?skip=10", "/jobs", "/jobs?skip=20"),
+        ("/jobs?skip=20", "/jobs?skip=10", None),
+        ("/jobs?skip=27", "/jobs?skip=17", None),
+        ("/jobs?skip=100", None, None),
+        ("/jobs?count=5", None, "/jobs?count=5&skip=5"),
+        ("/jobs?skip=5&count=5", "/jobs?count=5", "/jobs?count=5&skip=10"),
+        ("/jobs?skip=3&count=5", "/jobs?count=5", "/jobs?count=5&skip=8"),
+        ("/jobs?skip=2&count=10", "/jobs", "/jobs?skip=12"),
+        ("/jobs?skip=-5&count=5", None, "/jobs?count=5&skip=5"),
+        ("/jobs?skip=5&count=0", "/jobs?count=0&skip=5", "/jobs?count=0&skip=5"),
+        ("/jobs?count=27", None, None),
+        ("/jobs?count=26", None, "/jobs?count=26&skip=26"),
+    ]
+    for path, prev, nxt in table:
+        st, body, h = rq("GET", path)
+        t.check(st == 200 and body.get("prev") == prev and body.get("next") == nxt,
+                f"{path}: prev={body.get('prev')} next={body.get('next')}, want {prev} {nxt}")
+    st, body, h = rq("GET", "/jobs?skip=3&count=2")
+    t.check([j["id"] for j in body["jobs"]] == ["job-23", "job-22"], f"order: {body}")
+    st, body, h = rq("GET", "/jobs?skip=abc&count=1.5")
+    t.check(st == 400 and body == {"messages": {"skip": ["Not a valid integer."],
+                                                "count": ["Not a valid integer."]}}, f"bad skip: {body}")
+
+    # --- restart: same jobs, same order, same resolved schedules ---
+    before = rq("GET", "/jobs?count=1000")[1]["jobs"]
+    t.check(srv.stop() == 0, "clean stop")
+    srv.start()
+    after = rq("GET", "/jobs?count=1000")[1]["jobs"]
+    strip = lambda js: [{k: v for k, v in j.items() if k != "estimatedNextRun"} for j in js]
+    t.check(strip(before) == strip(after) and len(after) == 27, "jobs survive a restart")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -11,6 +11,8 @@ struct api_config {
     const char *host; /* IPv4 address to bind, e.g. "127.0.0.1" */
     int port;         /* 0 picks a free port (see api_server_port) */
     int threads;      /* worker threads; 0 = 2 */
+    const char *token; /* bearer token required for writes; NULL = no auth */
+    int auth_reads;    /* also require it for reads (all but /healthz) */
 };
 
 struct api_server;

@@ -415,6 +415,35 @@ static const struct route routes[] = {
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
+/* Compare without leaking where the first difference is. */
+static int same_secret(const char *a, const char *b)
+{
+    size_t la = strlen(a);
+    size_t lb = strlen(b);
+    unsigned char diff = (unsigned char)(la != lb);
+    size_t i;
+
+    for (i = 0; i < lb; i++)
+        diff |= (unsigned char)(a[i < la ? i : 0] ^ b[i]);
+    return diff == 0;
+}
+
+/* With a token configured, writes (and reads with --auth-reads, except
+ * the health check) need "Authorization: Bearer <token>". */
+static int authorized(const struct api_ctx *ctx, const struct api_request *rq, const char *method)
+{
+    const char *h = rq->authorization;
+    int write = strcmp(method, "GET") != 0 && strcmp(method, "OPTIONS") != 0;
+
+    if (ctx->token == NULL || strcmp(rq->path, "/healthz") == 0)
+        return 1;
+    if (!write && !ctx->auth_reads)
+        return 1;
+    if (h == NULL || strncmp(h, "Bearer ", 7) != 0)
+        return 0;
+    return same_secret(h + 7, ctx->token);
+}
+
 /* Does path fit pattern? Sets *param for a "{id}" segment. */
 static int path_matches(const char *pattern, const char *path, const char **param)
 {
@@ -453,6 +482,12 @@ void routes_dispatch(struct api_ctx *ctx, struct api_request *rq, struct api_res
         if (strcmp(routes[i].method, method) == 0) {
             rq->param = param;
             rs->allow[0] = '\0';
+            if (!authorized(ctx, rq, method)) {
+                message(rs, MHD_HTTP_UNAUTHORIZED, "A valid bearer token is required: send "
+                                                   "'Authorization: Bearer <token>'.");
+                rs->challenge = 1;
+                return;
+            }
             routes[i].handler(ctx, rq, rs);
             return;
         }

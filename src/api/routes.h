@@ -14,6 +14,8 @@ struct MHD_Connection;
 /* What handlers share (borrowed from the server). */
 struct api_ctx {
     struct store *store;
+    const char *token; /* NULL: no auth */
+    int auth_reads;
 };
 
 struct api_request {
@@ -23,6 +25,7 @@ struct api_request {
     const char *body; /* NUL-terminated, may hold NULs before body_len */
     size_t body_len;
     const char *content_type; /* NULL when absent */
+    const char *authorization; /* NULL when absent */
     const char *param;        /* the {id} segment, when the route has one */
 };
 
@@ -31,6 +34,7 @@ struct api_response {
     json_t *body; /* owned; NULL for no body */
     char location[320];
     char allow[64];
+    int challenge; /* send WWW-Authenticate: Bearer */
 };
 
 void routes_dispatch(struct api_ctx *ctx, struct api_request *rq, struct api_response *rs);

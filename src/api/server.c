@@ -110,6 +110,8 @@ static enum MHD_Result send_json(struct MHD_Connection *c, struct api_response *
         MHD_add_response_header(r, "Location", rs->location);
     if (rs->allow[0] != '\0')
         MHD_add_response_header(r, "Allow", rs->allow);
+    if (rs->challenge)
+        MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"ecsched\"");
     ret = MHD_queue_response(c, (unsigned)status, r);
     MHD_destroy_response(r);
     return ret;
@@ -165,6 +167,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         rq.body = st->body != NULL ? st->body : "";
         rq.body_len = st->len;
         rq.content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+        rq.authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
         routes_dispatch(&srv->ctx, &rq, &rs);
     }
     ret = send_json(c, &rs);
@@ -205,6 +208,8 @@ int api_server_start(const struct api_config *cfg, struct store *store, struct a
     if (srv == NULL)
         return ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory starting the server");
     srv->ctx.store = store;
+    srv->ctx.token = cfg->token;
+    srv->ctx.auth_reads = cfg->auth_reads;
     srv->mhd = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO, 0, NULL, NULL, on_request,
         srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,

@@ -25,7 +25,28 @@ static const char serve_usage[] =
     "                          0.0.0.0:PORT to expose it)\n"
     "  -s, --store SPEC        sqlite:PATH (default sqlite:$ECSCHED_STATE_DIR/jobs.db,\n"
     "                          state dir " STATE_DIR_DEFAULT ") or memory: (lost on exit)\n"
-    "  -t, --threads N         HTTP worker threads (default 2)\n";
+    "  -t, --threads N         HTTP worker threads (default 2)\n"
+    "      --token-file FILE   require 'Authorization: Bearer <token>' for writes,\n"
+    "                          the token being FILE's first line (or set ECSCHED_TOKEN)\n"
+    "      --auth-reads        require the token for reads too (not for /healthz)\n";
+
+/* The token from FILE's first line, without the line end. */
+static int read_token(const char *path, char *out, size_t len)
+{
+    FILE *f = fopen(path, "r");
+    size_t n;
+
+    if (f == NULL)
+        return -1;
+    if (fgets(out, (int)len, f) == NULL) {
+        fclose(f);
+        return -1;
+    }
+    fclose(f);
+    n = strcspn(out, "\r\n");
+    out[n] = '\0';
+    return n > 0 ? 0 : -1;
+}
 
 static int parse_listen(const char *text, char *host, size_t hostlen, int *port)
 {
@@ -50,10 +71,13 @@ int cmd_serve(int argc, char **argv)
     static const struct option opts[] = {
         {"listen", required_argument, NULL, 'l'}, {"store", required_argument, NULL, 's'},
         {"threads", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
+        {"token-file", required_argument, NULL, 'k'}, {"auth-reads", no_argument, NULL, 'r'},
         {NULL, 0, NULL, 0},
     };
     const char *listen_text = "127.0.0.1:5000";
     const char *store_spec = NULL;
+    const char *token_file = NULL;
+    char token[512];
     char default_spec[4096];
     char host[64];
     struct api_config cfg;
@@ -84,6 +108,12 @@ int cmd_serve(int argc, char **argv)
                 return CLI_EXIT_USAGE;
             }
             break;
+        case 'k':
+            token_file = optarg;
+            break;
+        case 'r':
+            cfg.auth_reads = 1;
+            break;
         case 'h':
             fputs(serve_usage, stdout);
             return CLI_EXIT_OK;
@@ -103,6 +133,20 @@ int cmd_serve(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     cfg.host = host;
+    if (token_file != NULL) {
+        if (read_token(token_file, token, sizeof(token)) != 0) {
+            fprintf(stderr, "ecsched serve: --token-file '%s': cannot read a token from its first line\n",
+                    token_file);
+            return CLI_EXIT_USAGE;
+        }
+        cfg.token = token;
+    } else if (getenv("ECSCHED_TOKEN") != NULL && getenv("ECSCHED_TOKEN")[0] != '\0') {
+        cfg.token = getenv("ECSCHED_TOKEN");
+    }
+    if (cfg.auth_reads && cfg.token == NULL) {
+        fprintf(stderr, "ecsched serve: --auth-reads needs a token (ECSCHED_TOKEN or --token-file)\n");
+        return CLI_EXIT_USAGE;
+    }
     if (store_spec == NULL) {
         const char *dir = getenv("ECSCHED_STATE_DIR");
 
@@ -125,8 +169,9 @@ int cmd_serve(int argc, char **argv)
         store_close(&store);
         return CLI_EXIT_NONE;
     }
-    fprintf(stderr, "ecsched: serving http://%s:%d/ (store %s)\n", host,
-            api_server_port(server), store_spec);
+    fprintf(stderr, "ecsched: serving http://%s:%d/ (store %s, %s)\n", host,
+            api_server_port(server), store_spec,
+            cfg.token == NULL ? "no auth" : (cfg.auth_reads ? "token for all" : "token for writes"));
     sigwait(&stop_signals, &sig);
     fprintf(stderr, "ecsched: %s received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
     api_server_stop(&server);

@@ -25,9 +25,11 @@ JSON = {"Content-Type": "application/json"}
 
 
 class Server:
-    def __init__(self, binary, store):
+    def __init__(self, binary, store, extra=(), env=None):
         self.binary = binary
         self.store = store
+        self.extra = list(extra)
+        self.env = env
         self.proc = None
         self.port = None
 
@@ -35,9 +37,12 @@ class Server:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
+        env = dict(os.environ)
+        env.pop("ECSCHED_TOKEN", None)
+        env.update(self.env or {})
         self.proc = subprocess.Popen([self.binary, "serve", "--listen", f"127.0.0.1:{self.port}",
-                                      "--store", self.store],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                      "--store", self.store] + self.extra,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
@@ -82,10 +87,48 @@ def main():
     try:
         srv.start()
         run(srv, t)
-    finally:
         t.check(srv.stop() == 0, "server did not stop cleanly on SIGTERM")
+        auth(args, tmp, t)
+    finally:
+        srv.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     return t.finish()
+
+
+def auth(args, tmp, t):
+    """Bearer tokens: writes need one; with --auth-reads, reads too."""
+    job = {"taskDefinition": "guarded", "schedule": "0"}
+    srv = Server(os.path.abspath(args.bin), f"sqlite:{tmp}/auth.db", env={"ECSCHED_TOKEN": "s3cret"})
+    srv.start()
+    try:
+        st, body, h = srv.request("POST", "/jobs", job, JSON)
+        t.check(st == 401 and h.get("www-authenticate", "").startswith("Bearer")
+                and "bearer token" in body.get("message", ""), f"no token: {st} {body} {h}")
+        st, body, h = srv.request("POST", "/jobs", job, dict(JSON, Authorization="Bearer s3cre"))
+        t.check(st == 401, f"wrong token: {st}")
+        st, body, h = srv.request("POST", "/jobs", job, dict(JSON, Authorization="Bearer s3cret"))
+        t.check(st == 201, f"right token: {st} {body}")
+        st, body, h = srv.request("DELETE", "/jobs/guarded")
+        t.check(st == 401, f"delete without token: {st}")
+        st, body, h = srv.request("GET", "/jobs/guarded")
+        t.check(st == 200, f"reads stay open: {st}")
+    finally:
+        t.check(srv.stop() == 0, "auth server stopped")
+    token_file = os.path.join(tmp, "token")
+    with open(token_file, "w") as f:
+        f.write("from-file\n")
+    srv = Server(os.path.abspath(args.bin), f"sqlite:{tmp}/auth.db",
+                 extra=["--token-file", token_file, "--auth-reads"])
+    srv.start()
+    try:
+        st, body, h = srv.request("GET", "/jobs/guarded")
+        t.check(st == 401, f"--auth-reads: {st}")
+        st, body, h = srv.request("GET", "/jobs/guarded", headers={"Authorization": "Bearer from-file"})
+        t.check(st == 200, f"--auth-reads with token: {st}")
+        st, body, h = srv.request("GET", "/healthz")
+        t.check(st == 200, f"/healthz stays open: {st}")
+    finally:
+        t.check(srv.stop() == 0, "auth-reads server stopped")
 
 
 def link(id_):

@@ -35,6 +35,8 @@ HARNESS_OBJ := $(BUILD)/obj/tests/unit/harness.o
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
+GEN_OBJ := $(BUILD)/obj/gen/openapi.o
+
 LIB := $(BUILD)/libecsched.a
 BIN := $(BUILD)/ecsched
 
@@ -46,7 +48,19 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(LIB): $(LIB_OBJ)
+# docs/openapi.json becomes a C string, so GET /spec serves the document
+# kept in the tree.
+$(BUILD)/gen/openapi.c: docs/openapi.json
+	@mkdir -p $(dir $@)
+	{ echo '/* generated from docs/openapi.json by the Makefile; do not edit */'; \
+	  echo '#include "api/spec.h"'; echo 'const char api_openapi_json[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@
+
+$(GEN_OBJ): $(BUILD)/gen/openapi.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ) $(GEN_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@
 	ar rcs $@ $^

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "api/spec.h"
 #include "core/error.h"
 #include "core/job.h"
 
@@ -129,6 +130,18 @@ static void h_index(struct api_ctx *ctx, struct api_request *rq, struct api_resp
     rs->body = json_pack("{s:[{s:{s:s, s:s, s:s}}, {s:{s:s, s:s, s:s}}]}", "resources", "link",
                          "rel", "jobs", "title", "Jobs", "href", "/jobs", "link", "rel", "spec",
                          "title", "Spec", "href", "/spec");
+}
+
+static void h_spec(struct api_ctx *ctx, struct api_request *rq, struct api_response *rs)
+{
+    json_error_t err;
+
+    (void)ctx;
+    (void)rq;
+    rs->body = json_loads(api_openapi_json, 0, &err);
+    rs->status = MHD_HTTP_OK;
+    if (rs->body == NULL)
+        message(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "The built-in OpenAPI document does not parse.");
 }
 
 static void h_health(struct api_ctx *ctx, struct api_request *rq, struct api_response *rs)
@@ -405,6 +418,7 @@ static void h_delete(struct api_ctx *ctx, struct api_request *rq, struct api_res
 
 static const struct route routes[] = {
     {"GET", "/", h_index},
+    {"GET", "/spec", h_spec},
     {"GET", "/healthz", h_health},
     {"GET", "/jobs", h_list},
     {"POST", "/jobs", h_create},

@@ -181,6 +181,17 @@ def run(srv, t):
     st, body, h = rq("GET", "/jobs/consumer-task")
     t.check(body.get("maxCount") == 10 and body.get("trigger") == trig, f"merge kept trigger: {body}")
 
+    # --- index and the OpenAPI document ---
+    st, body, h = rq("GET", "/")
+    t.check(st == 200 and [r["link"]["href"] for r in body["resources"]] == ["/jobs", "/spec"],
+            f"index: {body}")
+    st, body, h = rq("GET", "/spec")
+    with open(os.path.join(os.path.dirname(__file__), "..", "..", "docs", "openapi.json")) as f:
+        in_tree = json.load(f)
+    t.check(st == 200 and body == in_tree and body["openapi"].startswith("3.")
+            and {"/jobs", "/jobs/{id}", "/healthz", "/spec", "/"} <= set(body["paths"]),
+            f"/spec: {st}")
+
     # --- errors of contract section 1.10 ---
     st, body, h = rq("GET", "/jobs/foo%20bar")
     t.check(st == 404 and body == {"message": "Job foo bar does not exist."}, f"404 job: {body}")

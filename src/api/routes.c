@@ -369,6 +369,15 @@ static void h_update(struct api_ctx *ctx, struct api_request *rq, struct api_res
         }
         rc = job_validate(body, existing, &jc, &job, &errors);
         json_decref(body);
+        if (rc == 0 && json_equal(job, existing)) {
+            /* nothing changes: no write, no version bump, no notification */
+            json_decref(existing);
+            json_decref(job);
+            store_record_clear(&r);
+            rs->status = MHD_HTTP_OK;
+            rs->body = item_link(rq->param);
+            return;
+        }
         json_decref(existing);
         if (rc != 0) {
             store_record_clear(&r);

@@ -227,6 +227,15 @@ def run(srv, t):
     st, body, h = rq("GET", "/jobs/consumer-task")
     t.check(body.get("maxCount") == 10, f"nothing changed: {body}")
 
+    # `id` in an update is ignored; an update that changes nothing is a 200
+    def stored(id_):
+        job = rq("GET", f"/jobs/{id_}")[1]
+        job.pop("estimatedNextRun", None)
+        return job
+    job0 = stored("consumer-task")
+    st, body, h = rq("PUT", "/jobs/consumer-task", {"id": "ignored", "maxCount": 10}, JSON)
+    t.check(st == 200 and stored("consumer-task") == job0, f"no-op put: {st} {body}")
+
     # --- HEAD, ETag, 304 ---
     st, body, h = rq("GET", "/jobs/sleeper-task")
     etag = h.get("etag", "")

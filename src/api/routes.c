@@ -13,7 +13,9 @@
 
 #include "api/spec.h"
 #include "core/error.h"
+#include "core/isotime.h"
 #include "core/job.h"
+#include "core/tz_cache.h"
 
 #define MSG_NOT_FOUND_ROUTE                                                                      \
     "The requested URL was not found on the server. If you entered the URL manually please "     \
@@ -68,10 +70,11 @@ static json_t *item_link(const char *id)
 }
 
 /* The API form of a stored job, with estimatedNextRun computed now. */
-static json_t *job_view(const char *data)
+static json_t *job_view(struct api_ctx *ctx, const char *data)
 {
     json_error_t err;
     json_t *job = json_loads(data, 0, &err);
+    const struct tz *zone = NULL;
     json_t *runtime;
     json_t *api;
     time_t next;
@@ -81,8 +84,10 @@ static json_t *job_view(const char *data)
     if (job == NULL)
         return NULL;
     runtime = json_object();
-    if (runtime != NULL && job_next_run(job, time(NULL), &next, msg, sizeof(msg)) == 0) {
-        job_format_time(job, next, when, sizeof(when));
+    if (runtime != NULL &&
+        tz_cache_get(ctx->zones, job_zone_name(job), &zone, msg, sizeof(msg)) == 0 &&
+        job_next_run(job, zone, time(NULL), &next, msg, sizeof(msg)) == 0) {
+        isotime_format_in((int64_t)next, zone, when, sizeof(when));
         json_object_set_new(runtime, "estimatedNextRun", json_string(when));
     }
     api = job_to_api(job, runtime);
@@ -247,7 +252,7 @@ static void h_list(struct api_ctx *ctx, struct api_request *rq, struct api_respo
     }
     jobs = json_array();
     for (i = 0; i < n; i++) {
-        json_t *view = job_view(recs[i].data);
+        json_t *view = job_view(ctx, recs[i].data);
 
         if (view != NULL)
             json_array_append_new(jobs, view);
@@ -322,7 +327,7 @@ static void h_get(struct api_ctx *ctx, struct api_request *rq, struct api_respon
         return;
     }
     rs->status = MHD_HTTP_OK;
-    rs->body = job_view(r.data);
+    rs->body = job_view(ctx, r.data);
     store_record_clear(&r);
     if (rs->body == NULL)
         message(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "The stored job could not be read.");

@@ -12,8 +12,11 @@
 struct MHD_Connection;
 
 /* What handlers share (borrowed from the server). */
+struct tz_cache;
+
 struct api_ctx {
     struct store *store;
+    struct tz_cache *zones; /* the server's, shared by all requests */
     const char *token; /* NULL: no auth */
     int auth_reads;
 };

@@ -12,6 +12,7 @@
 #include "api/api.h"
 #include "api/routes.h"
 #include "core/error.h"
+#include "core/tz_cache.h"
 
 #define BODY_MAX (1024 * 1024)
 #define REQUEST_TIMEOUT_S 30
@@ -207,6 +208,10 @@ int api_server_start(const struct api_config *cfg, struct store *store, struct a
     srv = calloc(1, sizeof(*srv));
     if (srv == NULL)
         return ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory starting the server");
+    if (tz_cache_init(&srv->ctx.zones) != 0) {
+        free(srv);
+        return ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory starting the server");
+    }
     srv->ctx.store = store;
     srv->ctx.token = cfg->token;
     srv->ctx.auth_reads = cfg->auth_reads;
@@ -217,6 +222,7 @@ int api_server_start(const struct api_config *cfg, struct store *store, struct a
         (unsigned)REQUEST_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
         MHD_OPTION_END);
     if (srv->mhd == NULL) {
+        tz_cache_free(&srv->ctx.zones);
         free(srv);
         return ecs_fail(ECS_EUNAVAILABLE, msg, msglen,
                         "cannot listen on %s:%d (in use, or not allowed)", cfg->host, cfg->port);
@@ -237,6 +243,7 @@ void api_server_stop(struct api_server **s)
     if (s == NULL || *s == NULL)
         return;
     MHD_stop_daemon((*s)->mhd);
+    tz_cache_free(&(*s)->ctx.zones);
     free(*s);
     *s = NULL;
 }

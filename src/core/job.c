@@ -708,16 +708,14 @@ json_t *job_to_api(const json_t *job, const json_t *runtime)
     return api;
 }
 
-static int job_zone(const json_t *job, struct tz **zone, char *msg, size_t msglen)
+const char *job_zone_name(const json_t *job)
 {
-    const char *name = json_string_value(json_object_get(job, "timezone"));
-
-    return tz_load(name, zone, msg, msglen);
+    return json_string_value(json_object_get(job, "timezone"));
 }
 
-int job_next_run(const json_t *job, time_t now, time_t *next, char *msg, size_t msglen)
+int job_next_run(const json_t *job, const struct tz *zone, time_t now, time_t *next, char *msg,
+                 size_t msglen)
 {
-    struct tz *zone = NULL;
     struct schedule *s = NULL;
     const char *expr = json_string_value(json_object_get(job, "schedule"));
     int64_t start = 0;
@@ -731,14 +729,9 @@ int job_next_run(const json_t *job, time_t now, time_t *next, char *msg, size_t 
         return ECS_ENEVER;
     if (expr == NULL)
         return ecs_fail(ECS_EINVAL, msg, msglen, "job has no schedule");
-    rc = job_zone(job, &zone, msg, msglen);
+    rc = schedule_parse(expr, zone, &s, msg, msglen);
     if (rc != 0)
         return ECS_EINVAL;
-    rc = schedule_parse(expr, zone, &s, msg, msglen);
-    if (rc != 0) {
-        tz_free(&zone);
-        return ECS_EINVAL;
-    }
     has_start = stored_instant(job, "scheduleStart", &start) == 0;
     has_end = stored_instant(job, "scheduleEnd", &end) == 0;
     if (has_start) {
@@ -751,17 +744,5 @@ int job_next_run(const json_t *job, time_t now, time_t *next, char *msg, size_t 
     if (rc == 0 && has_end && (int64_t)*next > end)
         rc = ECS_ENEVER;
     schedule_free(&s);
-    tz_free(&zone);
     return rc;
-}
-
-void job_format_time(const json_t *job, time_t t, char *buf, size_t len)
-{
-    struct tz *zone = NULL;
-    char msg[256];
-
-    if (job_zone(job, &zone, msg, sizeof(msg)) != 0)
-        zone = NULL;
-    isotime_format_in((int64_t)t, zone, buf, len);
-    tz_free(&zone);
 }

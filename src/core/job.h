@@ -42,14 +42,15 @@ int job_validate(const json_t *body, const json_t *existing, const struct job_ct
  * failure. */
 json_t *job_to_api(const json_t *job, const json_t *runtime);
 
-/* The job's next fire time at or after max(now, scheduleStart), not after
- * scheduleEnd (inclusive), in its zone: 0 and *next, ECS_ENEVER when there
- * is none (suspended, ended, impossible), ECS_EINVAL if the stored job no
- * longer parses (message in msg). */
-int job_next_run(const json_t *job, time_t now, time_t *next, char *msg, size_t msglen);
+/* The job's `timezone` as stored (NULL when absent; "" means UTC). */
+const char *job_zone_name(const json_t *job);
 
-/* Format an instant the way the job shows times: ISO-8601 in the job's
- * zone ("+00:00" for UTC). buf needs 48 bytes. */
-void job_format_time(const json_t *job, time_t t, char *buf, size_t len);
+/* The job's next fire time at or after max(now, scheduleStart), not after
+ * scheduleEnd (inclusive), evaluated in zone (the job's, from
+ * job_zone_name; NULL = UTC): 0 and *next, ECS_ENEVER when there is none
+ * (suspended, ended, impossible), ECS_EINVAL if the stored job no longer
+ * parses (message in msg). */
+int job_next_run(const json_t *job, const struct tz *zone, time_t now, time_t *next, char *msg,
+                 size_t msglen);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "core/job.h"
+#include "core/tz.h"
 #include "harness.h"
 
 static uint32_t seeded(void *ctx, uint32_t n)
@@ -325,10 +326,14 @@ static time_t next_run_of(const char *job_text, time_t now)
 {
     json_error_t e;
     json_t *job = json_loads(job_text, 0, &e);
+    struct tz *zone = NULL;
     char msg[256];
     time_t next = 0;
-    int rc = job_next_run(job, now, &next, msg, sizeof(msg));
+    int rc = tz_load(job_zone_name(job), &zone, msg, sizeof(msg));
 
+    if (rc == 0)
+        rc = job_next_run(job, zone, now, &next, msg, sizeof(msg));
+    tz_free(&zone);
     json_decref(job);
     return rc == 0 ? next : (time_t)rc;
 }

@@ -11,3 +11,10 @@ for b in "$BUILD"/bench/*; do
     "$b"
     echo
 done
+# benchmarks that drive the real binary over its interfaces
+for s in bench/*.sh; do
+    [ -f "$s" ] || continue
+    echo "== $(basename "$s" .sh)"
+    sh "$s" "$BUILD/ecsched"
+    echo
+done

@@ -13,6 +13,7 @@ struct api_config {
     int threads;      /* worker threads; 0 = 2 */
     const char *token; /* bearer token required for writes; NULL = no auth */
     int auth_reads;    /* also require it for reads (all but /healthz) */
+    int request_timeout; /* seconds a connection may sit idle mid-request; 0 = 30 */
 };
 
 struct api_server;

@@ -114,8 +114,15 @@ static json_t *parse_body(const struct api_request *rq, struct api_response *rs)
     json_error_t err;
     json_t *body = json_loadb(rq->body, rq->body_len, JSON_DECODE_ANY, &err);
 
-    if (body == NULL)
-        message(rs, MHD_HTTP_BAD_REQUEST, MSG_BAD_JSON);
+    if (body == NULL) {
+        char detail[256];
+
+        /* the reference's message, and what exactly is wrong beside it */
+        snprintf(detail, sizeof(detail), "%s at line %d, column %d", err.text, err.line,
+                 err.column);
+        rs->status = MHD_HTTP_BAD_REQUEST;
+        rs->body = json_pack("{s:s, s:s}", "message", MSG_BAD_JSON, "detail", detail);
+    }
     return body;
 }
 

@@ -219,7 +219,8 @@ int api_server_start(const struct api_config *cfg, struct store *store, struct a
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO, 0, NULL, NULL, on_request,
         srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)(cfg->threads > 0 ? cfg->threads : 2), MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)REQUEST_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        (unsigned)(cfg->request_timeout > 0 ? cfg->request_timeout : REQUEST_TIMEOUT_S),
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
         MHD_OPTION_END);
     if (srv->mhd == NULL) {
         tz_cache_free(&srv->ctx.zones);

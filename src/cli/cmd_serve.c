@@ -28,7 +28,9 @@ static const char serve_usage[] =
     "  -t, --threads N         HTTP worker threads (default 2)\n"
     "      --token-file FILE   require 'Authorization: Bearer <token>' for writes,\n"
     "                          the token being FILE's first line (or set ECSCHED_TOKEN)\n"
-    "      --auth-reads        require the token for reads too (not for /healthz)\n";
+    "      --auth-reads        require the token for reads too (not for /healthz)\n"
+    "      --request-timeout S close a connection idle for S seconds (default 30),\n"
+    "                          so slow or half-sent requests cannot pile up\n";
 
 /* The token from FILE's first line, without the line end. */
 static int read_token(const char *path, char *out, size_t len)
@@ -72,6 +74,7 @@ int cmd_serve(int argc, char **argv)
         {"listen", required_argument, NULL, 'l'}, {"store", required_argument, NULL, 's'},
         {"threads", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
         {"token-file", required_argument, NULL, 'k'}, {"auth-reads", no_argument, NULL, 'r'},
+        {"request-timeout", required_argument, NULL, 'o'},
         {NULL, 0, NULL, 0},
     };
     const char *listen_text = "127.0.0.1:5000";
@@ -113,6 +116,14 @@ int cmd_serve(int argc, char **argv)
             break;
         case 'r':
             cfg.auth_reads = 1;
+            break;
+        case 'o':
+            cfg.request_timeout = atoi(optarg);
+            if (cfg.request_timeout < 1 || cfg.request_timeout > 3600) {
+                fprintf(stderr, "ecsched serve: --request-timeout '%s' must be 1 to 3600 seconds\n",
+                        optarg);
+                return CLI_EXIT_USAGE;
+            }
             break;
         case 'h':
             fputs(serve_usage, stdout);

@@ -14,6 +14,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -83,7 +84,8 @@ def main():
     args = refcron.parse_args(__doc__.splitlines()[0])
     t = refcron.Tally("api")
     tmp = tempfile.mkdtemp(prefix="ecsched-api-")
-    srv = Server(os.path.abspath(args.bin), f"sqlite:{tmp}/state/jobs.db")
+    srv = Server(os.path.abspath(args.bin), f"sqlite:{tmp}/state/jobs.db",
+                 extra=["--request-timeout", "1"])
     try:
         srv.start()
         run(srv, t)
@@ -209,8 +211,15 @@ def run(srv, t):
     st, body, h = rq("PUT", "/jobs/missing", {"schedule": "0"}, JSON)
     t.check(st == 404, f"404 after 415: {st}")
     st, body, h = rq("POST", "/jobs", b"{not json", JSON)
-    t.check(st == 400 and body == {"message": "The browser (or proxy) sent a request that this "
-                                               "server could not understand."}, f"bad json: {body}")
+    t.check(st == 400 and body.get("message") == "The browser (or proxy) sent a request that this "
+                                                 "server could not understand."
+            and "line 1, column" in body.get("detail", ""), f"bad json: {body}")
+    st, body, h = rq("POST", "/jobs", b'{"schedule": "\xff"}', JSON)
+    t.check(st == 400 and "decode byte 0xff" in body.get("detail", ""), f"bad utf-8 named: {body}")
+    st, body, h = rq("POST", "/jobs", b"[" * 5000, JSON)
+    t.check(st == 400 and "depth" in body.get("detail", ""), f"deep nesting named: {body}")
+    st, body, h = rq("POST", "/jobs", b'{"taskCount": 99999999999999999999999}', JSON)
+    t.check(st == 400 and "too big" in body.get("detail", ""), f"huge number named: {body}")
     st, body, h = rq("POST", "/jobs", {"taskDefinition": "x y", "schedule": "0 61", "taskCount": 0},
                      JSON)
     t.check(st == 400 and set(body.get("messages", {})) == {"taskDefinition", "schedule", "taskCount"},
@@ -219,6 +228,32 @@ def run(srv, t):
     t.check(st == 400 and "messages" in body, f"non-object body: {st} {body}")
     st, body, h = rq("POST", "/jobs", b"x" * (1024 * 1024 + 10), JSON)
     t.check(st == 413 and "message" in body, f"413: {st}")
+
+    # --- every validation message of contract 1.10, through HTTP ---
+    base = {"taskDefinition": "msg-test", "schedule": "0"}
+    cases = [
+        ({"schedule": "0"}, {"taskDefinition": ["Missing data for required field."]}),
+        (dict(base, taskCount=None), {"taskCount": ["Field may not be null."]}),
+        (dict(base, taskDefinition=5), {"taskDefinition": ["Not a valid string."]}),
+        (dict(base, taskCount="x"), {"taskCount": ["Not a valid integer."]}),
+        (dict(base, suspended="yes"), {"suspended": ["Not a valid boolean."]}),
+        (dict(base, scheduleStart="2017-01-01"), {"scheduleStart": ["Not a valid datetime."]}),
+        (dict(base, overrides={}), {"overrides": ["Not a valid list."]}),
+        (dict(base, overrides=[{"containerName": "c", "environment": []}]),
+         {"overrides": {"0": {"environment": ["Not a valid mapping type."]}}}),
+        (dict(base, maxCount=51), {"maxCount": ["Must be between 1 and 50."]}),
+        (dict(base, trigger={"type": "sqs", "queueName": "q", "messagesPerTask": 0}),
+         {"trigger": {"messagesPerTask": ["Must be at least 1."]}}),
+        (dict(base, taskDefinition="a b"),
+         {"taskDefinition": ["task definition names must contain only alphanumeric, underscore, and hyphen"]}),
+        (dict(base, trigger={"type": "sqs"}), {"trigger": {"_schema": ["sqs trigger type requires queueName field"]}}),
+        (dict(base, timezone="FOO"), {"timezone": ["Invalid timezone format: FOO"]}),
+        (dict(base, schedule="bad-schedule"),
+         {"schedule": ['Invalid schedule syntax: Unrecognized expression "bad-schedule" for field "second"']}),
+    ]
+    for req, want in cases:
+        st, body, h = rq("POST", "/jobs", req, JSON)
+        t.check(st == 400 and body == {"messages": want}, f"1.10 {want}: {st} {body}")
 
     # --- atomic merge PUT ---
     st, body, h = rq("PUT", "/jobs/consumer-task", {"maxCount": 20, "taskCount": 99}, JSON)
@@ -281,6 +316,36 @@ def run(srv, t):
     st, body, h = rq("GET", "/jobs?skip=abc&count=1.5")
     t.check(st == 400 and body == {"messages": {"skip": ["Not a valid integer."],
                                                 "count": ["Not a valid integer."]}}, f"bad skip: {body}")
+
+    # --- a half-sent request is cut off (server started with a 1 s timeout) ---
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as s:
+        s.sendall(b"POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: 100\r\n\r\n{\"taskDefinition\"")
+        t0 = time.monotonic()
+        closed = False
+        try:
+            while time.monotonic() - t0 < 8:
+                if s.recv(4096) == b"":
+                    closed = True
+                    break
+        except OSError:
+            closed = True
+        t.check(closed and time.monotonic() - t0 < 6, "a half-sent request was not timed out")
+    t.check(rq("GET", "/jobs/job-00")[0] == 200 and rq("GET", "/jobs/taskDefinition")[0] == 404,
+            "the half-sent request changed nothing")
+
+    # --- a write the store cannot take: 503, and nothing changes ---
+    db = srv.store[len("sqlite:"):]
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    st, body, h = rq("POST", "/jobs", {"taskDefinition": "blocked", "schedule": "0"}, JSON)
+    t.check(st == 503 and "locked" in body.get("message", ""), f"503: {st} {body}")
+    st, body, h = rq("PUT", "/jobs/job-00", {"taskCount": 7}, JSON)
+    t.check(st == 503, f"503 put: {st} {body}")
+    other.execute("ROLLBACK")
+    other.close()
+    t.check(rq("GET", "/jobs/blocked")[0] == 404 and rq("GET", "/jobs/job-00")[1].get("taskCount") == 1,
+            "a refused write changed the store")
 
     # --- restart: same jobs, same order, same resolved schedules ---
     before = rq("GET", "/jobs?count=1000")[1]["jobs"]

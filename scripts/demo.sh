@@ -1,7 +1,7 @@
 #!/bin/sh
-# demo.sh - show what ecsched's schedule engine does today: the next fire
-# times of one example of every dialect, in a few time zones, including a
-# daylight-saving change handled by ecsched's rule.
+# demo.sh - show what ecsched does today: the next fire times of one example
+# of every schedule dialect, in a few time zones, including a daylight-saving
+# change handled by ecsched's rule; then (on a terminal) the jobs API.
 set -eu
 BIN=${1:-build/ecsched}
 
@@ -27,3 +27,16 @@ echo "Daylight saving in New York, 2024: the repeated 01:xx hour fires once,"
 echo "the skipped 02:xx hour fires shifted by the gap:"
 show America/New_York 2024-11-03T00:50:00 'crontab(*/15 * * * *)' 6
 show America/New_York 2024-03-10T01:40:00 'crontab(*/15 * * * *)' 6
+
+# The jobs API, in the foreground, with its state in ./.ecsched (only on a
+# terminal, so that scripted runs of the demo end by themselves).
+if [ -t 0 ] && [ -t 1 ]; then
+    echo
+    echo "Starting the jobs API on http://127.0.0.1:5000 (store ./.ecsched/jobs.db; Ctrl-C stops it)."
+    echo "In another terminal, for example:"
+    echo "  curl -i localhost:5000/jobs -H 'Content-Type: application/json' \\"
+    echo "       -d '{\"taskDefinition\": \"sleeper-task\", \"schedule\": \"? */5\"}'"
+    echo "  curl localhost:5000/jobs/sleeper-task"
+    echo "  curl localhost:5000/jobs"
+    ECSCHED_STATE_DIR=./.ecsched exec "$BIN" serve --listen 127.0.0.1:5000
+fi

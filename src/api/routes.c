@@ -4,7 +4,6 @@
  * and envelopes. */
 #include "api/routes.h"
 
-#include <ctype.h>
 #include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +55,15 @@ static void store_failure(struct api_response *rs, int rc, const char *msg)
         message(rs, MHD_HTTP_SERVICE_UNAVAILABLE, msg);
     else
         message(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, msg);
+}
+
+/* Answer a failed store call about job id: 404 when it is missing. */
+static void store_error(struct api_response *rs, int rc, const char *id, const char *msg)
+{
+    if (rc == ECS_ENOTFOUND)
+        job_message(rs, MHD_HTTP_NOT_FOUND, id, "does not exist.");
+    else
+        store_failure(rs, rc, msg);
 }
 
 static json_t *item_link(const char *id)
@@ -170,33 +178,6 @@ static void h_health(struct api_ctx *ctx, struct api_request *rq, struct api_res
     rs->body = json_pack("{s:s, s:s}", "status", "ok", "store", store_backend_name(ctx->store));
 }
 
-/* Python int() of a query value: blanks, sign, digits, blanks. */
-static int query_int(const char *s, long long *out)
-{
-    long long v = 0;
-    int sign = 1;
-    int digits = 0;
-
-    while (isspace((unsigned char)*s))
-        s++;
-    if (*s == '+' || *s == '-') {
-        sign = *s == '-' ? -1 : 1;
-        s++;
-    }
-    while (isdigit((unsigned char)*s)) {
-        if (v < 1000000000000LL)
-            v = v * 10 + (*s - '0');
-        s++;
-        digits++;
-    }
-    while (isspace((unsigned char)*s))
-        s++;
-    if (digits == 0 || *s != '\0')
-        return -1;
-    *out = sign * v;
-    return 0;
-}
-
 /* The contract's page link for a first index fs (section 1.5), with our
  * fix: a link back to the first page is "/jobs" rather than nothing. */
 static json_t *page_link(long long fs, long long c, long long total)
@@ -239,9 +220,9 @@ static void h_list(struct api_ctx *ctx, struct api_request *rq, struct api_respo
     char msg[512];
     int rc;
 
-    if (skip_s != NULL && query_int(skip_s, &skip) != 0)
+    if (skip_s != NULL && job_int_from_text(skip_s, &skip) != 0)
         json_object_set_new(errors, "skip", json_pack("[s]", "Not a valid integer."));
-    if (count_s != NULL && query_int(count_s, &count) != 0)
+    if (count_s != NULL && job_int_from_text(count_s, &count) != 0)
         json_object_set_new(errors, "count", json_pack("[s]", "Not a valid integer."));
     if (json_object_size(errors) > 0) {
         validation_failed(rs, errors);
@@ -325,12 +306,8 @@ static void h_get(struct api_ctx *ctx, struct api_request *rq, struct api_respon
     char msg[512];
     int rc = store_get(ctx->store, rq->param, &r, msg, sizeof(msg));
 
-    if (rc == ECS_ENOTFOUND) {
-        job_message(rs, MHD_HTTP_NOT_FOUND, rq->param, "does not exist.");
-        return;
-    }
     if (rc != 0) {
-        store_failure(rs, rc, msg);
+        store_error(rs, rc, rq->param, msg);
         return;
     }
     rs->status = MHD_HTTP_OK;
@@ -361,12 +338,8 @@ static void h_update(struct api_ctx *ctx, struct api_request *rq, struct api_res
         char *text;
         int rc = store_get(ctx->store, rq->param, &r, msg, sizeof(msg));
 
-        if (rc == ECS_ENOTFOUND) {
-            job_message(rs, MHD_HTTP_NOT_FOUND, rq->param, "does not exist.");
-            return;
-        }
         if (rc != 0) {
-            store_failure(rs, rc, msg);
+            store_error(rs, rc, rq->param, msg);
             return;
         }
         body = parse_body(rq, rs);
@@ -407,10 +380,8 @@ static void h_update(struct api_ctx *ctx, struct api_request *rq, struct api_res
         store_record_clear(&r);
         if (rc == ECS_ECONFLICT)
             continue; /* changed meanwhile: merge over the new version */
-        if (rc == ECS_ENOTFOUND)
-            job_message(rs, MHD_HTTP_NOT_FOUND, rq->param, "does not exist.");
-        else if (rc != 0)
-            store_failure(rs, rc, msg);
+        if (rc != 0)
+            store_error(rs, rc, rq->param, msg);
         else {
             rs->status = MHD_HTTP_OK;
             rs->body = item_link(rq->param);
@@ -425,12 +396,8 @@ static void h_delete(struct api_ctx *ctx, struct api_request *rq, struct api_res
     char msg[512];
     int rc = store_delete(ctx->store, rq->param, msg, sizeof(msg));
 
-    if (rc == ECS_ENOTFOUND) {
-        job_message(rs, MHD_HTTP_NOT_FOUND, rq->param, "does not exist.");
-        return;
-    }
     if (rc != 0) {
-        store_failure(rs, rc, msg);
+        store_error(rs, rc, rq->param, msg);
         return;
     }
     rs->status = MHD_HTTP_OK;

@@ -89,8 +89,7 @@ static void set_field(struct val *v, json_t *obj, const char *key, json_t *value
 /* ------------------------------------------------------------------ */
 /* marshmallow 2 coercions                                             */
 
-/* Python int() on a string: optional blanks, sign, digits, blanks. */
-static int int_from_text(const char *s, long long *out)
+int job_int_from_text(const char *s, long long *out)
 {
     long long value = 0;
     int sign = 1;
@@ -144,7 +143,7 @@ static int coerce_int(const json_t *j, long long *out)
         return 0;
     }
     if (json_is_string(j))
-        return int_from_text(json_string_value(j), out);
+        return job_int_from_text(json_string_value(j), out);
     return -1;
 }
 

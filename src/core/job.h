@@ -35,6 +35,11 @@ struct job_ctx {
 int job_validate(const json_t *body, const json_t *existing, const struct job_ctx *ctx,
                  json_t **out, json_t **errors);
 
+/* Read an integer the way the reference reads every integer it is given
+ * (Python's int() on a string): optional blanks, a sign, digits, optional
+ * blanks; magnitudes saturate at 10^12. 0 and *out, or -1. */
+int job_int_from_text(const char *s, long long *out);
+
 /* The API representation: {"id", "link": {...}} and every stored field
  * (ids are plain [0-9A-Za-z_-], so the href needs no escaping). `runtime`
  * (may be NULL) holds read-only fields such as estimatedNextRun, lastRun,

@@ -1,0 +1,211 @@
+/* fake.c - a launcher for tests and benchmarks: tasks exist only in
+ * memory, start RUNNING at once, and stop when told to. A repeated client
+ * token returns the tasks of its first call, as RunTask's clientToken
+ * does. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/error.h"
+#include "launch/backends.h"
+
+struct fake_task {
+    struct launch_task t;
+    char *started_by;
+    char *token;
+};
+
+struct fake {
+    pthread_mutex_t lock;
+    struct fake_task *tasks;
+    size_t n;
+    size_t cap;
+    unsigned long next_id;
+};
+
+static int fake_open(const struct launcher_config *cfg, void **impl, char *msg, size_t msglen)
+{
+    struct fake *f = calloc(1, sizeof(*f));
+
+    (void)cfg;
+    if (f == NULL)
+        return ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory opening the fake launcher");
+    pthread_mutex_init(&f->lock, NULL);
+    *impl = f;
+    return 0;
+}
+
+static void fake_close(void *impl)
+{
+    struct fake *f = impl;
+    struct launch_result all = {NULL, 0, NULL, 0};
+    size_t i;
+
+    for (i = 0; i < f->n; i++) {
+        free(f->tasks[i].started_by);
+        free(f->tasks[i].token);
+    }
+    /* the embedded launch_tasks are freed through a result of them */
+    if (f->n > 0) {
+        all.tasks = malloc(f->n * sizeof(*all.tasks));
+        if (all.tasks != NULL) {
+            for (i = 0; i < f->n; i++)
+                all.tasks[i] = f->tasks[i].t;
+            all.ntasks = f->n;
+            launch_result_clear(&all);
+        }
+    }
+    free(f->tasks);
+    pthread_mutex_destroy(&f->lock);
+    free(f);
+}
+
+static int fake_run(void *impl, const struct launch_request *rq, struct launch_result *out,
+                    char *msg, size_t msglen)
+{
+    struct fake *f = impl;
+    int rc = 0;
+    int i;
+    size_t k;
+
+    pthread_mutex_lock(&f->lock);
+    if (rq->client_token != NULL) {
+        for (k = 0; k < f->n && rc == 0; k++) {
+            if (f->tasks[k].token != NULL && strcmp(f->tasks[k].token, rq->client_token) == 0)
+                rc = launch_result_add(out, &f->tasks[k].t);
+        }
+        if (out->ntasks > 0 || rc != 0)
+            goto done;
+    }
+    for (i = 0; i < rq->count && rc == 0; i++) {
+        struct fake_task ft;
+        char arn[128];
+
+        if (f->n == f->cap) {
+            size_t ncap = f->cap == 0 ? 64 : f->cap * 2;
+            struct fake_task *nt = realloc(f->tasks, ncap * sizeof(*nt));
+
+            if (nt == NULL) {
+                rc = ECS_ENOMEM;
+                break;
+            }
+            f->tasks = nt;
+            f->cap = ncap;
+        }
+        memset(&ft, 0, sizeof(ft));
+        snprintf(arn, sizeof(arn), "arn:aws:ecs:fake:000000000000:task/fake/%032lx",
+                 ++f->next_id);
+        ft.t.arn = strdup(arn);
+        ft.t.status = LAUNCH_RUNNING;
+        ft.t.started_at = (int64_t)time(NULL);
+        ft.started_by = rq->started_by != NULL ? strdup(rq->started_by) : NULL;
+        ft.token = rq->client_token != NULL ? strdup(rq->client_token) : NULL;
+        if (ft.t.arn == NULL) {
+            free(ft.started_by);
+            free(ft.token);
+            rc = ECS_ENOMEM;
+            break;
+        }
+        f->tasks[f->n++] = ft;
+        rc = launch_result_add(out, &ft.t);
+    }
+done:
+    pthread_mutex_unlock(&f->lock);
+    if (rc != 0)
+        return ecs_fail(rc, msg, msglen, "fake launcher: out of memory");
+    return 0;
+}
+
+static int fake_list(void *impl, const char *started_by, char ***arns, size_t *n, char *msg,
+                     size_t msglen)
+{
+    struct fake *f = impl;
+    size_t k;
+    int rc = 0;
+
+    pthread_mutex_lock(&f->lock);
+    for (k = 0; k < f->n && rc == 0; k++) {
+        const struct fake_task *ft = &f->tasks[k];
+        char **nv;
+
+        if (ft->t.status == LAUNCH_STOPPED || ft->started_by == NULL ||
+            strcmp(ft->started_by, started_by) != 0)
+            continue;
+        nv = realloc(*arns, (*n + 1) * sizeof(*nv));
+        if (nv == NULL) {
+            rc = ECS_ENOMEM;
+            break;
+        }
+        *arns = nv;
+        (*arns)[*n] = strdup(ft->t.arn);
+        if ((*arns)[*n] == NULL)
+            rc = ECS_ENOMEM;
+        else
+            (*n)++;
+    }
+    pthread_mutex_unlock(&f->lock);
+    if (rc != 0)
+        return ecs_fail(rc, msg, msglen, "fake launcher: out of memory");
+    return 0;
+}
+
+static struct fake_task *fake_find(struct fake *f, const char *arn)
+{
+    size_t k;
+
+    for (k = 0; k < f->n; k++) {
+        if (strcmp(f->tasks[k].t.arn, arn) == 0)
+            return &f->tasks[k];
+    }
+    return NULL;
+}
+
+static int fake_describe(void *impl, const char *const *arns, size_t n, struct launch_result *out,
+                         char *msg, size_t msglen)
+{
+    struct fake *f = impl;
+    size_t i;
+    int rc = 0;
+
+    pthread_mutex_lock(&f->lock);
+    for (i = 0; i < n && rc == 0; i++) {
+        struct fake_task *ft = fake_find(f, arns[i]);
+
+        rc = ft != NULL ? launch_result_add(out, &ft->t) : launch_result_fail(out, "MISSING");
+    }
+    pthread_mutex_unlock(&f->lock);
+    if (rc != 0)
+        return ecs_fail(rc, msg, msglen, "fake launcher: out of memory");
+    return 0;
+}
+
+static int fake_stop(void *impl, const char *arn, const char *reason, char *msg, size_t msglen)
+{
+    struct fake *f = impl;
+    struct fake_task *ft;
+    int rc = 0;
+
+    pthread_mutex_lock(&f->lock);
+    ft = fake_find(f, arn);
+    if (ft == NULL) {
+        rc = ecs_fail(ECS_ENOTFOUND, msg, msglen, "no task %s", arn);
+    } else if (ft->t.status != LAUNCH_STOPPED) {
+        ft->t.status = LAUNCH_STOPPED;
+        ft->t.stopped_at = (int64_t)time(NULL);
+        ft->t.stop_reason = strdup(reason != NULL ? reason : "stopped");
+    }
+    pthread_mutex_unlock(&f->lock);
+    return rc;
+}
+
+const struct launcher_ops launcher_fake = {
+    .name = "fake",
+    .open = fake_open,
+    .close = fake_close,
+    .run_task = fake_run,
+    .list_active = fake_list,
+    .describe = fake_describe,
+    .stop_task = fake_stop,
+};

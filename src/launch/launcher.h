@@ -1,0 +1,99 @@
+/* launcher.h - how the scheduler starts, finds and stops tasks, whatever
+ * runs them: Amazon ECS, local processes, or a fake for tests. A backend
+ * is a `struct launcher_ops` (name first); the daemon only calls the front
+ * door below. Tasks are named by ARN-like strings and grouped by
+ * startedBy, as ECS does. */
+#ifndef ECS_LAUNCHER_H
+#define ECS_LAUNCHER_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* What to start: `count` (1..10, ECS's RunTask limit) copies of the task
+ * definition `family`, with the job's normalised overrides
+ * ([{containerName, environment, command, cpu, memory}], may be NULL). */
+struct launch_request {
+    const char *family;
+    const char *started_by;   /* at most 36 characters (ECS's limit) */
+    const char *client_token; /* idempotency: same token, same tasks */
+    int count;
+    const json_t *overrides;
+};
+
+enum launch_status { LAUNCH_PENDING, LAUNCH_RUNNING, LAUNCH_STOPPED };
+
+struct launch_container {
+    char *name;
+    int has_exit_code;
+    int exit_code;
+};
+
+struct launch_task {
+    char *arn;
+    char *host;            /* container instance; NULL where there is none */
+    enum launch_status status;
+    char *stop_reason;     /* NULL until stopped */
+    int64_t started_at;    /* unix seconds */
+    int64_t stopped_at;    /* 0 until stopped */
+    struct launch_container *containers;
+    size_t ncontainers;
+};
+
+/* A task that could not be started, with the launcher's reason
+ * (e.g. ECS's "RESOURCE:MEMORY"). */
+struct launch_failure {
+    char *reason;
+};
+
+struct launch_result {
+    struct launch_task *tasks;
+    size_t ntasks;
+    struct launch_failure *failures;
+    size_t nfailures;
+};
+
+struct launcher_config {
+    const char *task_definition_dir; /* local: <dir>/<family>.json */
+    const char *log_dir;             /* local: <dir>/<task id>/<container>.log */
+};
+
+struct launcher_ops {
+    const char *name;
+    int (*open)(const struct launcher_config *cfg, void **impl, char *msg, size_t msglen);
+    void (*close)(void *impl);
+    int (*run_task)(void *impl, const struct launch_request *rq, struct launch_result *out,
+                    char *msg, size_t msglen);
+    /* ARNs of this startedBy's tasks not yet stopped (PENDING or RUNNING) */
+    int (*list_active)(void *impl, const char *started_by, char ***arns, size_t *n, char *msg,
+                       size_t msglen);
+    int (*describe)(void *impl, const char *const *arns, size_t n, struct launch_result *out,
+                    char *msg, size_t msglen);
+    int (*stop_task)(void *impl, const char *arn, const char *reason, char *msg, size_t msglen);
+};
+
+struct launcher;
+
+/* name: "local" or "fake" (and "ecs" once it exists). *out is the
+ * caller's, closed with launcher_close(). */
+int launcher_open(const char *name, const struct launcher_config *cfg, struct launcher **out,
+                  char *msg, size_t msglen);
+void launcher_close(struct launcher **l);
+const char *launcher_name(const struct launcher *l);
+
+/* On success the caller frees *out with launch_result_clear(). Failures of
+ * single tasks are in out->failures, not the return code. */
+int launcher_run_task(struct launcher *l, const struct launch_request *rq,
+                      struct launch_result *out, char *msg, size_t msglen);
+/* *arns is the caller's: free with launch_strings_free(). */
+int launcher_list_active(struct launcher *l, const char *started_by, char ***arns, size_t *n,
+                         char *msg, size_t msglen);
+int launcher_describe(struct launcher *l, const char *const *arns, size_t n,
+                      struct launch_result *out, char *msg, size_t msglen);
+int launcher_stop_task(struct launcher *l, const char *arn, const char *reason, char *msg,
+                       size_t msglen);
+
+void launch_result_clear(struct launch_result *r);
+void launch_strings_free(char ***v, size_t n);
+
+#endif

@@ -24,7 +24,7 @@ CFLAGS += -std=c11 $(OPT) -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes 
 LDFLAGS += $(SANFLAGS)
 LDLIBS += -lmicrohttpd -ljansson -lsqlite3 -lpthread -lm
 
-LIB_SRC := $(wildcard src/core/*.c src/store/*.c src/api/*.c src/launch/*.c)
+LIB_SRC := $(wildcard src/core/*.c src/store/*.c src/api/*.c src/launch/*.c src/daemon/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 BENCH_SRC := $(wildcard bench/*.c)

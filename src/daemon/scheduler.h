@@ -1,0 +1,52 @@
+/* scheduler.h - the daemon's scheduler: keeps every job's next fire time
+ * in a min-heap, sleeps on the earliest (an absolute CLOCK_REALTIME
+ * deadline, so a clock change re-aims it), and hands each firing to a small
+ * worker pool that asks the launcher for the tasks the job still needs
+ * (seed 004: expected = taskCount capped by maxCount, minus the job's tasks
+ * already PENDING or RUNNING). Store changes reach it through
+ * scheduler_job_changed() at once. */
+#ifndef ECS_SCHEDULER_H
+#define ECS_SCHEDULER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "launch/launcher.h"
+#include "store/store.h"
+
+struct scheduler_config {
+    struct store *store;       /* borrowed */
+    struct launcher *launcher; /* borrowed */
+    int workers;               /* firing threads; 0 = 4 */
+};
+
+/* Counters since start, for logs, tests and benchmarks. */
+struct scheduler_stats {
+    uint64_t firings;        /* firings handed to workers */
+    uint64_t tasks_started;  /* tasks the launcher started */
+    uint64_t launch_errors;  /* launches that failed (whole call or single tasks) */
+    int64_t max_lateness_ms; /* worst start of a firing after its scheduled second */
+};
+
+struct scheduler;
+
+/* Load every job from the store and start the timer and workers. *out is
+ * the caller's, stopped with scheduler_stop(). */
+int scheduler_start(const struct scheduler_config *cfg, struct scheduler **out, char *msg,
+                    size_t msglen);
+
+/* Stop taking firings, finish those in flight, free; sets *s to NULL. */
+void scheduler_stop(struct scheduler **s);
+
+/* A job was created, updated or deleted: re-read it and re-aim the timer.
+ * Safe from any thread (a store change listener calls it). */
+void scheduler_job_changed(struct scheduler *s, const char *id);
+
+void scheduler_get_stats(struct scheduler *s, struct scheduler_stats *out);
+
+/* The startedBy value of a job's tasks: "ecsched-<id>" when that fits ECS's
+ * 36 characters, else "ecsched-" + the id's first 19 characters + "-" + 8
+ * hex digits of its hash (stable across restarts). buf needs 37 bytes. */
+void scheduler_started_by(const char *id, char *buf, size_t len);
+
+#endif

@@ -21,7 +21,7 @@ if ! command -v wrk >/dev/null 2>&1; then
     exit 0
 fi
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-taskset -c 0 "$BIN" serve --listen "127.0.0.1:$port" --store "sqlite:$tmp/jobs.db" --threads 1 \
+taskset -c 0 "$BIN" serve --listen "127.0.0.1:$port" --store "sqlite:$tmp/jobs.db" --threads 1 --role api \
     2>"$tmp/serve.log" &
 pid=$!
 

@@ -12,6 +12,8 @@
 #include "api/api.h"
 #include "cli/cli.h"
 #include "core/error.h"
+#include "daemon/scheduler.h"
+#include "launch/launcher.h"
 #include "store/store.h"
 
 #define STATE_DIR_DEFAULT "/var/lib/ecsched"
@@ -30,7 +32,27 @@ static const char serve_usage[] =
     "                          the token being FILE's first line (or set ECSCHED_TOKEN)\n"
     "      --auth-reads        require the token for reads too (not for /healthz)\n"
     "      --request-timeout S close a connection idle for S seconds (default 30),\n"
-    "                          so slow or half-sent requests cannot pile up\n";
+    "                          so slow or half-sent requests cannot pile up\n"
+    "      --role ROLE         all (default): API and scheduler; api; scheduler\n"
+    "      --launcher NAME     local (default; ECSCHED_LAUNCHER) runs task definitions as\n"
+    "                          processes; fake only records (tests)\n"
+    "      --task-definitions DIR  the local launcher's <family>.json files\n"
+    "                          (default $ECSCHED_TASK_DEFINITIONS or $ECSCHED_STATE_DIR/task-definitions)\n"
+    "      --log-dir DIR       the local launcher's task logs (default $ECSCHED_STATE_DIR/logs)\n";
+
+/* The store listener: every write re-aims the scheduler at once. */
+static void on_store_change(void *ctx, enum store_change change, const char *id)
+{
+    (void)change;
+    scheduler_job_changed(ctx, id);
+}
+
+static const char *env_or(const char *name, const char *fallback)
+{
+    const char *v = getenv(name);
+
+    return v != NULL && v[0] != '\0' ? v : fallback;
+}
 
 /* The token from FILE's first line, without the line end. */
 static int read_token(const char *path, char *out, size_t len)
@@ -75,11 +97,23 @@ int cmd_serve(int argc, char **argv)
         {"threads", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
         {"token-file", required_argument, NULL, 'k'}, {"auth-reads", no_argument, NULL, 'r'},
         {"request-timeout", required_argument, NULL, 'o'},
+        {"role", required_argument, NULL, 'R'}, {"launcher", required_argument, NULL, 'L'},
+        {"task-definitions", required_argument, NULL, 'T'},
+        {"log-dir", required_argument, NULL, 'D'},
         {NULL, 0, NULL, 0},
     };
     const char *listen_text = "127.0.0.1:5000";
     const char *store_spec = NULL;
     const char *token_file = NULL;
+    const char *role = "all";
+    const char *launcher_name_opt = NULL;
+    const char *taskdef_dir = NULL;
+    const char *log_dir = NULL;
+    char taskdef_default[4096];
+    char log_default[4096];
+    struct launcher_config lcfg;
+    struct launcher *launcher = NULL;
+    struct scheduler *sched = NULL;
     char token[512];
     char default_spec[4096];
     char host[64];
@@ -116,6 +150,18 @@ int cmd_serve(int argc, char **argv)
             break;
         case 'r':
             cfg.auth_reads = 1;
+            break;
+        case 'R':
+            role = optarg;
+            break;
+        case 'L':
+            launcher_name_opt = optarg;
+            break;
+        case 'T':
+            taskdef_dir = optarg;
+            break;
+        case 'D':
+            log_dir = optarg;
             break;
         case 'o':
             cfg.request_timeout = atoi(optarg);
@@ -158,13 +204,25 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "ecsched serve: --auth-reads needs a token (ECSCHED_TOKEN or --token-file)\n");
         return CLI_EXIT_USAGE;
     }
-    if (store_spec == NULL) {
-        const char *dir = getenv("ECSCHED_STATE_DIR");
-
-        snprintf(default_spec, sizeof(default_spec), "sqlite:%s/jobs.db",
-                 dir != NULL && dir[0] != '\0' ? dir : STATE_DIR_DEFAULT);
-        store_spec = default_spec;
+    if (strcmp(role, "all") != 0 && strcmp(role, "api") != 0 && strcmp(role, "scheduler") != 0) {
+        fprintf(stderr, "ecsched serve: --role '%s' must be all, api or scheduler\n", role);
+        return CLI_EXIT_USAGE;
     }
+    {
+        const char *state = env_or("ECSCHED_STATE_DIR", STATE_DIR_DEFAULT);
+
+        if (store_spec == NULL) {
+            snprintf(default_spec, sizeof(default_spec), "sqlite:%s/jobs.db", state);
+            store_spec = default_spec;
+        }
+        snprintf(taskdef_default, sizeof(taskdef_default), "%s/task-definitions", state);
+        snprintf(log_default, sizeof(log_default), "%s/logs", state);
+    }
+    if (launcher_name_opt == NULL)
+        launcher_name_opt = env_or("ECSCHED_LAUNCHER", "local");
+    lcfg.task_definition_dir =
+        taskdef_dir != NULL ? taskdef_dir : env_or("ECSCHED_TASK_DEFINITIONS", taskdef_default);
+    lcfg.log_dir = log_dir != NULL ? log_dir : log_default;
     /* Block the stop signals before any thread starts, so that only
      * sigwait below sees them. */
     sigemptyset(&stop_signals);
@@ -175,17 +233,46 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "ecsched serve: %s\n", msg);
         return CLI_EXIT_NONE;
     }
-    if (api_server_start(&cfg, store, &server, msg, sizeof(msg)) != 0) {
-        fprintf(stderr, "ecsched serve: %s\n", msg);
-        store_close(&store);
-        return CLI_EXIT_NONE;
+    if (strcmp(role, "api") != 0) {
+        struct scheduler_config scfg;
+
+        if (launcher_open(launcher_name_opt, &lcfg, &launcher, msg, sizeof(msg)) != 0) {
+            fprintf(stderr, "ecsched serve: %s\n", msg);
+            store_close(&store);
+            return CLI_EXIT_NONE;
+        }
+        memset(&scfg, 0, sizeof(scfg));
+        scfg.store = store;
+        scfg.launcher = launcher;
+        if (scheduler_start(&scfg, &sched, msg, sizeof(msg)) != 0) {
+            fprintf(stderr, "ecsched serve: %s\n", msg);
+            launcher_close(&launcher);
+            store_close(&store);
+            return CLI_EXIT_NONE;
+        }
+        store_subscribe(store, on_store_change, sched);
+        fprintf(stderr, "ecsched: scheduler running (launcher %s)\n", launcher_name_opt);
     }
-    fprintf(stderr, "ecsched: serving http://%s:%d/ (store %s, %s)\n", host,
-            api_server_port(server), store_spec,
-            cfg.token == NULL ? "no auth" : (cfg.auth_reads ? "token for all" : "token for writes"));
+    if (strcmp(role, "scheduler") != 0) {
+        if (api_server_start(&cfg, store, &server, msg, sizeof(msg)) != 0) {
+            fprintf(stderr, "ecsched serve: %s\n", msg);
+            store_subscribe(store, NULL, NULL);
+            scheduler_stop(&sched);
+            launcher_close(&launcher);
+            store_close(&store);
+            return CLI_EXIT_NONE;
+        }
+        fprintf(stderr, "ecsched: serving http://%s:%d/ (store %s, %s)\n", host,
+                api_server_port(server), store_spec,
+                cfg.token == NULL ? "no auth"
+                                  : (cfg.auth_reads ? "token for all" : "token for writes"));
+    }
     sigwait(&stop_signals, &sig);
     fprintf(stderr, "ecsched: %s received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
     api_server_stop(&server);
+    store_subscribe(store, NULL, NULL);
+    scheduler_stop(&sched);
+    launcher_close(&launcher);
     store_close(&store);
     return CLI_EXIT_OK;
 }

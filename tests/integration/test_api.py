@@ -26,7 +26,8 @@ JSON = {"Content-Type": "application/json"}
 
 
 class Server:
-    def __init__(self, binary, store, extra=(), env=None):
+    def __init__(self, binary, store, extra=(), env=None, role="api"):
+        self.role = role
         self.binary = binary
         self.store = store
         self.extra = list(extra)
@@ -42,7 +43,7 @@ class Server:
         env.pop("ECSCHED_TOKEN", None)
         env.update(self.env or {})
         self.proc = subprocess.Popen([self.binary, "serve", "--listen", f"127.0.0.1:{self.port}",
-                                      "--store", self.store] + self.extra,
+                                      "--store", self.store, "--role", self.role] + self.extra,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

@@ -28,15 +28,57 @@ echo "the skipped 02:xx hour fires shifted by the gap:"
 show America/New_York 2024-11-03T00:50:00 'crontab(*/15 * * * *)' 6
 show America/New_York 2024-03-10T01:40:00 'crontab(*/15 * * * *)' 6
 
-# The jobs API, in the foreground, with its state in ./.ecsched (only on a
-# terminal, so that scripted runs of the demo end by themselves).
+# The daemon (API and scheduler, local launcher with the example task
+# definitions, state in ./.ecsched) with seed 004's example jobs, showing
+# the tasks' output as they run. Only on a terminal, so that scripted runs
+# of the demo end by themselves.
 if [ -t 0 ] && [ -t 1 ]; then
+    STATE=./.ecsched
+    PORT=${ECSCHED_DEMO_PORT:-5000}
+    mkdir -p "$STATE"
     echo
-    echo "Starting the jobs API on http://127.0.0.1:5000 (store ./.ecsched/jobs.db; Ctrl-C stops it)."
-    echo "In another terminal, for example:"
-    echo "  curl -i localhost:5000/jobs -H 'Content-Type: application/json' \\"
-    echo "       -d '{\"taskDefinition\": \"sleeper-task\", \"schedule\": \"? */5\"}'"
-    echo "  curl localhost:5000/jobs/sleeper-task"
-    echo "  curl localhost:5000/jobs"
-    ECSCHED_STATE_DIR=./.ecsched exec "$BIN" serve --listen 127.0.0.1:5000
+    echo "Starting ecsched on http://127.0.0.1:$PORT (state in $STATE, local launcher,"
+    echo "task definitions in examples/task-definitions). Ctrl-C stops it."
+    ECSCHED_STATE_DIR=$STATE "$BIN" serve --listen "127.0.0.1:$PORT" \
+        --task-definitions examples/task-definitions --log-dir "$STATE/logs" &
+    pid=$!
+    trap 'kill "$pid" 2>/dev/null; wait "$pid"; echo; echo "ecsched stopped."; exit 0' INT TERM
+    # seed 004's jobs, with schedules quick enough to watch
+    /usr/bin/python3 - "$PORT" <<'PY'
+import http.client, json, sys, time
+port = int(sys.argv[1])
+for _ in range(100):
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        c.request("GET", "/healthz"); c.getresponse().read(); break
+    except OSError:
+        time.sleep(0.1)
+jobs = [
+    {"taskDefinition": "sleeper-task", "schedule": "*/10"},
+    {"taskDefinition": "sleeper-task", "id": "long-sleep-task", "schedule": "5/15",
+     "overrides": [{"containerName": "sleeper-container", "environment": {"SLEEP_SECONDS": "10"}}]},
+    {"taskDefinition": "consumer-task", "schedule": "*/20", "maxCount": 10},
+]
+for j in jobs:
+    c.request("DELETE", "/jobs/" + j.get("id", j["taskDefinition"])); c.getresponse().read()
+    c.request("POST", "/jobs", json.dumps(j), {"Content-Type": "application/json"})
+    r = c.getresponse(); print(f"POST /jobs {json.dumps(j)} -> {r.status}"); r.read()
+c.request("GET", "/jobs"); r = c.getresponse()
+for j in json.loads(r.read())["jobs"]:
+    print(f"  {j['id']:16} schedule {j['schedule']:6} next {j.get('estimatedNextRun')}")
+PY
+    echo
+    echo "Task output as the jobs fire (try: curl localhost:$PORT/jobs):"
+    seen=""
+    while kill -0 "$pid" 2>/dev/null; do
+        for f in "$STATE"/logs/*/*.log; do
+            [ -f "$f" ] || continue
+            case " $seen " in *" $f "*) continue ;; esac
+            if grep -q . "$f" 2>/dev/null; then
+                printf '%s  %s\n' "$(date +%H:%M:%S)" "$(tail -n 1 "$f")"
+                seen="$seen $f"
+            fi
+        done
+        sleep 1
+    done
 fi

@@ -11,15 +11,9 @@
 #include "core/error.h"
 #include "launch/backends.h"
 
-struct fake_task {
-    struct launch_task t;
-    char *started_by;
-    char *token;
-};
-
 struct fake {
     pthread_mutex_t lock;
-    struct fake_task *tasks;
+    struct launch_entry *tasks;
     size_t n;
     size_t cap;
     unsigned long next_id;
@@ -68,24 +62,18 @@ static int fake_run(void *impl, const struct launch_request *rq, struct launch_r
     struct fake *f = impl;
     int rc = 0;
     int i;
-    size_t k;
 
     pthread_mutex_lock(&f->lock);
-    if (rq->client_token != NULL) {
-        for (k = 0; k < f->n && rc == 0; k++) {
-            if (f->tasks[k].token != NULL && strcmp(f->tasks[k].token, rq->client_token) == 0)
-                rc = launch_result_add(out, &f->tasks[k].t);
-        }
-        if (out->ntasks > 0 || rc != 0)
-            goto done;
-    }
+    rc = launch_entries_by_token(f->tasks, f->n, sizeof(f->tasks[0]), rq->client_token, out);
+    if (out->ntasks > 0 || rc != 0)
+        goto done;
     for (i = 0; i < rq->count && rc == 0; i++) {
-        struct fake_task ft;
+        struct launch_entry ft;
         char arn[128];
 
         if (f->n == f->cap) {
             size_t ncap = f->cap == 0 ? 64 : f->cap * 2;
-            struct fake_task *nt = realloc(f->tasks, ncap * sizeof(*nt));
+            struct launch_entry *nt = realloc(f->tasks, ncap * sizeof(*nt));
 
             if (nt == NULL) {
                 rc = ECS_ENOMEM;
@@ -122,59 +110,24 @@ static int fake_list(void *impl, const char *started_by, char ***arns, size_t *n
                      size_t msglen)
 {
     struct fake *f = impl;
-    size_t k;
-    int rc = 0;
+    int rc;
 
     pthread_mutex_lock(&f->lock);
-    for (k = 0; k < f->n && rc == 0; k++) {
-        const struct fake_task *ft = &f->tasks[k];
-        char **nv;
-
-        if (ft->t.status == LAUNCH_STOPPED || ft->started_by == NULL ||
-            strcmp(ft->started_by, started_by) != 0)
-            continue;
-        nv = realloc(*arns, (*n + 1) * sizeof(*nv));
-        if (nv == NULL) {
-            rc = ECS_ENOMEM;
-            break;
-        }
-        *arns = nv;
-        (*arns)[*n] = strdup(ft->t.arn);
-        if ((*arns)[*n] == NULL)
-            rc = ECS_ENOMEM;
-        else
-            (*n)++;
-    }
+    rc = launch_entries_active(f->tasks, f->n, sizeof(f->tasks[0]), started_by, arns, n);
     pthread_mutex_unlock(&f->lock);
     if (rc != 0)
         return ecs_fail(rc, msg, msglen, "fake launcher: out of memory");
     return 0;
 }
 
-static struct fake_task *fake_find(struct fake *f, const char *arn)
-{
-    size_t k;
-
-    for (k = 0; k < f->n; k++) {
-        if (strcmp(f->tasks[k].t.arn, arn) == 0)
-            return &f->tasks[k];
-    }
-    return NULL;
-}
-
 static int fake_describe(void *impl, const char *const *arns, size_t n, struct launch_result *out,
                          char *msg, size_t msglen)
 {
     struct fake *f = impl;
-    size_t i;
-    int rc = 0;
+    int rc;
 
     pthread_mutex_lock(&f->lock);
-    for (i = 0; i < n && rc == 0; i++) {
-        struct fake_task *ft = fake_find(f, arns[i]);
-
-        rc = ft != NULL ? launch_result_add(out, &ft->t) : launch_result_fail(out, "MISSING");
-    }
+    rc = launch_entries_describe(f->tasks, f->n, sizeof(f->tasks[0]), arns, n, out);
     pthread_mutex_unlock(&f->lock);
     if (rc != 0)
         return ecs_fail(rc, msg, msglen, "fake launcher: out of memory");
@@ -184,11 +137,11 @@ static int fake_describe(void *impl, const char *const *arns, size_t n, struct l
 static int fake_stop(void *impl, const char *arn, const char *reason, char *msg, size_t msglen)
 {
     struct fake *f = impl;
-    struct fake_task *ft;
+    struct launch_entry *ft;
     int rc = 0;
 
     pthread_mutex_lock(&f->lock);
-    ft = fake_find(f, arn);
+    ft = launch_entries_find(f->tasks, f->n, sizeof(f->tasks[0]), arn);
     if (ft == NULL) {
         rc = ecs_fail(ECS_ENOTFOUND, msg, msglen, "no task %s", arn);
     } else if (ft->t.status != LAUNCH_STOPPED) {

@@ -204,3 +204,76 @@ int launch_result_fail(struct launch_result *r, const char *reason)
     r->nfailures++;
     return 0;
 }
+
+static const struct launch_entry *entry_at(const void *base, size_t i, size_t size)
+{
+    return (const struct launch_entry *)((const char *)base + i * size);
+}
+
+int launch_entries_by_token(const void *base, size_t n, size_t size, const char *token,
+                            struct launch_result *out)
+{
+    size_t i;
+
+    if (token == NULL)
+        return 0;
+    for (i = 0; i < n; i++) {
+        const struct launch_entry *e = entry_at(base, i, size);
+
+        if (e->token != NULL && strcmp(e->token, token) == 0 &&
+            launch_result_add(out, &e->t) != 0)
+            return ECS_ENOMEM;
+    }
+    return 0;
+}
+
+int launch_entries_active(const void *base, size_t n, size_t size, const char *started_by,
+                          char ***arns, size_t *count)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        const struct launch_entry *e = entry_at(base, i, size);
+        char **nv;
+
+        if (e->t.status == LAUNCH_STOPPED || e->started_by == NULL ||
+            strcmp(e->started_by, started_by) != 0)
+            continue;
+        nv = realloc(*arns, (*count + 1) * sizeof(*nv));
+        if (nv == NULL)
+            return ECS_ENOMEM;
+        *arns = nv;
+        (*arns)[*count] = strdup(e->t.arn);
+        if ((*arns)[*count] == NULL)
+            return ECS_ENOMEM;
+        (*count)++;
+    }
+    return 0;
+}
+
+void *launch_entries_find(void *base, size_t n, size_t size, const char *arn)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        const struct launch_entry *e = entry_at(base, i, size);
+
+        if (strcmp(e->t.arn, arn) == 0)
+            return (char *)base + i * size;
+    }
+    return NULL;
+}
+
+int launch_entries_describe(void *base, size_t n, size_t size, const char *const *arns,
+                            size_t narns, struct launch_result *out)
+{
+    size_t i;
+    int rc = 0;
+
+    for (i = 0; i < narns && rc == 0; i++) {
+        const struct launch_entry *e = launch_entries_find(base, n, size, arns[i]);
+
+        rc = e != NULL ? launch_result_add(out, &e->t) : launch_result_fail(out, "MISSING");
+    }
+    return rc;
+}

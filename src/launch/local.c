@@ -29,13 +29,11 @@
 #define ENV_MAX 512
 
 struct local_task {
-    struct launch_task t;
-    pid_t *pids;     /* per container; 0 once reaped */
-    int *essential;  /* per container */
+    struct launch_entry e; /* first: the shared helpers walk local_task arrays */
+    pid_t *pids;           /* per container; 0 once reaped */
+    int *essential;        /* per container */
     int stop_timeout;
     int64_t stop_requested_at;
-    char *started_by;
-    char *token;
 };
 
 struct local {
@@ -99,10 +97,10 @@ static void task_free(struct local_task *lt)
 
     free(lt->pids);
     free(lt->essential);
-    free(lt->started_by);
-    free(lt->token);
+    free(lt->e.started_by);
+    free(lt->e.token);
     if (copy != NULL) {
-        *copy = lt->t;
+        *copy = lt->e.t;
         one.tasks = copy;
         one.ntasks = 1;
         launch_result_clear(&one);
@@ -117,7 +115,7 @@ static void local_close(void *impl)
 
     /* Tasks do not outlive their launcher: stop what still runs. */
     for (i = 0; i < l->n; i++) {
-        for (k = 0; k < l->tasks[i].t.ncontainers; k++) {
+        for (k = 0; k < l->tasks[i].e.t.ncontainers; k++) {
             pid_t pid = l->tasks[i].pids[k];
 
             if (pid > 0) {
@@ -136,7 +134,7 @@ static void stop_now(struct local_task *lt, int sig)
 {
     size_t k;
 
-    for (k = 0; k < lt->t.ncontainers; k++) {
+    for (k = 0; k < lt->e.t.ncontainers; k++) {
         if (lt->pids[k] > 0)
             kill(-lt->pids[k], sig);
     }
@@ -154,15 +152,15 @@ static void reap(struct local *l)
         int alive = 0;
         int essential_exited = 0;
 
-        if (lt->t.status == LAUNCH_STOPPED)
+        if (lt->e.t.status == LAUNCH_STOPPED)
             continue;
-        for (k = 0; k < lt->t.ncontainers; k++) {
+        for (k = 0; k < lt->e.t.ncontainers; k++) {
             int st = 0;
 
             if (lt->pids[k] > 0 && waitpid(lt->pids[k], &st, WNOHANG) == lt->pids[k]) {
                 lt->pids[k] = 0;
-                lt->t.containers[k].has_exit_code = 1;
-                lt->t.containers[k].exit_code =
+                lt->e.t.containers[k].has_exit_code = 1;
+                lt->e.t.containers[k].exit_code =
                     WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
                 if (lt->essential[k])
                     essential_exited = 1;
@@ -172,17 +170,17 @@ static void reap(struct local *l)
         }
         if (essential_exited && alive && lt->stop_requested_at == 0) {
             lt->stop_requested_at = now;
-            if (lt->t.stop_reason == NULL)
-                lt->t.stop_reason = strdup("Essential container in task exited");
+            if (lt->e.t.stop_reason == NULL)
+                lt->e.t.stop_reason = strdup("Essential container in task exited");
             stop_now(lt, SIGTERM);
         }
         if (alive && lt->stop_requested_at != 0 && now - lt->stop_requested_at >= lt->stop_timeout)
             stop_now(lt, SIGKILL);
         if (!alive) {
-            lt->t.status = LAUNCH_STOPPED;
-            lt->t.stopped_at = now;
-            if (lt->t.stop_reason == NULL)
-                lt->t.stop_reason = strdup("Essential container in task exited");
+            lt->e.t.status = LAUNCH_STOPPED;
+            lt->e.t.stopped_at = now;
+            if (lt->e.t.stop_reason == NULL)
+                lt->e.t.stop_reason = strdup("Essential container in task exited");
         }
     }
 }
@@ -322,20 +320,20 @@ static int start_task(struct local *l, const json_t *def, const struct launch_re
         snprintf(reason, reasonlen, "cannot create %.300s: %.100s", dir, strerror(errno));
         return -1;
     }
-    lt->t.arn = strdup(arn);
-    lt->t.containers = calloc(nc, sizeof(*lt->t.containers));
+    lt->e.t.arn = strdup(arn);
+    lt->e.t.containers = calloc(nc, sizeof(*lt->e.t.containers));
     lt->pids = calloc(nc, sizeof(*lt->pids));
     lt->essential = calloc(nc, sizeof(*lt->essential));
-    lt->started_by = rq->started_by != NULL ? strdup(rq->started_by) : NULL;
-    lt->token = rq->client_token != NULL ? strdup(rq->client_token) : NULL;
+    lt->e.started_by = rq->started_by != NULL ? strdup(rq->started_by) : NULL;
+    lt->e.token = rq->client_token != NULL ? strdup(rq->client_token) : NULL;
     lt->stop_timeout = STOP_TIMEOUT_DEFAULT;
-    if (lt->t.arn == NULL || lt->t.containers == NULL || lt->pids == NULL || lt->essential == NULL) {
+    if (lt->e.t.arn == NULL || lt->e.t.containers == NULL || lt->pids == NULL || lt->essential == NULL) {
         snprintf(reason, reasonlen, "out of memory");
         return -1;
     }
-    lt->t.ncontainers = nc;
-    lt->t.status = LAUNCH_RUNNING;
-    lt->t.started_at = (int64_t)time(NULL);
+    lt->e.t.ncontainers = nc;
+    lt->e.t.status = LAUNCH_RUNNING;
+    lt->e.t.started_at = (int64_t)time(NULL);
     for (k = 0; k < nc; k++) {
         const json_t *cdef = json_array_get(cdefs, k);
         const char *name = json_string_value(json_object_get(cdef, "name"));
@@ -348,7 +346,7 @@ static int start_task(struct local *l, const json_t *def, const struct launch_re
         size_t argc;
         size_t nenv;
 
-        lt->t.containers[k].name = strdup(name != NULL ? name : "");
+        lt->e.t.containers[k].name = strdup(name != NULL ? name : "");
         lt->essential[k] = ess == NULL || json_is_true(ess);
         if (json_is_integer(timeout) && json_integer_value(timeout) > 0)
             lt->stop_timeout = (int)json_integer_value(timeout);
@@ -403,21 +401,15 @@ static int local_run(void *impl, const struct launch_request *rq, struct launch_
     json_t *def = NULL;
     int rc;
     int i;
-    size_t k;
 
     rc = load_definition(l, rq->family, &def, msg, msglen);
     if (rc != 0)
         return rc;
     pthread_mutex_lock(&l->lock);
     reap(l);
-    if (rq->client_token != NULL) {
-        for (k = 0; k < l->n && rc == 0; k++) {
-            if (l->tasks[k].token != NULL && strcmp(l->tasks[k].token, rq->client_token) == 0)
-                rc = launch_result_add(out, &l->tasks[k].t);
-        }
-        if (out->ntasks > 0 || rc != 0)
-            goto done;
-    }
+    rc = launch_entries_by_token(l->tasks, l->n, sizeof(l->tasks[0]), rq->client_token, out);
+    if (out->ntasks > 0 || rc != 0)
+        goto done;
     for (i = 0; i < rq->count && rc == 0; i++) {
         char reason[512];
 
@@ -438,7 +430,7 @@ static int local_run(void *impl, const struct launch_request *rq, struct launch_
             continue;
         }
         l->n++;
-        rc = launch_result_add(out, &l->tasks[l->n - 1].t);
+        rc = launch_result_add(out, &l->tasks[l->n - 1].e.t);
     }
 done:
     pthread_mutex_unlock(&l->lock);
@@ -452,61 +444,26 @@ static int local_list(void *impl, const char *started_by, char ***arns, size_t *
                       size_t msglen)
 {
     struct local *l = impl;
-    size_t k;
-    int rc = 0;
+    int rc;
 
     pthread_mutex_lock(&l->lock);
     reap(l);
-    for (k = 0; k < l->n && rc == 0; k++) {
-        const struct local_task *lt = &l->tasks[k];
-        char **nv;
-
-        if (lt->t.status == LAUNCH_STOPPED || lt->started_by == NULL ||
-            strcmp(lt->started_by, started_by) != 0)
-            continue;
-        nv = realloc(*arns, (*n + 1) * sizeof(*nv));
-        if (nv == NULL) {
-            rc = ECS_ENOMEM;
-            break;
-        }
-        *arns = nv;
-        (*arns)[*n] = strdup(lt->t.arn);
-        if ((*arns)[*n] == NULL)
-            rc = ECS_ENOMEM;
-        else
-            (*n)++;
-    }
+    rc = launch_entries_active(l->tasks, l->n, sizeof(l->tasks[0]), started_by, arns, n);
     pthread_mutex_unlock(&l->lock);
     if (rc != 0)
         return ecs_fail(rc, msg, msglen, "local launcher: out of memory");
     return 0;
 }
 
-static struct local_task *local_find(struct local *l, const char *arn)
-{
-    size_t k;
-
-    for (k = 0; k < l->n; k++) {
-        if (strcmp(l->tasks[k].t.arn, arn) == 0)
-            return &l->tasks[k];
-    }
-    return NULL;
-}
-
 static int local_describe(void *impl, const char *const *arns, size_t n,
                           struct launch_result *out, char *msg, size_t msglen)
 {
     struct local *l = impl;
-    size_t i;
-    int rc = 0;
+    int rc;
 
     pthread_mutex_lock(&l->lock);
     reap(l);
-    for (i = 0; i < n && rc == 0; i++) {
-        struct local_task *lt = local_find(l, arns[i]);
-
-        rc = lt != NULL ? launch_result_add(out, &lt->t) : launch_result_fail(out, "MISSING");
-    }
+    rc = launch_entries_describe(l->tasks, l->n, sizeof(l->tasks[0]), arns, n, out);
     pthread_mutex_unlock(&l->lock);
     if (rc != 0)
         return ecs_fail(rc, msg, msglen, "local launcher: out of memory");
@@ -521,13 +478,13 @@ static int local_stop(void *impl, const char *arn, const char *reason, char *msg
 
     pthread_mutex_lock(&l->lock);
     reap(l);
-    lt = local_find(l, arn);
+    lt = launch_entries_find(l->tasks, l->n, sizeof(l->tasks[0]), arn);
     if (lt == NULL) {
         rc = ecs_fail(ECS_ENOTFOUND, msg, msglen, "no task %s", arn);
-    } else if (lt->t.status != LAUNCH_STOPPED && lt->stop_requested_at == 0) {
+    } else if (lt->e.t.status != LAUNCH_STOPPED && lt->stop_requested_at == 0) {
         lt->stop_requested_at = (int64_t)time(NULL);
-        free(lt->t.stop_reason);
-        lt->t.stop_reason = strdup(reason != NULL ? reason : "Task stopped by user");
+        free(lt->e.t.stop_reason);
+        lt->e.t.stop_reason = strdup(reason != NULL ? reason : "Task stopped by user");
         stop_now(lt, SIGTERM);
     }
     pthread_mutex_unlock(&l->lock);

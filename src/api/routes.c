@@ -83,6 +83,7 @@ static json_t *job_view(struct api_ctx *ctx, const char *data)
     json_error_t err;
     json_t *job = json_loads(data, 0, &err);
     const struct tz *zone = NULL;
+    struct timespec now;
     json_t *runtime;
     json_t *api;
     time_t next;
@@ -92,9 +93,11 @@ static json_t *job_view(struct api_ctx *ctx, const char *data)
     if (job == NULL)
         return NULL;
     runtime = json_object();
+    /* the first whole second not yet begun, as the scheduler counts */
+    clock_gettime(CLOCK_REALTIME, &now);
     if (runtime != NULL &&
         tz_cache_get(ctx->zones, job_zone_name(job), &zone, msg, sizeof(msg)) == 0 &&
-        job_next_run(job, zone, time(NULL), &next, msg, sizeof(msg)) == 0) {
+        job_next_run(job, zone, now.tv_sec + (now.tv_nsec > 0), &next, msg, sizeof(msg)) == 0) {
         isotime_format_in((int64_t)next, zone, when, sizeof(when));
         json_object_set_new(runtime, "estimatedNextRun", json_string(when));
     }

@@ -12,6 +12,7 @@
 #include "api/api.h"
 #include "cli/cli.h"
 #include "core/error.h"
+#include "core/log.h"
 #include "daemon/scheduler.h"
 #include "launch/launcher.h"
 #include "store/store.h"
@@ -38,7 +39,9 @@ static const char serve_usage[] =
     "                          processes; fake only records (tests)\n"
     "      --task-definitions DIR  the local launcher's <family>.json files\n"
     "                          (default $ECSCHED_TASK_DEFINITIONS or $ECSCHED_STATE_DIR/task-definitions)\n"
-    "      --log-dir DIR       the local launcher's task logs (default $ECSCHED_STATE_DIR/logs)\n";
+    "      --log-dir DIR       the local launcher's task logs (default $ECSCHED_STATE_DIR/logs)\n"
+    "      --log-level LEVEL   debug, info (default; ECSCHED_LOG_LEVEL), warn, error:\n"
+    "                          JSON-lines events on stderr\n";
 
 /* The store listener: every write re-aims the scheduler at once. */
 static void on_store_change(void *ctx, enum store_change change, const char *id)
@@ -100,6 +103,7 @@ int cmd_serve(int argc, char **argv)
         {"role", required_argument, NULL, 'R'}, {"launcher", required_argument, NULL, 'L'},
         {"task-definitions", required_argument, NULL, 'T'},
         {"log-dir", required_argument, NULL, 'D'},
+        {"log-level", required_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     const char *listen_text = "127.0.0.1:5000";
@@ -114,6 +118,9 @@ int cmd_serve(int argc, char **argv)
     struct launcher_config lcfg;
     struct launcher *launcher = NULL;
     struct scheduler *sched = NULL;
+    const char *level_text = NULL;
+    enum log_level level = LOG_INFO;
+    struct logger *log = NULL;
     char token[512];
     char default_spec[4096];
     char host[64];
@@ -162,6 +169,9 @@ int cmd_serve(int argc, char **argv)
             break;
         case 'D':
             log_dir = optarg;
+            break;
+        case 'V':
+            level_text = optarg;
             break;
         case 'o':
             cfg.request_timeout = atoi(optarg);
@@ -220,6 +230,17 @@ int cmd_serve(int argc, char **argv)
     }
     if (launcher_name_opt == NULL)
         launcher_name_opt = env_or("ECSCHED_LAUNCHER", "local");
+    if (level_text == NULL)
+        level_text = env_or("ECSCHED_LOG_LEVEL", "info");
+    if (log_level_parse(level_text, &level) != 0) {
+        fprintf(stderr, "ecsched serve: log level '%s' must be debug, info, warn or error\n",
+                level_text);
+        return CLI_EXIT_USAGE;
+    }
+    if (log_init(&log, stderr, level) != 0) {
+        fprintf(stderr, "ecsched serve: out of memory\n");
+        return CLI_EXIT_NONE;
+    }
     lcfg.task_definition_dir =
         taskdef_dir != NULL ? taskdef_dir : env_or("ECSCHED_TASK_DEFINITIONS", taskdef_default);
     lcfg.log_dir = log_dir != NULL ? log_dir : log_default;
@@ -231,6 +252,7 @@ int cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     if (store_open(store_spec, &store, msg, sizeof(msg)) != 0) {
         fprintf(stderr, "ecsched serve: %s\n", msg);
+        log_free(&log);
         return CLI_EXIT_NONE;
     }
     if (strcmp(role, "api") != 0) {
@@ -239,19 +261,21 @@ int cmd_serve(int argc, char **argv)
         if (launcher_open(launcher_name_opt, &lcfg, &launcher, msg, sizeof(msg)) != 0) {
             fprintf(stderr, "ecsched serve: %s\n", msg);
             store_close(&store);
+            log_free(&log);
             return CLI_EXIT_NONE;
         }
         memset(&scfg, 0, sizeof(scfg));
         scfg.store = store;
         scfg.launcher = launcher;
+        scfg.log = log;
         if (scheduler_start(&scfg, &sched, msg, sizeof(msg)) != 0) {
             fprintf(stderr, "ecsched serve: %s\n", msg);
             launcher_close(&launcher);
             store_close(&store);
+            log_free(&log);
             return CLI_EXIT_NONE;
         }
         store_subscribe(store, on_store_change, sched);
-        fprintf(stderr, "ecsched: scheduler running (launcher %s)\n", launcher_name_opt);
     }
     if (strcmp(role, "scheduler") != 0) {
         if (api_server_start(&cfg, store, &server, msg, sizeof(msg)) != 0) {
@@ -260,19 +284,31 @@ int cmd_serve(int argc, char **argv)
             scheduler_stop(&sched);
             launcher_close(&launcher);
             store_close(&store);
+            log_free(&log);
             return CLI_EXIT_NONE;
         }
-        fprintf(stderr, "ecsched: serving http://%s:%d/ (store %s, %s)\n", host,
-                api_server_port(server), store_spec,
-                cfg.token == NULL ? "no auth"
-                                  : (cfg.auth_reads ? "token for all" : "token for writes"));
+    }
+    {
+        char url[128];
+
+        snprintf(url, sizeof(url), "http://%s:%d/", host,
+                 server != NULL ? api_server_port(server) : cfg.port);
+        log_event(log, LOG_INFO, "serve.started",
+                  json_pack("{s:s, s:s, s:s, s:s, s:s}", "role", role, "url",
+                            server != NULL ? url : "", "store", store_spec, "launcher",
+                            strcmp(role, "api") == 0 ? "" : launcher_name_opt, "auth",
+                            cfg.token == NULL ? "none"
+                                              : (cfg.auth_reads ? "all" : "writes")));
     }
     sigwait(&stop_signals, &sig);
-    fprintf(stderr, "ecsched: %s received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    log_event(log, LOG_INFO, "serve.stopping",
+              json_pack("{s:s}", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM"));
     api_server_stop(&server);
     store_subscribe(store, NULL, NULL);
     scheduler_stop(&sched);
     launcher_close(&launcher);
     store_close(&store);
+    log_event(log, LOG_INFO, "serve.stopped", NULL);
+    log_free(&log);
     return CLI_EXIT_OK;
 }

@@ -17,6 +17,7 @@
 
 #include "core/error.h"
 #include "core/heap.h"
+#include "core/isotime.h"
 #include "core/job.h"
 #include "core/tz_cache.h"
 
@@ -85,25 +86,25 @@ void scheduler_started_by(const char *id, char *buf, size_t len)
 
 /* The job's next fire time at or after `from`: 0 and *next, ECS_ENEVER
  * (no more, suspended), ECS_ENOTFOUND (deleted) or another error. */
-static int next_fire(struct scheduler *s, const char *id, int64_t from, int64_t *next)
+static int next_fire(struct scheduler *s, const char *id, int64_t from, int64_t *next, char *msg,
+                     size_t msglen)
 {
     struct store_record r;
     json_error_t err;
     json_t *job;
     const struct tz *zone = NULL;
-    char msg[512];
     time_t t = 0;
-    int rc = store_get(s->cfg.store, id, &r, msg, sizeof(msg));
+    int rc = store_get(s->cfg.store, id, &r, msg, msglen);
 
     if (rc != 0)
         return rc;
     job = json_loads(r.data, 0, &err);
     store_record_clear(&r);
     if (job == NULL)
-        return ECS_EINVAL;
-    rc = tz_cache_get(s->zones, job_zone_name(job), &zone, msg, sizeof(msg));
+        return ecs_fail(ECS_EINVAL, msg, msglen, "stored job is not JSON: %s", err.text);
+    rc = tz_cache_get(s->zones, job_zone_name(job), &zone, msg, msglen);
     if (rc == 0)
-        rc = job_next_run(job, zone, (time_t)from, &t, msg, sizeof(msg));
+        rc = job_next_run(job, zone, (time_t)from, &t, msg, msglen);
     json_decref(job);
     *next = (int64_t)t;
     return rc;
@@ -156,6 +157,7 @@ static void rearm(struct scheduler *s, const char *id, int64_t now)
     int64_t from;
     int64_t next = 0;
     long slot;
+    char msg[512];
     int rc;
 
     pthread_mutex_lock(&s->lock);
@@ -163,7 +165,12 @@ static void rearm(struct scheduler *s, const char *id, int64_t now)
     last = slot >= 0 ? s->slots[slot].last_fired : INT64_MIN;
     pthread_mutex_unlock(&s->lock);
     from = last != INT64_MIN && last + 1 > now ? last + 1 : now;
-    rc = next_fire(s, id, from, &next);
+    msg[0] = '\0';
+    rc = next_fire(s, id, from, &next, msg, sizeof(msg));
+    if (rc != 0 && rc != ECS_ENEVER && rc != ECS_ENOTFOUND)
+        /* a stored job that no longer computes is said out loud, not skipped silently */
+        log_event(s->cfg.log, LOG_ERROR, "job.unschedulable",
+                  json_pack("{s:s, s:s}", "job", id, "error", msg));
 
     pthread_mutex_lock(&s->lock);
     slot = rc == ECS_ENOTFOUND ? find_slot(s, id) : take_slot(s, id);
@@ -182,9 +189,16 @@ static void rearm(struct scheduler *s, const char *id, int64_t now)
     pthread_mutex_unlock(&s->lock);
 }
 
+/* The first whole second not yet begun: a job created or changed at
+ * :31.714 first fires at :32, not 714 ms late at :31. */
+static int64_t next_whole_second(void)
+{
+    return (now_ms() + 999) / 1000;
+}
+
 void scheduler_job_changed(struct scheduler *s, const char *id)
 {
-    rearm(s, id, now_ms() / 1000);
+    rearm(s, id, next_whole_second());
 }
 
 /* Launch what the job still needs for the firing at `when`. */
@@ -205,6 +219,7 @@ static void fire(struct scheduler *s, const char *id, int64_t when)
     uint64_t started = 0;
     uint64_t errors = 0;
 
+    msg[0] = '\0';
     if (store_get(s->cfg.store, id, &r, msg, sizeof(msg)) != 0)
         return;
     job = json_loads(r.data, 0, &err);
@@ -245,6 +260,19 @@ static void fire(struct scheduler *s, const char *id, int64_t when)
         started += res.ntasks;
         errors += res.nfailures;
         launch_result_clear(&res);
+    }
+    {
+        char when_text[48];
+
+        isotime_format(when, 0, when_text, sizeof(when_text));
+        log_event(s->cfg.log, errors > 0 ? LOG_WARN : LOG_INFO, "job.fired",
+                  json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "job", id, "scheduled",
+                            when_text, "lateMs", (json_int_t)(now_ms() - when * 1000), "expected",
+                            (json_int_t)expected, "active", (json_int_t)nactive, "started",
+                            (json_int_t)started, "failures", (json_int_t)errors));
+        if (errors > 0 && msg[0] != '\0')
+            log_event(s->cfg.log, LOG_ERROR, "job.launch_failed",
+                      json_pack("{s:s, s:s}", "job", id, "error", msg));
     }
     json_decref(job);
     pthread_mutex_lock(&s->lock);
@@ -347,7 +375,7 @@ static int load_all(struct scheduler *s, char *msg, size_t msglen)
     size_t n = 0;
     size_t total = 0;
     size_t i;
-    int64_t now = now_ms() / 1000;
+    int64_t now = next_whole_second();
     int rc = store_list(s->cfg.store, 0, SIZE_MAX, &recs, &n, &total, msg, msglen);
 
     if (rc != 0)
@@ -355,6 +383,9 @@ static int load_all(struct scheduler *s, char *msg, size_t msglen)
     for (i = 0; i < n; i++)
         rearm(s, recs[i].id, now);
     store_records_free(&recs, n);
+    log_event(s->cfg.log, LOG_INFO, "scheduler.started",
+              json_pack("{s:I, s:I}", "jobs", (json_int_t)n, "scheduled",
+                        (json_int_t)heap_size(&s->heap)));
     return 0;
 }
 

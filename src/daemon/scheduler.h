@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/log.h"
 #include "launch/launcher.h"
 #include "store/store.h"
 
@@ -18,6 +19,7 @@ struct scheduler_config {
     struct store *store;       /* borrowed */
     struct launcher *launcher; /* borrowed */
     int workers;               /* firing threads; 0 = 4 */
+    struct logger *log;        /* borrowed; NULL for no events */
 };
 
 /* Counters since start, for logs, tests and benchmarks. */

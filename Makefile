@@ -22,9 +22,9 @@ CPPFLAGS += -Isrc -D_GNU_SOURCE
 CFLAGS += -std=c11 $(OPT) -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
           -Wmissing-prototypes -Wformat=2 -Wvla $(SANFLAGS) -MMD -MP
 LDFLAGS += $(SANFLAGS)
-LDLIBS += -lmicrohttpd -ljansson -lsqlite3 -lpthread -lm
+LDLIBS += -lmicrohttpd -ljansson -lsqlite3 -lcurl -lyaml -lpthread -lm
 
-LIB_SRC := $(wildcard src/core/*.c src/store/*.c src/api/*.c src/launch/*.c src/daemon/*.c)
+LIB_SRC := $(wildcard src/core/*.c src/store/*.c src/api/*.c src/aws/*.c src/launch/*.c src/trigger/*.c src/daemon/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 BENCH_SRC := $(wildcard bench/*.c)

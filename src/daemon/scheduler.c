@@ -238,7 +238,7 @@ static void fire(struct scheduler *s, const char *id, int64_t when)
     if (family == NULL)
         family = id;
     scheduler_started_by(id, started_by, sizeof(started_by));
-    if (launcher_list_active(s->cfg.launcher, started_by, &active, &nactive, msg, sizeof(msg)) != 0)
+    if (launcher_list_active(s->cfg.launcher, started_by, json_object_get(job, "launch"), &active, &nactive, msg, sizeof(msg)) != 0)
         errors++;
     launch_strings_free(&active, nactive);
     for (need = expected - (int64_t)nactive; need > 0 && errors == 0; need -= BATCH_MAX) {
@@ -253,6 +253,8 @@ static void fire(struct scheduler *s, const char *id, int64_t when)
         rq.client_token = token;
         rq.count = need > BATCH_MAX ? BATCH_MAX : (int)need;
         rq.overrides = json_object_get(job, "overrides");
+        rq.job_id = id;
+        rq.settings = json_object_get(job, "launch");
         if (launcher_run_task(s->cfg.launcher, &rq, &res, msg, sizeof(msg)) != 0) {
             errors++;
             break;

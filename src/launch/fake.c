@@ -106,9 +106,10 @@ done:
     return 0;
 }
 
-static int fake_list(void *impl, const char *started_by, char ***arns, size_t *n, char *msg,
-                     size_t msglen)
+static int fake_list(void *impl, const char *started_by, const json_t *settings, char ***arns,
+                     size_t *n, char *msg, size_t msglen)
 {
+    (void)settings;
     struct fake *f = impl;
     int rc;
 

@@ -71,12 +71,12 @@ int launcher_run_task(struct launcher *l, const struct launch_request *rq,
     return l->ops->run_task(l->impl, rq, out, msg, msglen);
 }
 
-int launcher_list_active(struct launcher *l, const char *started_by, char ***arns, size_t *n,
-                         char *msg, size_t msglen)
+int launcher_list_active(struct launcher *l, const char *started_by, const json_t *settings,
+                         char ***arns, size_t *n, char *msg, size_t msglen)
 {
     *arns = NULL;
     *n = 0;
-    return l->ops->list_active(l->impl, started_by, arns, n, msg, msglen);
+    return l->ops->list_active(l->impl, started_by, settings, arns, n, msg, msglen);
 }
 
 int launcher_describe(struct launcher *l, const char *const *arns, size_t n,

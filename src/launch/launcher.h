@@ -19,6 +19,12 @@ struct launch_request {
     const char *client_token; /* idempotency: same token, same tasks */
     int count;
     const json_t *overrides;
+    const char *job_id;       /* tagged as ecsched:job where the launcher has tags */
+    /* the job's "launch" settings in RunTask's own names (cluster,
+     * launchType, capacityProviderStrategy, platformVersion,
+     * networkConfiguration, group, tags, propagateTags,
+     * enableECSManagedTags), over the daemon's defaults; may be NULL */
+    const json_t *settings;
 };
 
 enum launch_status { LAUNCH_PENDING, LAUNCH_RUNNING, LAUNCH_STOPPED };
@@ -56,6 +62,9 @@ struct launch_result {
 struct launcher_config {
     const char *task_definition_dir; /* local: <dir>/<family>.json */
     const char *log_dir;             /* local: <dir>/<task id>/<container>.log */
+    /* ecs: the daemon's default launch settings (same keys as a job's
+     * "launch"), borrowed for the launcher's life; may be NULL */
+    const json_t *defaults;
 };
 
 struct launcher_ops {
@@ -64,9 +73,10 @@ struct launcher_ops {
     void (*close)(void *impl);
     int (*run_task)(void *impl, const struct launch_request *rq, struct launch_result *out,
                     char *msg, size_t msglen);
-    /* ARNs of this startedBy's tasks not yet stopped (PENDING or RUNNING) */
-    int (*list_active)(void *impl, const char *started_by, char ***arns, size_t *n, char *msg,
-                       size_t msglen);
+    /* ARNs of this startedBy's tasks not yet stopped (PENDING or RUNNING);
+     * settings as in launch_request (ecs: which cluster), may be NULL */
+    int (*list_active)(void *impl, const char *started_by, const json_t *settings, char ***arns,
+                       size_t *n, char *msg, size_t msglen);
     int (*describe)(void *impl, const char *const *arns, size_t n, struct launch_result *out,
                     char *msg, size_t msglen);
     int (*stop_task)(void *impl, const char *arn, const char *reason, char *msg, size_t msglen);
@@ -86,8 +96,8 @@ const char *launcher_name(const struct launcher *l);
 int launcher_run_task(struct launcher *l, const struct launch_request *rq,
                       struct launch_result *out, char *msg, size_t msglen);
 /* *arns is the caller's: free with launch_strings_free(). */
-int launcher_list_active(struct launcher *l, const char *started_by, char ***arns, size_t *n,
-                         char *msg, size_t msglen);
+int launcher_list_active(struct launcher *l, const char *started_by, const json_t *settings,
+                         char ***arns, size_t *n, char *msg, size_t msglen);
 int launcher_describe(struct launcher *l, const char *const *arns, size_t n,
                       struct launch_result *out, char *msg, size_t msglen);
 int launcher_stop_task(struct launcher *l, const char *arn, const char *reason, char *msg,

@@ -440,12 +440,13 @@ done:
     return 0;
 }
 
-static int local_list(void *impl, const char *started_by, char ***arns, size_t *n, char *msg,
-                      size_t msglen)
+static int local_list(void *impl, const char *started_by, const json_t *settings, char ***arns,
+                      size_t *n, char *msg, size_t msglen)
 {
     struct local *l = impl;
     int rc;
 
+    (void)settings;
     pthread_mutex_lock(&l->lock);
     reap(l);
     rc = launch_entries_active(l->tasks, l->n, sizeof(l->tasks[0]), started_by, arns, n);

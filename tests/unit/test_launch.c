@@ -44,7 +44,7 @@ static void cleanup_dirs(void)
 static void test_fake(void)
 {
     struct launcher *l = NULL;
-    struct launch_request rq = {"web", "ecsched-job-a", "tok-1", 3, NULL};
+    struct launch_request rq = {"web", "ecsched-job-a", "tok-1", 3, NULL, "job-a", NULL};
     struct launch_result r;
     struct launch_result again;
     char **arns = NULL;
@@ -63,14 +63,14 @@ static void test_fake(void)
     if (again.ntasks == 3 && r.ntasks == 3)
         T_EQ_STR(again.tasks[0].arn, r.tasks[0].arn);
     launch_result_clear(&again);
-    T_EQ_INT(launcher_list_active(l, "ecsched-job-a", &arns, &n, msg, sizeof(msg)), 0);
+    T_EQ_INT(launcher_list_active(l, "ecsched-job-a", NULL, &arns, &n, msg, sizeof(msg)), 0);
     T_EQ_INT(n, 3);
     launch_strings_free(&arns, n);
     T_EQ_INT(launcher_stop_task(l, r.tasks[1].arn, "test", msg, sizeof(msg)), 0);
-    T_EQ_INT(launcher_list_active(l, "ecsched-job-a", &arns, &n, msg, sizeof(msg)), 0);
+    T_EQ_INT(launcher_list_active(l, "ecsched-job-a", NULL, &arns, &n, msg, sizeof(msg)), 0);
     T_EQ_INT(n, 2);
     launch_strings_free(&arns, n);
-    T_EQ_INT(launcher_list_active(l, "someone-else", &arns, &n, msg, sizeof(msg)), 0);
+    T_EQ_INT(launcher_list_active(l, "someone-else", NULL, &arns, &n, msg, sizeof(msg)), 0);
     T_EQ_INT(n, 0);
     /* limits of a single launch */
     rq.count = 11;
@@ -118,7 +118,7 @@ static void test_local_exit_code_and_log(void)
     json_error_t e;
     json_t *ov = json_loads("[{\"containerName\": \"main\", \"environment\": {\"GREETING\": \"there\"}}]",
                             0, &e);
-    struct launch_request rq = {"sleepy", "ecsched-sleepy", NULL, 1, ov};
+    struct launch_request rq = {"sleepy", "ecsched-sleepy", NULL, 1, ov, "sleepy", NULL};
     struct launch_result r;
     struct launch_result d;
 
@@ -141,7 +141,7 @@ static void test_local_exit_code_and_log(void)
     T_EQ_INT(r.nfailures, 0);
     if (r.ntasks == 1) {
         T_EQ_INT(r.tasks[0].status, LAUNCH_RUNNING);
-        T_EQ_INT(launcher_list_active(l, "ecsched-sleepy", &arns, &n, msg, sizeof(msg)), 0);
+        T_EQ_INT(launcher_list_active(l, "ecsched-sleepy", NULL, &arns, &n, msg, sizeof(msg)), 0);
         T_EQ_INT(n, 1);
         launch_strings_free(&arns, n);
         T_EQ_INT(wait_stopped(l, r.tasks[0].arn, 10, &d), 0);
@@ -169,7 +169,7 @@ static void test_local_exit_code_and_log(void)
             }
             T_HAS_STR(line, "hello there from arn:aws:ecs:local:");
         }
-        T_EQ_INT(launcher_list_active(l, "ecsched-sleepy", &arns, &n, msg, sizeof(msg)), 0);
+        T_EQ_INT(launcher_list_active(l, "ecsched-sleepy", NULL, &arns, &n, msg, sizeof(msg)), 0);
         T_EQ_INT(n, 0);
     }
     launch_result_clear(&r);
@@ -199,7 +199,7 @@ static void test_local_stop_task(void)
     char logs[300];
     char path[600];
     char msg[512];
-    struct launch_request rq = {"server", "ecsched-server", "tok-x", 1, NULL};
+    struct launch_request rq = {"server", "ecsched-server", "tok-x", 1, NULL, "server", NULL};
     struct launch_result r;
     struct launch_result again;
     struct launch_result d;

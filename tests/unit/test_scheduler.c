@@ -35,7 +35,7 @@ static size_t active(struct launcher *l, const char *id)
     char msg[256];
 
     scheduler_started_by(id, by, sizeof(by));
-    if (launcher_list_active(l, by, &arns, &n, msg, sizeof(msg)) != 0)
+    if (launcher_list_active(l, by, NULL, &arns, &n, msg, sizeof(msg)) != 0)
         return 9999;
     launch_strings_free(&arns, n);
     return n;

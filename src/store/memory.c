@@ -1,6 +1,8 @@
 /* memory.c - a store kept in memory, for tests and throwaway runs: the
  * same contract as the durable backends, lost on exit. */
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +14,10 @@ struct mem {
     struct store_record *rec; /* creation order */
     size_t n;
     size_t cap;
+    struct store_run *runs; /* id order */
+    size_t nruns;
+    size_t capruns;
+    int64_t next_run_id;
 };
 
 static int mem_open(const char *location, void **impl, char *msg, size_t msglen)
@@ -34,6 +40,7 @@ static void mem_close(void *impl)
     for (i = 0; i < m->n; i++)
         store_record_clear(&m->rec[i]);
     free(m->rec);
+    store_runs_free(&m->runs, m->nruns);
     pthread_mutex_destroy(&m->lock);
     free(m);
 }
@@ -179,6 +186,67 @@ static int mem_update(void *impl, const char *id, const char *data, int64_t expe
     return rc;
 }
 
+static bool run_active(const struct store_run *r)
+{
+    return strcmp(r->status, "pending") == 0 || strcmp(r->status, "running") == 0;
+}
+
+/* The index of the job's newest run that started tasks, or of its latest
+ * claimed firing (what pruning must keep), or -1. Lock held. */
+static long keeper(const struct mem *m, const char *job_id, bool claimed)
+{
+    long best = -1;
+    size_t i;
+
+    for (i = 0; i < m->nruns; i++) {
+        const struct store_run *r = &m->runs[i];
+
+        if (strcmp(r->job_id, job_id) != 0)
+            continue;
+        if (!claimed && r->ntasks > 0)
+            best = (long)i;
+        if (claimed && r->claim != NULL && (best < 0 || r->scheduled > m->runs[best].scheduled))
+            best = (long)i;
+    }
+    return best;
+}
+
+/* Delete the job's finished runs but the newest `keep` (SIZE_MAX: all of
+ * them, active or not, for a deleted job) and the two keepers. */
+static void drop_runs(struct mem *m, const char *job_id, size_t keep)
+{
+    long launched = keep == SIZE_MAX ? -1 : keeper(m, job_id, false);
+    long claimed = keep == SIZE_MAX ? -1 : keeper(m, job_id, true);
+    size_t seen = 0;
+    size_t i = m->nruns;
+    size_t k = 0;
+
+    while (i-- > 0) {
+        struct store_run *r = &m->runs[i];
+        bool drop;
+
+        if (strcmp(r->job_id, job_id) != 0)
+            continue;
+        seen++;
+        if (keep == SIZE_MAX)
+            drop = true;
+        else
+            drop = seen > keep && !run_active(r) && (long)i != launched && (long)i != claimed;
+        if (drop) {
+            free(r->data);
+            r->data = NULL; /* marked; compacted below */
+        }
+    }
+    for (i = 0; i < m->nruns; i++) {
+        if (m->runs[i].data == NULL) {
+            store_run_clear(&m->runs[i]);
+            continue;
+        }
+        m->runs[k++] = m->runs[i];
+    }
+    m->nruns = k;
+}
+
 static int mem_remove(void *impl, const char *id, char *msg, size_t msglen)
 {
     struct mem *m = impl;
@@ -193,9 +261,160 @@ static int mem_remove(void *impl, const char *id, char *msg, size_t msglen)
         store_record_clear(&m->rec[i]);
         memmove(&m->rec[i], &m->rec[i + 1], (m->n - (size_t)i - 1) * sizeof(m->rec[0]));
         m->n--;
+        drop_runs(m, id, SIZE_MAX);
     }
     pthread_mutex_unlock(&m->lock);
     return rc;
+}
+
+static int mem_run_put(void *impl, struct store_run *run, char *msg, size_t msglen)
+{
+    struct mem *m = impl;
+    struct store_run copy;
+    size_t i;
+    int rc = 0;
+
+    pthread_mutex_lock(&m->lock);
+    for (i = 0; run->id != 0 && i < m->nruns; i++) {
+        if (m->runs[i].id == run->id)
+            break;
+    }
+    if (run->id != 0 && i == m->nruns) {
+        rc = ecs_fail(ECS_ENOTFOUND, msg, msglen, "no run %lld", (long long)run->id);
+        goto out;
+    }
+    for (i = 0; run->id == 0 && run->claim != NULL && i < m->nruns; i++) {
+        if (m->runs[i].claim != NULL && strcmp(m->runs[i].claim, run->claim) == 0) {
+            rc = ecs_fail(ECS_EEXIST, msg, msglen, "firing %s is already claimed", run->claim);
+            goto out;
+        }
+    }
+    if (store_run_copy(run, &copy) != 0) {
+        rc = ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory writing a run");
+        goto out;
+    }
+    if (run->id != 0) {
+        for (i = 0; m->runs[i].id != run->id; i++)
+            ;
+        /* only status, ntasks and data change, as in the durable stores */
+        copy.scheduled = m->runs[i].scheduled;
+        free(copy.claim);
+        copy.claim = m->runs[i].claim;
+        m->runs[i].claim = NULL;
+        store_run_clear(&m->runs[i]);
+        m->runs[i] = copy;
+        goto out;
+    }
+    if (m->nruns == m->capruns) {
+        size_t ncap = m->capruns == 0 ? 16 : m->capruns * 2;
+        struct store_run *nr = realloc(m->runs, ncap * sizeof(*nr));
+
+        if (nr == NULL) {
+            store_run_clear(&copy);
+            rc = ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory writing a run");
+            goto out;
+        }
+        m->runs = nr;
+        m->capruns = ncap;
+    }
+    copy.id = ++m->next_run_id;
+    run->id = copy.id;
+    m->runs[m->nruns++] = copy;
+out:
+    pthread_mutex_unlock(&m->lock);
+    return rc;
+}
+
+static int mem_run_get(void *impl, const char *job_id, int64_t id, struct store_run *out,
+                       char *msg, size_t msglen)
+{
+    struct mem *m = impl;
+    size_t i;
+    int rc = ECS_ENOTFOUND;
+
+    pthread_mutex_lock(&m->lock);
+    for (i = 0; i < m->nruns; i++) {
+        if (m->runs[i].id == id && strcmp(m->runs[i].job_id, job_id) == 0) {
+            rc = store_run_copy(&m->runs[i], out);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&m->lock);
+    if (rc == ECS_ENOTFOUND)
+        return ecs_fail(rc, msg, msglen, "job '%s' has no run %lld", job_id, (long long)id);
+    if (rc != 0)
+        return ecs_fail(rc, msg, msglen, "out of memory reading a run");
+    return 0;
+}
+
+/* Does run i answer query q? Lock held. */
+static bool run_matches(const struct mem *m, size_t i, enum store_run_query q, const char *job_id)
+{
+    const struct store_run *r = &m->runs[i];
+
+    switch (q) {
+    case STORE_RUNS_ACTIVE:
+        return run_active(r);
+    case STORE_RUNS_LAST_LAUNCHED:
+        return (long)i == keeper(m, job_id, false);
+    case STORE_RUNS_LAST_CLAIMED:
+        return (long)i == keeper(m, job_id, true);
+    case STORE_RUNS_OF_JOB:
+    default:
+        return strcmp(r->job_id, job_id) == 0;
+    }
+}
+
+static int mem_run_query(void *impl, enum store_run_query q, const char *job_id, size_t skip,
+                         size_t count, struct store_run **out, size_t *n, size_t *total,
+                         char *msg, size_t msglen)
+{
+    struct mem *m = impl;
+    bool newest_first = q != STORE_RUNS_ACTIVE;
+    size_t k;
+    int rc = 0;
+
+    pthread_mutex_lock(&m->lock);
+    for (k = 0; k < m->nruns && rc == 0; k++) {
+        size_t i = newest_first ? m->nruns - 1 - k : k;
+
+        if (!run_matches(m, i, q, job_id))
+            continue;
+        (*total)++;
+        if (*total <= skip || *n >= count)
+            continue;
+        if (*n % 16 == 0) {
+            struct store_run *nr = realloc(*out, (*n + 16) * sizeof(*nr));
+
+            if (nr == NULL) {
+                rc = ECS_ENOMEM;
+                break;
+            }
+            *out = nr;
+        }
+        rc = store_run_copy(&m->runs[i], &(*out)[*n]);
+        if (rc == 0)
+            (*n)++;
+    }
+    pthread_mutex_unlock(&m->lock);
+    if (rc != 0) {
+        store_runs_free(out, *n);
+        *n = 0;
+        return ecs_fail(rc, msg, msglen, "out of memory listing runs");
+    }
+    return 0;
+}
+
+static int mem_run_prune(void *impl, const char *job_id, size_t keep, char *msg, size_t msglen)
+{
+    struct mem *m = impl;
+
+    (void)msg;
+    (void)msglen;
+    pthread_mutex_lock(&m->lock);
+    drop_runs(m, job_id, keep);
+    pthread_mutex_unlock(&m->lock);
+    return 0;
 }
 
 const struct store_backend store_backend_memory = {
@@ -208,4 +427,8 @@ const struct store_backend store_backend_memory = {
     .create = mem_create,
     .update = mem_update,
     .remove = mem_remove,
+    .run_put = mem_run_put,
+    .run_get = mem_run_get,
+    .run_query = mem_run_query,
+    .run_prune = mem_run_prune,
 };

@@ -24,6 +24,18 @@ static const char *const migrations[] = {
     " id TEXT NOT NULL UNIQUE,"
     " data TEXT NOT NULL,"
     " version INTEGER NOT NULL)",
+    /* 2: runs; claim makes each scheduled second of a job fire once, even
+     * across restarts and daemons */
+    "CREATE TABLE runs ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " job_id TEXT NOT NULL,"
+    " claim TEXT UNIQUE,"
+    " scheduled INTEGER NOT NULL,"
+    " status TEXT NOT NULL,"
+    " ntasks INTEGER NOT NULL,"
+    " data TEXT NOT NULL);"
+    "CREATE INDEX runs_by_job ON runs (job_id, id);"
+    "CREATE INDEX runs_active ON runs (status) WHERE status IN ('pending', 'running')",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -396,6 +408,11 @@ static int sq_remove(void *impl, const char *id, char *msg, size_t msglen)
     int rc;
 
     pthread_mutex_lock(&s->lock);
+    rc = exec(s, "BEGIN IMMEDIATE", msg, msglen, "deleting a record");
+    if (rc != 0) {
+        pthread_mutex_unlock(&s->lock);
+        return rc;
+    }
     rc = sqlite3_prepare_v2(s->db, "DELETE FROM jobs WHERE id = ?1", -1, &st, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -406,6 +423,235 @@ static int sq_remove(void *impl, const char *id, char *msg, size_t msglen)
                                          : ecs_fail(ECS_ENOTFOUND, msg, msglen, "no record '%s'", id);
     else
         rc = sq_fail(s, rc, msg, msglen, "deleting a record");
+    sqlite3_finalize(st);
+    st = NULL;
+    /* a job re-created under the same id starts with no history */
+    if (rc == 0)
+        rc = sqlite3_prepare_v2(s->db, "DELETE FROM runs WHERE job_id = ?1", -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE)
+        rc = 0;
+    else if (rc > 0)
+        rc = sq_fail(s, rc, msg, msglen, "deleting a record's runs");
+    sqlite3_finalize(st);
+    if (rc == 0)
+        rc = exec(s, "COMMIT", msg, msglen, "deleting a record");
+    if (rc != 0)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+static int column_run(sqlite3_stmt *st, struct store_run *out)
+{
+    struct store_run r;
+
+    r.id = sqlite3_column_int64(st, 0);
+    r.job_id = (char *)sqlite3_column_text(st, 1);
+    r.claim = (char *)sqlite3_column_text(st, 2);
+    r.scheduled = sqlite3_column_int64(st, 3);
+    r.status = (char *)sqlite3_column_text(st, 4);
+    r.ntasks = sqlite3_column_int64(st, 5);
+    r.data = (char *)sqlite3_column_text(st, 6);
+    return store_run_copy(&r, out);
+}
+
+static int sq_run_put(void *impl, struct store_run *run, char *msg, size_t msglen)
+{
+    struct sq *s = impl;
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    pthread_mutex_lock(&s->lock);
+    if (run->id == 0)
+        rc = sqlite3_prepare_v2(s->db,
+                                "INSERT INTO runs (job_id, claim, scheduled, status, ntasks, data)"
+                                " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                                -1, &st, NULL);
+    else
+        rc = sqlite3_prepare_v2(s->db,
+                                "UPDATE runs SET status = ?4, ntasks = ?5, data = ?6 WHERE id = ?7",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK && run->id == 0)
+        rc = sqlite3_bind_text(st, 1, run->job_id, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK && run->id == 0 && run->claim != NULL)
+        rc = sqlite3_bind_text(st, 2, run->claim, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK && run->id == 0)
+        rc = sqlite3_bind_int64(st, 3, run->scheduled);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 4, run->status, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 5, run->ntasks);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 6, run->data, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK && run->id != 0)
+        rc = sqlite3_bind_int64(st, 7, run->id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE && run->id == 0) {
+        run->id = sqlite3_last_insert_rowid(s->db);
+        rc = 0;
+    } else if (rc == SQLITE_DONE) {
+        rc = sqlite3_changes(s->db) == 1
+                 ? 0
+                 : ecs_fail(ECS_ENOTFOUND, msg, msglen, "no run %lld", (long long)run->id);
+    } else if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+        rc = ecs_fail(ECS_EEXIST, msg, msglen, "firing %s is already claimed",
+                      run->claim != NULL ? run->claim : "?");
+    } else {
+        rc = sq_fail(s, rc, msg, msglen, "writing a run");
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+#define RUN_COLUMNS "id, job_id, claim, scheduled, status, ntasks, data"
+
+static int sq_run_get(void *impl, const char *job_id, int64_t id, struct store_run *out,
+                      char *msg, size_t msglen)
+{
+    struct sq *s = impl;
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    pthread_mutex_lock(&s->lock);
+    rc = sqlite3_prepare_v2(s->db,
+                            "SELECT " RUN_COLUMNS " FROM runs WHERE id = ?1 AND job_id = ?2", -1,
+                            &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 1, id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 2, job_id, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        rc = column_run(st, out);
+    else if (rc == SQLITE_DONE)
+        rc = ecs_fail(ECS_ENOTFOUND, msg, msglen, "job '%s' has no run %lld", job_id,
+                      (long long)id);
+    else
+        rc = sq_fail(s, rc, msg, msglen, "reading a run");
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+/* The SQL of each query: ?1 job id, ?2 limit, ?3 offset. */
+static const char *const run_queries[] = {
+    [STORE_RUNS_OF_JOB] = "SELECT " RUN_COLUMNS " FROM runs WHERE job_id = ?1"
+                          " ORDER BY id DESC LIMIT ?2 OFFSET ?3",
+    [STORE_RUNS_ACTIVE] = "SELECT " RUN_COLUMNS " FROM runs WHERE status IN ('pending', 'running')"
+                          " AND ?1 IS NOT NULL ORDER BY id LIMIT ?2 OFFSET ?3",
+    [STORE_RUNS_LAST_LAUNCHED] = "SELECT " RUN_COLUMNS " FROM runs WHERE job_id = ?1"
+                                 " AND ntasks > 0 ORDER BY id DESC LIMIT min(?2, 1) OFFSET ?3",
+    [STORE_RUNS_LAST_CLAIMED] = "SELECT " RUN_COLUMNS " FROM runs WHERE job_id = ?1"
+                                " AND claim IS NOT NULL ORDER BY scheduled DESC"
+                                " LIMIT min(?2, 1) OFFSET ?3",
+};
+
+static int sq_run_count(struct sq *s, const char *job_id, size_t *total, char *msg,
+                        size_t msglen)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT count(*) FROM runs WHERE job_id = ?1", -1, &st,
+                                NULL);
+
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 1, job_id, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *total = (size_t)sqlite3_column_int64(st, 0);
+        rc = 0;
+    } else {
+        rc = sq_fail(s, rc, msg, msglen, "counting runs");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int sq_run_query(void *impl, enum store_run_query q, const char *job_id, size_t skip,
+                        size_t count, struct store_run **out, size_t *n, size_t *total, char *msg,
+                        size_t msglen)
+{
+    struct sq *s = impl;
+    sqlite3_stmt *st = NULL;
+    size_t cap = 0;
+    int rc = 0;
+
+    pthread_mutex_lock(&s->lock);
+    if (q == STORE_RUNS_OF_JOB)
+        rc = sq_run_count(s, job_id, total, msg, msglen);
+    if (rc == 0)
+        rc = sqlite3_prepare_v2(s->db, run_queries[q], -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 1, job_id, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 2, count > (size_t)INT64_MAX ? INT64_MAX : (int64_t)count);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 3, (int64_t)skip);
+    while (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE) {
+            rc = 0;
+            break;
+        }
+        if (rc != SQLITE_ROW)
+            break;
+        if (*n == cap) {
+            size_t ncap = cap == 0 ? 16 : cap * 2;
+            struct store_run *nr = realloc(*out, ncap * sizeof(*nr));
+
+            if (nr == NULL) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            *out = nr;
+            cap = ncap;
+        }
+        rc = column_run(st, &(*out)[*n]) == 0 ? SQLITE_OK : SQLITE_NOMEM;
+        if (rc == SQLITE_OK)
+            (*n)++;
+    }
+    if (rc > 0)
+        rc = sq_fail(s, rc, msg, msglen, "listing runs");
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->lock);
+    if (rc != 0) {
+        store_runs_free(out, *n);
+        *n = 0;
+    } else if (q != STORE_RUNS_OF_JOB) {
+        *total = *n;
+    }
+    return rc;
+}
+
+static int sq_run_prune(void *impl, const char *job_id, size_t keep, char *msg, size_t msglen)
+{
+    struct sq *s = impl;
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    pthread_mutex_lock(&s->lock);
+    rc = sqlite3_prepare_v2(
+        s->db,
+        "DELETE FROM runs WHERE job_id = ?1 AND status NOT IN ('pending', 'running')"
+        " AND id NOT IN (SELECT id FROM runs WHERE job_id = ?1 ORDER BY id DESC LIMIT ?2)"
+        " AND id IS NOT (SELECT max(id) FROM runs WHERE job_id = ?1 AND ntasks > 0)"
+        " AND id IS NOT (SELECT id FROM runs WHERE job_id = ?1 AND claim IS NOT NULL"
+        "                ORDER BY scheduled DESC LIMIT 1)",
+        -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 1, job_id, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 2, keep > (size_t)INT64_MAX ? INT64_MAX : (int64_t)keep);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    rc = rc == SQLITE_DONE ? 0 : sq_fail(s, rc, msg, msglen, "pruning runs");
     sqlite3_finalize(st);
     pthread_mutex_unlock(&s->lock);
     return rc;
@@ -421,4 +667,8 @@ const struct store_backend store_backend_sqlite = {
     .create = sq_create,
     .update = sq_update,
     .remove = sq_remove,
+    .run_put = sq_run_put,
+    .run_get = sq_run_get,
+    .run_query = sq_run_query,
+    .run_prune = sq_run_prune,
 };

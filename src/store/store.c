@@ -161,3 +161,73 @@ void store_records_free(struct store_record **records, size_t n)
     free(*records);
     *records = NULL;
 }
+
+int store_run_put(struct store *s, struct store_run *run, char *msg, size_t msglen)
+{
+    return s->be->run_put(s->impl, run, msg, msglen);
+}
+
+int store_run_get(struct store *s, const char *job_id, int64_t id, struct store_run *out,
+                  char *msg, size_t msglen)
+{
+    memset(out, 0, sizeof(*out));
+    return s->be->run_get(s->impl, job_id, id, out, msg, msglen);
+}
+
+int store_run_query(struct store *s, enum store_run_query q, const char *job_id, size_t skip,
+                    size_t count, struct store_run **out, size_t *n, size_t *total, char *msg,
+                    size_t msglen)
+{
+    *out = NULL;
+    *n = 0;
+    *total = 0;
+    return s->be->run_query(s->impl, q, job_id != NULL ? job_id : "", skip, count, out, n, total,
+                            msg, msglen);
+}
+
+int store_run_prune(struct store *s, const char *job_id, size_t keep, char *msg, size_t msglen)
+{
+    return s->be->run_prune(s->impl, job_id, keep, msg, msglen);
+}
+
+void store_run_clear(struct store_run *r)
+{
+    if (r == NULL)
+        return;
+    free(r->job_id);
+    free(r->claim);
+    free(r->status);
+    free(r->data);
+    memset(r, 0, sizeof(*r));
+}
+
+void store_runs_free(struct store_run **runs, size_t n)
+{
+    size_t i;
+
+    if (runs == NULL || *runs == NULL)
+        return;
+    for (i = 0; i < n; i++)
+        store_run_clear(&(*runs)[i]);
+    free(*runs);
+    *runs = NULL;
+}
+
+int store_run_copy(const struct store_run *from, struct store_run *to)
+{
+    memset(to, 0, sizeof(*to));
+    to->id = from->id;
+    to->scheduled = from->scheduled;
+    to->ntasks = from->ntasks;
+    to->job_id = store_strdup(from->job_id != NULL ? from->job_id : "");
+    to->status = store_strdup(from->status != NULL ? from->status : "");
+    to->data = store_strdup(from->data != NULL ? from->data : "{}");
+    if (from->claim != NULL)
+        to->claim = store_strdup(from->claim);
+    if (to->job_id == NULL || to->status == NULL || to->data == NULL ||
+        (from->claim != NULL && to->claim == NULL)) {
+        store_run_clear(to);
+        return ECS_ENOMEM;
+    }
+    return 0;
+}

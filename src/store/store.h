@@ -19,6 +19,28 @@ struct store_record {
     int64_t version;
 };
 
+/* A run: one firing of a job (scheduled, manual, ...). data is the run's
+ * JSON text as the API shows it, less its id; the other fields are what
+ * the store queries by. A scheduled firing carries a claim, "<job>@<unix
+ * second>", unique in the store: whoever writes it first owns the firing,
+ * so a second writer (a restarted or second daemon) cannot fire it again. */
+struct store_run {
+    int64_t id; /* assigned by the store; grows, never reused */
+    char *job_id;
+    char *claim; /* NULL for runs that are not scheduled firings */
+    int64_t scheduled;
+    char *status; /* pending, running, succeeded, failed, skipped */
+    int64_t ntasks;
+    char *data;
+};
+
+enum store_run_query {
+    STORE_RUNS_OF_JOB,        /* the job's runs, newest first, skip/count, total */
+    STORE_RUNS_ACTIVE,        /* every job's pending and running runs, oldest first */
+    STORE_RUNS_LAST_LAUNCHED, /* the job's newest run that started a task (0 or 1) */
+    STORE_RUNS_LAST_CLAIMED,  /* the job's latest scheduled firing (0 or 1) */
+};
+
 enum store_change { STORE_CREATED, STORE_UPDATED, STORE_DELETED };
 
 /* Called after every successful write through this handle, on the
@@ -39,7 +61,19 @@ struct store_backend {
     int (*create)(void *impl, const char *id, const char *data, char *msg, size_t msglen);
     int (*update)(void *impl, const char *id, const char *data, int64_t expected_version,
                   char *msg, size_t msglen);
+    /* also removes the job's runs */
     int (*remove)(void *impl, const char *id, char *msg, size_t msglen);
+    /* run->id == 0: insert and set run->id (ECS_EEXIST if the claim is
+     * taken); else replace status, ntasks and data of run->id */
+    int (*run_put)(void *impl, struct store_run *run, char *msg, size_t msglen);
+    int (*run_get)(void *impl, const char *job_id, int64_t id, struct store_run *out, char *msg,
+                   size_t msglen);
+    int (*run_query)(void *impl, enum store_run_query q, const char *job_id, size_t skip,
+                     size_t count, struct store_run **out, size_t *n, size_t *total, char *msg,
+                     size_t msglen);
+    /* delete the job's oldest finished runs beyond `keep`, never its last
+     * launched one */
+    int (*run_prune)(void *impl, const char *job_id, size_t keep, char *msg, size_t msglen);
 };
 
 struct store;
@@ -83,5 +117,27 @@ int store_delete(struct store *s, const char *id, char *msg, size_t msglen);
 
 void store_record_clear(struct store_record *r);
 void store_records_free(struct store_record **records, size_t n);
+
+/* Insert a run (run->id == 0; sets it) or update one's status, ntasks and
+ * data. ECS_EEXIST when run->claim is already taken: that firing is
+ * someone else's. */
+int store_run_put(struct store *s, struct store_run *run, char *msg, size_t msglen);
+
+/* ECS_ENOTFOUND when job_id has no run id. *out is the caller's:
+ * store_run_clear(). */
+int store_run_get(struct store *s, const char *job_id, int64_t id, struct store_run *out,
+                  char *msg, size_t msglen);
+
+/* Runs by query (see enum store_run_query); job_id is ignored for
+ * STORE_RUNS_ACTIVE. *out is an array of *n the caller frees with
+ * store_runs_free(); *total counts every match (for pagination). */
+int store_run_query(struct store *s, enum store_run_query q, const char *job_id, size_t skip,
+                    size_t count, struct store_run **out, size_t *n, size_t *total, char *msg,
+                    size_t msglen);
+
+int store_run_prune(struct store *s, const char *job_id, size_t keep, char *msg, size_t msglen);
+
+void store_run_clear(struct store_run *r);
+void store_runs_free(struct store_run **runs, size_t n);
 
 #endif

@@ -145,6 +145,110 @@ static void test_contract_sqlite(void)
     contract("sqlite");
 }
 
+/* Put a run; returns its id (0 on failure, which the asserts show). */
+static int64_t put_run(struct store *s, const char *job, const char *claim, int64_t when,
+                       const char *status, int64_t ntasks)
+{
+    struct store_run r = {0, (char *)job, (char *)claim, when, (char *)status, ntasks, "{}"};
+    char msg[512];
+
+    T_EQ_INT(store_run_put(s, &r, msg, sizeof(msg)), 0);
+    return r.id;
+}
+
+/* The ids a query answers, newest or oldest first as the query says. */
+static const char *run_ids(struct store *s, enum store_run_query q, const char *job, size_t skip,
+                           size_t count, size_t *total)
+{
+    static char buf[256];
+    struct store_run *runs = NULL;
+    size_t n = 0;
+    size_t i;
+    size_t used = 0;
+    char msg[512];
+
+    buf[0] = '\0';
+    T_EQ_INT(store_run_query(s, q, job, skip, count, &runs, &n, total, msg, sizeof(msg)), 0);
+    for (i = 0; i < n; i++)
+        used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s%lld", i > 0 ? "," : "",
+                                 (long long)runs[i].id);
+    store_runs_free(&runs, n);
+    return buf;
+}
+
+static void runs_contract(const char *backend)
+{
+    struct store *s = open_fresh(backend);
+    struct store_run r;
+    struct store_run upd = {0, "a", NULL, 0, "succeeded", 2, "{\"x\":1}"};
+    size_t total = 0;
+    char msg[512];
+
+    T_TRUE(s != NULL);
+    T_EQ_INT(store_create(s, "a", "{}", msg, sizeof(msg)), 0);
+    T_EQ_INT((int)put_run(s, "a", "a@100", 100, "pending", 0), 1);
+    T_EQ_INT((int)put_run(s, "a", "a@200", 200, "running", 1), 2);
+    T_EQ_INT((int)put_run(s, "b", "b@200", 200, "failed", 0), 3);
+    T_EQ_INT((int)put_run(s, "a", NULL, 250, "skipped", 0), 4);
+    {
+        /* the same scheduled second of the same job is claimed once */
+        struct store_run dup = {0, "a", "a@200", 200, "pending", 0, "{}"};
+
+        T_EQ_INT(store_run_put(s, &dup, msg, sizeof(msg)), ECS_EEXIST);
+        T_HAS_STR(msg, "a@200");
+        T_EQ_INT((int)dup.id, 0);
+    }
+    T_EQ_STR(run_ids(s, STORE_RUNS_OF_JOB, "a", 0, 10, &total), "4,2,1");
+    T_EQ_INT((int)total, 3);
+    T_EQ_STR(run_ids(s, STORE_RUNS_OF_JOB, "a", 1, 1, &total), "2");
+    T_EQ_INT((int)total, 3);
+    T_EQ_STR(run_ids(s, STORE_RUNS_ACTIVE, NULL, 0, 100, &total), "1,2");
+    T_EQ_STR(run_ids(s, STORE_RUNS_LAST_LAUNCHED, "a", 0, 100, &total), "2");
+    T_EQ_STR(run_ids(s, STORE_RUNS_LAST_CLAIMED, "a", 0, 100, &total), "2");
+    T_EQ_STR(run_ids(s, STORE_RUNS_LAST_LAUNCHED, "b", 0, 100, &total), "");
+
+    /* an update changes status, tasks and data, never the claim or time */
+    upd.id = 1;
+    T_EQ_INT(store_run_put(s, &upd, msg, sizeof(msg)), 0);
+    T_EQ_INT(store_run_get(s, "a", 1, &r, msg, sizeof(msg)), 0);
+    T_EQ_STR(r.status, "succeeded");
+    T_EQ_STR(r.data, "{\"x\":1}");
+    T_EQ_STR(r.claim, "a@100");
+    T_EQ_INT((int)r.scheduled, 100);
+    T_EQ_INT((int)r.ntasks, 2);
+    store_run_clear(&r);
+    T_EQ_INT(store_run_get(s, "b", 1, &r, msg, sizeof(msg)), ECS_ENOTFOUND);
+    T_HAS_STR(msg, "no run 1");
+    upd.id = 99;
+    T_EQ_INT(store_run_put(s, &upd, msg, sizeof(msg)), ECS_ENOTFOUND);
+
+    /* pruning keeps the newest, the active, the last launched and the
+     * last claimed */
+    T_EQ_INT((int)put_run(s, "a", "a@300", 300, "failed", 0), 5);
+    T_EQ_INT((int)put_run(s, "a", NULL, 400, "failed", 0), 6);
+    T_EQ_INT(store_run_prune(s, "a", 1, msg, sizeof(msg)), 0);
+    /* 6 newest, 5 last claimed, 2 running, 1 dropped (2 is the newest launched too) */
+    T_EQ_STR(run_ids(s, STORE_RUNS_OF_JOB, "a", 0, 10, &total), "6,5,2");
+    T_EQ_STR(run_ids(s, STORE_RUNS_OF_JOB, "b", 0, 10, &total), "3");
+
+    /* a deleted job takes its runs along; ids are never reused */
+    T_EQ_INT(store_delete(s, "a", msg, sizeof(msg)), 0);
+    T_EQ_STR(run_ids(s, STORE_RUNS_OF_JOB, "a", 0, 10, &total), "");
+    T_EQ_INT((int)total, 0);
+    T_EQ_INT((int)put_run(s, "a", "a@100", 100, "pending", 0), 7);
+    store_close(&s);
+}
+
+static void test_runs_memory(void)
+{
+    runs_contract("memory");
+}
+
+static void test_runs_sqlite(void)
+{
+    runs_contract("sqlite");
+}
+
 static void test_sqlite_survives_reopen(void)
 {
     struct store *s = open_fresh("sqlite");
@@ -229,6 +333,8 @@ static void test_bad_specs(void)
 static const struct test_case cases[] = {
     {"contract_memory", test_contract_memory},
     {"contract_sqlite", test_contract_sqlite},
+    {"runs_memory", test_runs_memory},
+    {"runs_sqlite", test_runs_sqlite},
     {"sqlite_survives_reopen", test_sqlite_survives_reopen},
     {"sqlite_refused_write_changes_nothing", test_sqlite_refused_write_changes_nothing},
     {"bad_specs", test_bad_specs},

@@ -614,6 +614,209 @@ static void check_overrides(struct val *v, const json_t *body)
     set_field(v, v->out, "overrides", list);
 }
 
+/* An integer field in [min, max] (beyond the seed: missed-run and history
+ * settings). */
+static void check_bounded(struct val *v, const json_t *body, const char *key, long long min,
+                          long long max)
+{
+    bool present;
+    const json_t *j = field(v, v->errors, body, key, &present);
+    long long n;
+    char text[96];
+
+    if (j == NULL)
+        return;
+    if (coerce_int(j, &n) != 0) {
+        add_error(v, key, MSG_INTEGER);
+        return;
+    }
+    if (n < min || n > max) {
+        snprintf(text, sizeof(text), "Must be between %lld and %lld.", min, max);
+        add_error(v, key, text);
+        return;
+    }
+    set_field(v, v->out, key, json_integer(n));
+}
+
+/* A string that must be one of `choices` ("a|b|c"); the message names
+ * them. Returns whether it was. */
+static bool one_of(struct val *v, json_t *errors, const char *key, const json_t *j,
+                   const char *choices)
+{
+    const char *s = json_string_value(j);
+    const char *p = choices;
+    size_t len;
+    char text[160];
+
+    if (s == NULL) {
+        add_error_to(v, errors, key, MSG_STRING);
+        return false;
+    }
+    len = strlen(s);
+    while (*p != '\0') {
+        const char *bar = strchr(p, '|');
+        size_t n = bar != NULL ? (size_t)(bar - p) : strlen(p);
+
+        if (n == len && strncmp(p, s, n) == 0)
+            return true;
+        p += n;
+        if (*p == '|')
+            p++;
+    }
+    snprintf(text, sizeof(text), "Must be one of: %s.", choices);
+    for (p = text; *p != '\0'; p++) {
+        if (*p == '|')
+            text[p - text] = ',';
+    }
+    add_error_to(v, errors, key, text);
+    return false;
+}
+
+static void check_missed(struct val *v, const json_t *body)
+{
+    bool present;
+    const json_t *j = field(v, v->errors, body, "missedRuns", &present);
+
+    if (j != NULL && one_of(v, v->errors, "missedRuns", j, "skip|once"))
+        set_field(v, v->out, "missedRuns", json_deep_copy(j));
+}
+
+static bool strings(const json_t *j, size_t min, size_t max)
+{
+    size_t i;
+    const json_t *item;
+
+    if (!json_is_array(j) || json_array_size(j) < min || json_array_size(j) > max)
+        return false;
+    json_array_foreach(j, i, item) {
+        if (!json_is_string(item) || json_string_length(item) == 0)
+            return false;
+    }
+    return true;
+}
+
+static void check_network(struct val *v, json_t *errs, const json_t *j)
+{
+    const json_t *vpc = json_object_get(j, "awsvpcConfiguration");
+    const json_t *ip;
+
+    if (!json_is_object(j) || json_object_size(j) != 1 || !json_is_object(vpc)) {
+        add_error_to(v, errs, "networkConfiguration",
+                     "Must be {\"awsvpcConfiguration\": {\"subnets\": [...], ...}}.");
+        return;
+    }
+    if (!strings(json_object_get(vpc, "subnets"), 1, 16))
+        add_error_to(v, errs, "networkConfiguration",
+                     "awsvpcConfiguration.subnets must list 1 to 16 subnet ids.");
+    if (json_object_get(vpc, "securityGroups") != NULL &&
+        !strings(json_object_get(vpc, "securityGroups"), 0, 5))
+        add_error_to(v, errs, "networkConfiguration",
+                     "awsvpcConfiguration.securityGroups must list at most 5 group ids.");
+    ip = json_object_get(vpc, "assignPublicIp");
+    if (ip != NULL)
+        one_of(v, errs, "networkConfiguration", ip, "ENABLED|DISABLED");
+}
+
+/* A list of {keyA: string, ...} objects whose listed keys are strings
+ * (required) or integers (optional), as ECS's tags and capacity provider
+ * strategies are. */
+static void check_object_list(struct val *v, json_t *errs, const char *key, const json_t *j,
+                              const char *required, const char *const *optional_ints,
+                              size_t max)
+{
+    size_t i;
+    const json_t *item;
+    char text[160];
+
+    if (!json_is_array(j) || json_array_size(j) > max) {
+        snprintf(text, sizeof(text), "Must be a list of at most %zu objects.", max);
+        add_error_to(v, errs, key, text);
+        return;
+    }
+    json_array_foreach(j, i, item) {
+        const char *k;
+        const json_t *val;
+
+        if (!json_is_object(item) || !json_is_string(json_object_get(item, required))) {
+            snprintf(text, sizeof(text), "Item %zu needs a string \"%s\".", i, required);
+            add_error_to(v, errs, key, text);
+            return;
+        }
+        json_object_foreach((json_t *)item, k, val) {
+            size_t o;
+            bool known = strcmp(k, required) == 0;
+
+            for (o = 0; optional_ints[o] != NULL && !known; o++) {
+                if (strcmp(k, optional_ints[o]) == 0)
+                    known = true;
+            }
+            if (!known || (strcmp(k, required) != 0 && !json_is_string(val) &&
+                           !json_is_integer(val))) {
+                snprintf(text, sizeof(text), "Item %zu: unexpected \"%.64s\".", i, k);
+                add_error_to(v, errs, key, text);
+                return;
+            }
+        }
+    }
+}
+
+/* `launch`: RunTask settings of this job, in ECS's own names, checked here
+ * so that a typo is a 400 now rather than a failed launch at 3 a.m. */
+static void check_launch(struct val *v, const json_t *body)
+{
+    static const char *const tag_optional[] = {"value", NULL};
+    static const char *const cp_optional[] = {"weight", "base", NULL};
+    bool present;
+    const json_t *j = field(v, v->errors, body, "launch", &present);
+    json_t *errs;
+    const char *k;
+    const json_t *val;
+
+    if (j == NULL)
+        return;
+    if (!json_is_object(j)) {
+        add_error(v, "launch", MSG_MAPPING);
+        return;
+    }
+    errs = json_object();
+    if (errs == NULL) {
+        v->oom = true;
+        return;
+    }
+    json_object_foreach((json_t *)j, k, val) {
+        if (strcmp(k, "cluster") == 0 || strcmp(k, "platformVersion") == 0 ||
+            strcmp(k, "group") == 0) {
+            if (!json_is_string(val) || json_string_length(val) == 0)
+                add_error_to(v, errs, k, MSG_STRING);
+        } else if (strcmp(k, "launchType") == 0) {
+            one_of(v, errs, k, val, "EC2|FARGATE|EXTERNAL");
+        } else if (strcmp(k, "propagateTags") == 0) {
+            one_of(v, errs, k, val, "TASK_DEFINITION|SERVICE|NONE");
+        } else if (strcmp(k, "enableECSManagedTags") == 0) {
+            if (!json_is_boolean(val))
+                add_error_to(v, errs, k, MSG_BOOLEAN);
+        } else if (strcmp(k, "networkConfiguration") == 0) {
+            check_network(v, errs, val);
+        } else if (strcmp(k, "tags") == 0) {
+            check_object_list(v, errs, k, val, "key", tag_optional, 49);
+        } else if (strcmp(k, "capacityProviderStrategy") == 0) {
+            check_object_list(v, errs, k, val, "capacityProvider", cp_optional, 6);
+        } else {
+            add_error_to(v, errs, k, "Unknown field.");
+        }
+    }
+    if (json_object_get(j, "launchType") != NULL &&
+        json_object_get(j, "capacityProviderStrategy") != NULL)
+        add_error_to(v, errs, "_schema",
+                     "launchType and capacityProviderStrategy cannot both be set.");
+    if (json_object_size(errs) > 0) {
+        set_field(v, v->errors, "launch", errs);
+        return;
+    }
+    json_decref(errs);
+    set_field(v, v->out, "launch", json_deep_copy(j));
+}
+
 /* scheduleEnd before scheduleStart, with the merged values. */
 static void check_window(struct val *v)
 {
@@ -658,6 +861,10 @@ int job_validate(const json_t *body, const json_t *existing, const struct job_ct
         check_suspended(&v, body);
         check_trigger(&v, body);
         check_overrides(&v, body);
+        check_missed(&v, body);
+        check_bounded(&v, body, "startingDeadlineSeconds", 1, 7 * 86400);
+        check_bounded(&v, body, "runHistoryLimit", 1, 10000);
+        check_launch(&v, body);
         check_window(&v);
         if (create && json_object_get(v.out, "taskCount") == NULL &&
             json_object_get(v.errors, "taskCount") == NULL)

@@ -274,6 +274,36 @@ static void test_all_errors_together(void)
            "valid string.\"]}");
 }
 
+static void test_run_policy_and_launch(void)
+{
+    CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"missedRuns\": \"skip\", "
+           "\"startingDeadlineSeconds\": \"120\", \"runHistoryLimit\": 5}",
+           "{\"id\":\"a\",\"missedRuns\":\"skip\",\"runHistoryLimit\":5,\"schedule\":\"0\","
+           "\"startingDeadlineSeconds\":120,\"taskCount\":1}");
+    CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"missedRuns\": \"all\", "
+           "\"startingDeadlineSeconds\": 0, \"runHistoryLimit\": 10001}",
+           "ERR {\"missedRuns\":[\"Must be one of: skip,once.\"],\"runHistoryLimit\":[\"Must be "
+           "between 1 and 10000.\"],\"startingDeadlineSeconds\":[\"Must be between 1 and "
+           "604800.\"]}");
+    CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"launch\": {\"cluster\": \"prod\", "
+           "\"launchType\": \"FARGATE\", \"networkConfiguration\": {\"awsvpcConfiguration\": "
+           "{\"subnets\": [\"subnet-1\"], \"assignPublicIp\": \"ENABLED\"}}, \"tags\": "
+           "[{\"key\": \"team\", \"value\": \"data\"}], \"enableECSManagedTags\": true}}",
+           "{\"id\":\"a\",\"launch\":{\"cluster\":\"prod\",\"enableECSManagedTags\":true,"
+           "\"launchType\":\"FARGATE\",\"networkConfiguration\":{\"awsvpcConfiguration\":{"
+           "\"assignPublicIp\":\"ENABLED\",\"subnets\":[\"subnet-1\"]}},\"tags\":[{\"key\":"
+           "\"team\",\"value\":\"data\"}]},\"schedule\":\"0\",\"taskCount\":1}");
+    CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"launch\": {\"clustr\": \"x\", "
+           "\"launchType\": \"fargate\", \"capacityProviderStrategy\": [{\"capacityProvider\": "
+           "\"FARGATE_SPOT\", \"weight\": 1}], \"networkConfiguration\": {\"subnets\": []}}}",
+           "ERR {\"launch\":{\"_schema\":[\"launchType and capacityProviderStrategy cannot both "
+           "be set.\"],\"clustr\":[\"Unknown field.\"],\"launchType\":[\"Must be one of: "
+           "EC2,FARGATE,EXTERNAL.\"],\"networkConfiguration\":[\"Must be "
+           "{\\\"awsvpcConfiguration\\\": {\\\"subnets\\\": [...], ...}}.\"]}}");
+    CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"launch\": []}",
+           "ERR {\"launch\":[\"Not a valid mapping type.\"]}");
+}
+
 static void test_update_merges(void)
 {
     static const char *stored =
@@ -369,6 +399,7 @@ static void test_next_run(void)
 }
 
 static const struct test_case cases[] = {
+    {"run_policy_and_launch", test_run_policy_and_launch},
     {"create_minimal", test_create_minimal},
     {"random_resolved_once", test_random_resolved_once},
     {"names", test_names},

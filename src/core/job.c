@@ -919,36 +919,54 @@ const char *job_zone_name(const json_t *job)
     return json_string_value(json_object_get(job, "timezone"));
 }
 
-int job_next_run(const json_t *job, const struct tz *zone, time_t now, time_t *next, char *msg,
-                 size_t msglen)
+int job_plan_init(struct job_plan *p, const json_t *job, const struct tz *zone, char *msg,
+                  size_t msglen)
 {
-    struct schedule *s = NULL;
     const char *expr = json_string_value(json_object_get(job, "schedule"));
-    int64_t start = 0;
-    int64_t end = 0;
-    bool has_start;
-    bool has_end;
-    time_t from = now;
-    int rc;
 
+    memset(p, 0, sizeof(*p));
     if (json_is_true(json_object_get(job, "suspended")))
         return ECS_ENEVER;
     if (expr == NULL)
         return ecs_fail(ECS_EINVAL, msg, msglen, "job has no schedule");
-    rc = schedule_parse(expr, zone, &s, msg, msglen);
-    if (rc != 0)
+    if (schedule_parse(expr, zone, &p->sched, msg, msglen) != 0)
         return ECS_EINVAL;
-    has_start = stored_instant(job, "scheduleStart", &start) == 0;
-    has_end = stored_instant(job, "scheduleEnd", &end) == 0;
-    if (has_start) {
-        schedule_set_anchor(s, (time_t)start);
-        if ((time_t)start > from)
-            from = (time_t)start;
-    }
+    p->has_start = stored_instant(job, "scheduleStart", &p->start) == 0;
+    p->has_end = stored_instant(job, "scheduleEnd", &p->end) == 0;
+    if (p->has_start)
+        schedule_set_anchor(p->sched, (time_t)p->start);
+    return 0;
+}
+
+int job_plan_next(const struct job_plan *p, time_t now, time_t *next)
+{
+    time_t from = now;
+    int rc;
+
+    if (p->sched == NULL)
+        return ECS_ENEVER;
+    if (p->has_start && (time_t)p->start > from)
+        from = (time_t)p->start;
     /* "at or after": ask for the first fire time after from - 1 */
-    rc = schedule_next(s, from - 1, next);
-    if (rc == 0 && has_end && (int64_t)*next > end)
+    rc = schedule_next(p->sched, from - 1, next);
+    if (rc == 0 && p->has_end && (int64_t)*next > p->end)
         rc = ECS_ENEVER;
-    schedule_free(&s);
+    return rc;
+}
+
+void job_plan_free(struct job_plan *p)
+{
+    schedule_free(&p->sched);
+}
+
+int job_next_run(const json_t *job, const struct tz *zone, time_t now, time_t *next, char *msg,
+                 size_t msglen)
+{
+    struct job_plan p;
+    int rc = job_plan_init(&p, job, zone, msg, msglen);
+
+    if (rc == 0)
+        rc = job_plan_next(&p, now, next);
+    job_plan_free(&p);
     return rc;
 }

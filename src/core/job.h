@@ -10,6 +10,8 @@
 #define ECS_JOB_H
 
 #include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "schedule.h"
@@ -57,5 +59,25 @@ const char *job_zone_name(const json_t *job);
  * parses (message in msg). */
 int job_next_run(const json_t *job, const struct tz *zone, time_t now, time_t *next, char *msg,
                  size_t msglen);
+
+/* A job's fire times, compiled once (the scheduler keeps one per job):
+ * the parsed schedule and the scheduleStart/scheduleEnd window. */
+struct job_plan {
+    struct schedule *sched; /* owned */
+    bool has_start;
+    bool has_end;
+    int64_t start;
+    int64_t end;
+};
+
+/* 0, ECS_ENEVER for a suspended job (p stays empty), ECS_EINVAL when the
+ * stored schedule no longer parses. Free with job_plan_free() either way. */
+int job_plan_init(struct job_plan *p, const json_t *job, const struct tz *zone, char *msg,
+                  size_t msglen);
+
+/* As job_next_run, from a compiled plan. */
+int job_plan_next(const struct job_plan *p, time_t now, time_t *next);
+
+void job_plan_free(struct job_plan *p);
 
 #endif

@@ -358,7 +358,7 @@ static bool run_matches(const struct mem *m, size_t i, enum store_run_query q, c
     case STORE_RUNS_LAST_LAUNCHED:
         return (long)i == keeper(m, job_id, false);
     case STORE_RUNS_LAST_CLAIMED:
-        return (long)i == keeper(m, job_id, true);
+        return (long)i == keeper(m, job_id[0] != '\0' ? job_id : r->job_id, true);
     case STORE_RUNS_OF_JOB:
     default:
         return strcmp(r->job_id, job_id) == 0;
@@ -370,7 +370,7 @@ static int mem_run_query(void *impl, enum store_run_query q, const char *job_id,
                          char *msg, size_t msglen)
 {
     struct mem *m = impl;
-    bool newest_first = q != STORE_RUNS_ACTIVE;
+    bool newest_first = q == STORE_RUNS_OF_JOB;
     size_t k;
     int rc = 0;
 

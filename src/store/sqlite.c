@@ -35,7 +35,8 @@ static const char *const migrations[] = {
     " ntasks INTEGER NOT NULL,"
     " data TEXT NOT NULL);"
     "CREATE INDEX runs_by_job ON runs (job_id, id);"
-    "CREATE INDEX runs_active ON runs (status) WHERE status IN ('pending', 'running')",
+    "CREATE INDEX runs_active ON runs (status) WHERE status IN ('pending', 'running');"
+    "CREATE INDEX runs_claims ON runs (job_id, scheduled) WHERE claim IS NOT NULL",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -548,9 +549,10 @@ static const char *const run_queries[] = {
                           " AND ?1 IS NOT NULL ORDER BY id LIMIT ?2 OFFSET ?3",
     [STORE_RUNS_LAST_LAUNCHED] = "SELECT " RUN_COLUMNS " FROM runs WHERE job_id = ?1"
                                  " AND ntasks > 0 ORDER BY id DESC LIMIT min(?2, 1) OFFSET ?3",
-    [STORE_RUNS_LAST_CLAIMED] = "SELECT " RUN_COLUMNS " FROM runs WHERE job_id = ?1"
-                                " AND claim IS NOT NULL ORDER BY scheduled DESC"
-                                " LIMIT min(?2, 1) OFFSET ?3",
+    [STORE_RUNS_LAST_CLAIMED] = "SELECT " RUN_COLUMNS " FROM runs r WHERE claim IS NOT NULL"
+                                " AND (?1 = '' OR job_id = ?1) AND scheduled ="
+                                " (SELECT max(scheduled) FROM runs WHERE job_id = r.job_id"
+                                " AND claim IS NOT NULL) ORDER BY id LIMIT ?2 OFFSET ?3",
 };
 
 static int sq_run_count(struct sq *s, const char *job_id, size_t *total, char *msg,

@@ -38,7 +38,8 @@ enum store_run_query {
     STORE_RUNS_OF_JOB,        /* the job's runs, newest first, skip/count, total */
     STORE_RUNS_ACTIVE,        /* every job's pending and running runs, oldest first */
     STORE_RUNS_LAST_LAUNCHED, /* the job's newest run that started a task (0 or 1) */
-    STORE_RUNS_LAST_CLAIMED,  /* the job's latest scheduled firing (0 or 1) */
+    STORE_RUNS_LAST_CLAIMED,  /* the job's latest scheduled firing (0 or 1); with job id
+                               * "", every job's */
 };
 
 enum store_change { STORE_CREATED, STORE_UPDATED, STORE_DELETED };

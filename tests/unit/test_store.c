@@ -206,6 +206,7 @@ static void runs_contract(const char *backend)
     T_EQ_STR(run_ids(s, STORE_RUNS_LAST_LAUNCHED, "a", 0, 100, &total), "2");
     T_EQ_STR(run_ids(s, STORE_RUNS_LAST_CLAIMED, "a", 0, 100, &total), "2");
     T_EQ_STR(run_ids(s, STORE_RUNS_LAST_LAUNCHED, "b", 0, 100, &total), "");
+    T_EQ_STR(run_ids(s, STORE_RUNS_LAST_CLAIMED, "", 0, 100, &total), "2,3");
 
     /* an update changes status, tasks and data, never the claim or time */
     upd.id = 1;

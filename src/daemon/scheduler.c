@@ -1,8 +1,11 @@
 /* scheduler.c - one timer thread sleeping until the heap's earliest fire
- * time, a pool of workers doing the launches. Each job has a slot; a slot
- * remembers the last second it fired so that no change, restart of the
- * timer or clock step can fire the same scheduled second twice. Store
- * reads happen outside the lock. */
+ * time, a pool of workers doing the launches, and a tracker following the
+ * tasks of unfinished runs. Each job has a slot holding its compiled plan,
+ * so the timer computes next fire times without touching the store; a
+ * slot remembers the last second it considered, so no change, restart of
+ * the timer or clock step fires the same second twice, and the store's
+ * claim on (job, second) makes that hold across restarts and daemons.
+ * Store reads and launches happen outside the lock. */
 #include "daemon/scheduler.h"
 
 #include <errno.h>
@@ -20,41 +23,81 @@
 #include "core/isotime.h"
 #include "core/job.h"
 #include "core/tz_cache.h"
+#include "daemon/run.h"
 
 #define WORKERS_DEFAULT 4
 #define BATCH_MAX 10
 #define COUNT_CAP 50
+#define POLL_DEFAULT_MS 5000
+#define HISTORY_DEFAULT 100
+#define DEADLINE_DEFAULT 60
+/* a firing started this many seconds after its time is on time, not a
+ * catch-up (the timer itself may be woken a little late) */
+#define ON_TIME_S 1
+/* how many fire times a catch-up scan walks before giving up counting */
+#define SCAN_MAX 1000000
+/* a pending run nobody launched for this long is launched again */
+#define STALE_S 5
+#define DESCRIBE_MAX 100
+#define ACTIVE_MAX 2000
+#define NONE UINT32_MAX
 
 struct slot {
-    char *id;       /* NULL when free */
-    int64_t last_fired;
+    char *id; /* NULL when free */
+    uint32_t chain; /* next slot in the same hash bucket */
+    int64_t last_fired; /* last second considered (fired or missed) */
+    struct job_plan plan;
+    bool planned;
+    bool once;        /* missedRuns: once (default) or skip */
+    int64_t deadline; /* startingDeadlineSeconds */
+    bool busy;        /* a worker is firing this job */
+    int64_t queued_when; /* a firing that came due while busy; 0: none */
+};
+
+enum firing_kind {
+    FIRE_SCHEDULE, /* claim and fire a scheduled second */
+    FIRE_RUN,      /* launch a stored pending run (manual, or left by a crash) */
+    FIRE_MISSED,   /* record seconds that were not fired */
 };
 
 struct firing {
-    uint32_t slot;
     char *id;
-    int64_t when;
+    enum firing_kind kind;
+    int64_t when;   /* scheduled second; FIRE_MISSED: the first missed */
+    int64_t run_id; /* FIRE_RUN */
+    int64_t count;  /* FIRE_MISSED: how many */
+    int64_t last;   /* FIRE_MISSED: the last missed */
 };
 
 struct scheduler {
     struct scheduler_config cfg;
     struct tz_cache *zones;
     pthread_mutex_t lock;
-    pthread_cond_t wake; /* the timer: the heap's head changed or stop */
-    pthread_cond_t work; /* the workers: a firing is queued or stop */
+    pthread_cond_t wake;  /* the timer: the heap's head changed or stop */
+    pthread_cond_t work;  /* the workers: a firing is queued or stop */
+    pthread_cond_t track; /* the tracker: stop */
     struct heap heap;
     struct slot *slots;
     size_t nslots;
+    uint32_t *free_slots;
+    size_t nfree;
+    uint32_t *buckets; /* id hash -> first slot; nbuckets is a power of two */
+    size_t nbuckets;
     struct firing *queue;
     size_t qhead;
     size_t qlen;
     size_t qcap;
     bool stopping;
     pthread_t timer;
+    pthread_t tracker;
     pthread_t *workers;
     int nworkers;
     int timer_started;
+    int tracker_started;
     struct scheduler_stats stats;
+    int64_t *inflight; /* ids of runs a worker is launching now */
+    size_t ninflight;
+    size_t capinflight;
 };
 
 static int64_t now_ms(void)
@@ -84,108 +127,205 @@ void scheduler_started_by(const char *id, char *buf, size_t len)
         snprintf(buf, len, "ecsched-%.19s-%08" PRIx32, id, fnv32(id));
 }
 
-/* The job's next fire time at or after `from`: 0 and *next, ECS_ENEVER
- * (no more, suspended), ECS_ENOTFOUND (deleted) or another error. */
-static int next_fire(struct scheduler *s, const char *id, int64_t from, int64_t *next, char *msg,
-                     size_t msglen)
+static void format_time(int64_t t, char *buf, size_t len)
 {
-    struct store_record r;
-    json_error_t err;
-    json_t *job;
-    const struct tz *zone = NULL;
-    time_t t = 0;
-    int rc = store_get(s->cfg.store, id, &r, msg, msglen);
-
-    if (rc != 0)
-        return rc;
-    job = json_loads(r.data, 0, &err);
-    store_record_clear(&r);
-    if (job == NULL)
-        return ecs_fail(ECS_EINVAL, msg, msglen, "stored job is not JSON: %s", err.text);
-    rc = tz_cache_get(s->zones, job_zone_name(job), &zone, msg, msglen);
-    if (rc == 0)
-        rc = job_next_run(job, zone, (time_t)from, &t, msg, msglen);
-    json_decref(job);
-    *next = (int64_t)t;
-    return rc;
+    isotime_format(t, 0, buf, len);
 }
 
-/* The slot of id, or -1; the lock is held. */
+/* ------------------------------------------------------------------ */
+/* Slots and their id index (lock held throughout)                     */
+
 static long find_slot(const struct scheduler *s, const char *id)
 {
-    size_t i;
+    uint32_t i;
 
-    for (i = 0; i < s->nslots; i++) {
-        if (s->slots[i].id != NULL && strcmp(s->slots[i].id, id) == 0)
+    if (s->nbuckets == 0)
+        return -1;
+    for (i = s->buckets[fnv32(id) & (s->nbuckets - 1)]; i != NONE; i = s->slots[i].chain) {
+        if (strcmp(s->slots[i].id, id) == 0)
             return (long)i;
     }
     return -1;
 }
 
-/* The slot of id, made if missing; -1 on allocation failure. Lock held. */
+static int rehash(struct scheduler *s, size_t nbuckets)
+{
+    uint32_t *b = malloc(nbuckets * sizeof(*b));
+    size_t i;
+
+    if (b == NULL)
+        return ECS_ENOMEM;
+    for (i = 0; i < nbuckets; i++)
+        b[i] = NONE;
+    for (i = 0; i < s->nslots; i++) {
+        uint32_t h;
+
+        if (s->slots[i].id == NULL)
+            continue;
+        h = fnv32(s->slots[i].id) & (uint32_t)(nbuckets - 1);
+        s->slots[i].chain = b[h];
+        b[h] = (uint32_t)i;
+    }
+    free(s->buckets);
+    s->buckets = b;
+    s->nbuckets = nbuckets;
+    return 0;
+}
+
+/* The slot of id, made if missing; -1 on allocation failure. */
 static long take_slot(struct scheduler *s, const char *id)
 {
     long found = find_slot(s, id);
-    size_t i;
-    struct slot *ns;
+    uint32_t i;
+    uint32_t h;
 
     if (found >= 0)
         return found;
-    for (i = 0; i < s->nslots; i++) {
-        if (s->slots[i].id == NULL)
-            break;
-    }
-    if (i == s->nslots) {
-        ns = realloc(s->slots, (s->nslots + 1) * sizeof(*ns));
-        if (ns == NULL)
-            return -1;
-        s->slots = ns;
-        s->nslots++;
-    }
-    s->slots[i].id = strdup(id);
-    s->slots[i].last_fired = INT64_MIN;
-    if (s->slots[i].id == NULL)
+    if ((s->nslots + 1) * 2 > s->nbuckets &&
+        rehash(s, s->nbuckets == 0 ? 64 : s->nbuckets * 2) != 0)
         return -1;
+    if (s->nfree > 0) {
+        i = s->free_slots[--s->nfree];
+    } else {
+        struct slot *ns = realloc(s->slots, (s->nslots + 1) * sizeof(*ns));
+        uint32_t *nf = realloc(s->free_slots, (s->nslots + 1) * sizeof(*nf));
+
+        if (ns != NULL)
+            s->slots = ns;
+        if (nf != NULL)
+            s->free_slots = nf;
+        if (ns == NULL || nf == NULL)
+            return -1;
+        i = (uint32_t)s->nslots++;
+    }
+    memset(&s->slots[i], 0, sizeof(s->slots[i]));
+    s->slots[i].id = strdup(id);
+    if (s->slots[i].id == NULL) {
+        s->free_slots[s->nfree++] = i;
+        return -1;
+    }
+    s->slots[i].last_fired = INT64_MIN;
+    h = fnv32(id) & (uint32_t)(s->nbuckets - 1);
+    s->slots[i].chain = s->buckets[h];
+    s->buckets[h] = i;
     return (long)i;
 }
 
-/* Re-aim one job: its next fire time after the last one it fired (and
- * not before `now`). */
-static void rearm(struct scheduler *s, const char *id, int64_t now)
+static void drop_slot(struct scheduler *s, uint32_t i)
 {
-    int64_t last;
-    int64_t from;
-    int64_t next = 0;
-    long slot;
-    char msg[512];
-    int rc;
+    uint32_t *link = &s->buckets[fnv32(s->slots[i].id) & (s->nbuckets - 1)];
 
-    pthread_mutex_lock(&s->lock);
-    slot = find_slot(s, id);
-    last = slot >= 0 ? s->slots[slot].last_fired : INT64_MIN;
-    pthread_mutex_unlock(&s->lock);
-    from = last != INT64_MIN && last + 1 > now ? last + 1 : now;
+    while (*link != i)
+        link = &s->slots[*link].chain;
+    *link = s->slots[i].chain;
+    heap_remove(&s->heap, i);
+    job_plan_free(&s->slots[i].plan);
+    free(s->slots[i].id);
+    memset(&s->slots[i], 0, sizeof(s->slots[i]));
+    s->free_slots[s->nfree++] = i;
+}
+
+/* ------------------------------------------------------------------ */
+/* Planning                                                            */
+
+/* What the timer needs of a job, built outside the lock. */
+struct plan_update {
+    int rc; /* 0, ECS_ENEVER (suspended), ECS_ENOTFOUND (deleted), or an error */
+    struct job_plan plan;
+    bool once;
+    int64_t deadline;
+};
+
+static void plan_job(struct scheduler *s, const char *id, const char *data, struct plan_update *u)
+{
+    json_error_t err;
+    json_t *job = json_loads(data, 0, &err);
+    const struct tz *zone = NULL;
+    const char *missed;
+    char msg[512];
+
+    memset(u, 0, sizeof(*u));
     msg[0] = '\0';
-    rc = next_fire(s, id, from, &next, msg, sizeof(msg));
-    if (rc != 0 && rc != ECS_ENEVER && rc != ECS_ENOTFOUND)
+    if (job == NULL) {
+        u->rc = ecs_fail(ECS_EINVAL, msg, sizeof(msg), "stored job is not JSON: %s", err.text);
+    } else {
+        u->rc = tz_cache_get(s->zones, job_zone_name(job), &zone, msg, sizeof(msg));
+        if (u->rc == 0)
+            u->rc = job_plan_init(&u->plan, job, zone, msg, sizeof(msg));
+        missed = json_string_value(json_object_get(job, "missedRuns"));
+        u->once = missed == NULL || strcmp(missed, "skip") != 0;
+        u->deadline = json_is_integer(json_object_get(job, "startingDeadlineSeconds"))
+                          ? json_integer_value(json_object_get(job, "startingDeadlineSeconds"))
+                          : DEADLINE_DEFAULT;
+        json_decref(job);
+    }
+    if (u->rc != 0 && u->rc != ECS_ENEVER)
         /* a stored job that no longer computes is said out loud, not skipped silently */
         log_event(s->cfg.log, LOG_ERROR, "job.unschedulable",
                   json_pack("{s:s, s:s}", "job", id, "error", msg));
+}
 
-    pthread_mutex_lock(&s->lock);
-    slot = rc == ECS_ENOTFOUND ? find_slot(s, id) : take_slot(s, id);
-    if (slot >= 0) {
-        if (rc == 0) {
-            heap_set(&s->heap, (uint32_t)slot, next);
-        } else {
-            heap_remove(&s->heap, (uint32_t)slot);
-            if (rc == ECS_ENOTFOUND) {
-                free(s->slots[slot].id);
-                s->slots[slot].id = NULL;
-            }
-        }
-    }
+/* Aim slot i at its next fire time after the last second it considered
+ * and not before `now`. Lock held. */
+static void aim(struct scheduler *s, uint32_t i, int64_t now)
+{
+    struct slot *sl = &s->slots[i];
+    int64_t from = sl->last_fired != INT64_MIN && sl->last_fired + 1 > now ? sl->last_fired + 1
+                                                                            : now;
+    time_t next = 0;
+
+    if (sl->planned && job_plan_next(&sl->plan, (time_t)from, &next) == 0)
+        heap_set(&s->heap, i, (int64_t)next);
+    else
+        heap_remove(&s->heap, i);
     pthread_cond_signal(&s->wake);
+}
+
+/* Install a plan in the job's slot (taking u->plan) and aim it. Lock held. */
+static void install(struct scheduler *s, const char *id, struct plan_update *u, int64_t now)
+{
+    long i = u->rc == ECS_ENOTFOUND ? find_slot(s, id) : take_slot(s, id);
+
+    if (i < 0) {
+        job_plan_free(&u->plan);
+        return;
+    }
+    if (u->rc == ECS_ENOTFOUND) {
+        drop_slot(s, (uint32_t)i);
+        pthread_cond_signal(&s->wake);
+        return;
+    }
+    job_plan_free(&s->slots[i].plan);
+    s->slots[i].plan = u->plan;
+    s->slots[i].planned = u->rc == 0;
+    s->slots[i].once = u->once;
+    s->slots[i].deadline = u->deadline;
+    memset(&u->plan, 0, sizeof(u->plan));
+    aim(s, (uint32_t)i, now);
+}
+
+/* Re-read one job and re-aim it, from `now` on. */
+static void rearm(struct scheduler *s, const char *id, int64_t now)
+{
+    struct store_record r;
+    struct plan_update u;
+    char msg[512];
+    int rc = store_get(s->cfg.store, id, &r, msg, sizeof(msg));
+
+    if (rc == 0) {
+        plan_job(s, id, r.data, &u);
+        store_record_clear(&r);
+    } else {
+        memset(&u, 0, sizeof(u));
+        u.rc = rc == ECS_ENOTFOUND ? ECS_ENOTFOUND : rc;
+        if (rc != ECS_ENOTFOUND)
+            log_event(s->cfg.log, LOG_ERROR, "job.unreadable",
+                      json_pack("{s:s, s:s}", "job", id, "error", msg));
+        if (rc != ECS_ENOTFOUND)
+            return; /* keep the plan it had: the store may be back soon */
+    }
+    pthread_mutex_lock(&s->lock);
+    install(s, id, &u, now);
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -201,120 +341,13 @@ void scheduler_job_changed(struct scheduler *s, const char *id)
     rearm(s, id, next_whole_second());
 }
 
-/* Launch what the job still needs for the firing at `when`. */
-static void fire(struct scheduler *s, const char *id, int64_t when)
+/* ------------------------------------------------------------------ */
+/* The queue                                                           */
+
+/* Queue a firing; the lock is held. id is copied. */
+static int enqueue(struct scheduler *s, const struct firing *in)
 {
-    struct store_record r;
-    json_error_t err;
-    json_t *job;
-    char msg[512];
-    char started_by[40];
-    char **active = NULL;
-    size_t nactive = 0;
-    json_int_t expected;
-    const json_t *max;
-    const char *family;
-    int64_t need;
-    int batch = 0;
-    uint64_t started = 0;
-    uint64_t errors = 0;
-
-    msg[0] = '\0';
-    if (store_get(s->cfg.store, id, &r, msg, sizeof(msg)) != 0)
-        return;
-    job = json_loads(r.data, 0, &err);
-    store_record_clear(&r);
-    if (job == NULL)
-        return;
-    expected = json_integer_value(json_object_get(job, "taskCount"));
-    if (expected < 1)
-        expected = 1;
-    max = json_object_get(job, "maxCount");
-    if (json_is_integer(max) && json_integer_value(max) < expected)
-        expected = json_integer_value(max);
-    if (expected > COUNT_CAP)
-        expected = COUNT_CAP;
-    family = json_string_value(json_object_get(job, "taskDefinition"));
-    if (family == NULL)
-        family = id;
-    scheduler_started_by(id, started_by, sizeof(started_by));
-    if (launcher_list_active(s->cfg.launcher, started_by, json_object_get(job, "launch"), &active, &nactive, msg, sizeof(msg)) != 0)
-        errors++;
-    launch_strings_free(&active, nactive);
-    for (need = expected - (int64_t)nactive; need > 0 && errors == 0; need -= BATCH_MAX) {
-        struct launch_request rq;
-        struct launch_result res;
-        char token[64];
-
-        /* the same firing retried asks for the same tasks */
-        snprintf(token, sizeof(token), "%s-%" PRId64 "-%d", started_by, when, batch++);
-        rq.family = family;
-        rq.started_by = started_by;
-        rq.client_token = token;
-        rq.count = need > BATCH_MAX ? BATCH_MAX : (int)need;
-        rq.overrides = json_object_get(job, "overrides");
-        rq.job_id = id;
-        rq.settings = json_object_get(job, "launch");
-        if (launcher_run_task(s->cfg.launcher, &rq, &res, msg, sizeof(msg)) != 0) {
-            errors++;
-            break;
-        }
-        started += res.ntasks;
-        errors += res.nfailures;
-        launch_result_clear(&res);
-    }
-    {
-        char when_text[48];
-
-        isotime_format(when, 0, when_text, sizeof(when_text));
-        log_event(s->cfg.log, errors > 0 ? LOG_WARN : LOG_INFO, "job.fired",
-                  json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "job", id, "scheduled",
-                            when_text, "lateMs", (json_int_t)(now_ms() - when * 1000), "expected",
-                            (json_int_t)expected, "active", (json_int_t)nactive, "started",
-                            (json_int_t)started, "failures", (json_int_t)errors));
-        if (errors > 0 && msg[0] != '\0')
-            log_event(s->cfg.log, LOG_ERROR, "job.launch_failed",
-                      json_pack("{s:s, s:s}", "job", id, "error", msg));
-    }
-    json_decref(job);
-    pthread_mutex_lock(&s->lock);
-    s->stats.tasks_started += started;
-    s->stats.launch_errors += errors;
-    pthread_mutex_unlock(&s->lock);
-}
-
-static void *worker_main(void *arg)
-{
-    struct scheduler *s = arg;
-
-    for (;;) {
-        struct firing f;
-        int64_t late;
-
-        pthread_mutex_lock(&s->lock);
-        while (!s->stopping && s->qlen == 0)
-            pthread_cond_wait(&s->work, &s->lock);
-        if (s->qlen == 0) {
-            pthread_mutex_unlock(&s->lock);
-            return NULL;
-        }
-        f = s->queue[s->qhead];
-        s->qhead = (s->qhead + 1) % s->qcap;
-        s->qlen--;
-        late = now_ms() - f.when * 1000;
-        if (late > s->stats.max_lateness_ms)
-            s->stats.max_lateness_ms = late;
-        pthread_mutex_unlock(&s->lock);
-        fire(s, f.id, f.when);
-        rearm(s, f.id, f.when + 1);
-        free(f.id);
-    }
-}
-
-/* Queue a firing; the lock is held. */
-static int enqueue(struct scheduler *s, uint32_t slot, int64_t when)
-{
-    struct firing f;
+    struct firing f = *in;
 
     if (s->qlen == s->qcap) {
         size_t ncap = s->qcap == 0 ? 64 : s->qcap * 2;
@@ -330,16 +363,438 @@ static int enqueue(struct scheduler *s, uint32_t slot, int64_t when)
         s->qhead = 0;
         s->qcap = ncap;
     }
-    f.slot = slot;
-    f.when = when;
-    f.id = strdup(s->slots[slot].id);
+    f.id = strdup(in->id);
     if (f.id == NULL)
         return ECS_ENOMEM;
     s->queue[(s->qhead + s->qlen) % s->qcap] = f;
     s->qlen++;
-    s->stats.firings++;
+    if (f.kind != FIRE_MISSED)
+        s->stats.firings++;
     pthread_cond_signal(&s->work);
     return 0;
+}
+
+int scheduler_run_now(struct scheduler *s, const char *job_id, int64_t run_id)
+{
+    struct firing f = {(char *)job_id, FIRE_RUN, 0, run_id, 0, 0};
+    int rc;
+
+    f.when = now_ms() / 1000;
+    pthread_mutex_lock(&s->lock);
+    rc = enqueue(s, &f);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Firing                                                              */
+
+static json_int_t job_int(const json_t *job, const char *key, json_int_t dflt)
+{
+    const json_t *j = json_object_get(job, key);
+
+    return json_is_integer(j) ? json_integer_value(j) : dflt;
+}
+
+/* Write the run (insert when *id == 0) and keep the job's history bounded.
+ * ECS_EEXIST: the claim was someone else's. */
+static int save_run(struct scheduler *s, const json_t *job, const char *id, const char *claim,
+                    int64_t scheduled, json_t *run, int64_t *run_id, char *msg, size_t msglen)
+{
+    struct store_run r;
+    char *data = json_dumps(run, JSON_COMPACT);
+    const json_t *tasks = json_object_get(run, "tasks");
+    int rc;
+
+    if (data == NULL)
+        return ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory recording a run");
+    r.id = *run_id;
+    r.job_id = (char *)id;
+    r.claim = (char *)claim;
+    r.scheduled = scheduled;
+    r.status = (char *)run_status(run);
+    r.ntasks = (int64_t)json_array_size(tasks);
+    r.data = data;
+    rc = store_run_put(s->cfg.store, &r, msg, msglen);
+    free(data);
+    if (rc == 0)
+        *run_id = r.id;
+    if (rc == 0 && strcmp(r.status, "pending") != 0 && strcmp(r.status, "running") != 0)
+        store_run_prune(s->cfg.store, id, (size_t)job_int(job, "runHistoryLimit", HISTORY_DEFAULT),
+                        msg, msglen);
+    return rc;
+}
+
+/* How many tasks to ask for: the seed's rule (taskCount capped by
+ * maxCount and 50, less those active) for scheduled runs; a manual run
+ * asks for taskCount whatever runs, within maxCount. */
+static int64_t tasks_needed(const json_t *job, const char *reason, size_t active,
+                            json_int_t *expected)
+{
+    json_int_t want = job_int(job, "taskCount", 1);
+    const json_t *max = json_object_get(job, "maxCount");
+    int64_t need;
+
+    if (want < 1)
+        want = 1;
+    if (json_is_integer(max) && json_integer_value(max) < want)
+        want = json_integer_value(max);
+    if (want > COUNT_CAP)
+        want = COUNT_CAP;
+    *expected = want;
+    if (strcmp(reason, "manual") != 0)
+        return want - (int64_t)active;
+    need = want;
+    if (json_is_integer(max) && json_integer_value(max) - (int64_t)active < need)
+        need = json_integer_value(max) - (int64_t)active;
+    return need;
+}
+
+/* Ask the launcher for `need` tasks in batches of 10 and record them on
+ * the run. Returns the number started; errors are on the run. */
+static uint64_t launch(struct scheduler *s, const json_t *job, const char *id,
+                       const char *started_by, const char *token_base, int64_t need, json_t *run,
+                       uint64_t *errors)
+{
+    const char *family = json_string_value(json_object_get(job, "taskDefinition"));
+    char msg[512];
+    int batch = 0;
+    uint64_t started = 0;
+
+    if (family == NULL)
+        family = id;
+    run_set_launched(run, now_ms());
+    for (; need > 0; need -= BATCH_MAX) {
+        struct launch_request rq;
+        struct launch_result res;
+        char token[80];
+
+        /* the same firing retried asks for the same tasks */
+        snprintf(token, sizeof(token), "%s-%d", token_base, batch++);
+        rq.family = family;
+        rq.started_by = started_by;
+        rq.client_token = token;
+        rq.count = need > BATCH_MAX ? BATCH_MAX : (int)need;
+        rq.overrides = json_object_get(run, "overrides") != NULL
+                           ? json_object_get(run, "overrides")
+                           : json_object_get(job, "overrides");
+        rq.job_id = id;
+        rq.settings = json_object_get(job, "launch");
+        msg[0] = '\0';
+        if (launcher_run_task(s->cfg.launcher, &rq, &res, msg, sizeof(msg)) != 0) {
+            json_object_set_new(run, "message", json_string(msg));
+            (*errors)++;
+            break;
+        }
+        started += res.ntasks;
+        *errors += res.nfailures;
+        run_add_launch(run, &res);
+        launch_result_clear(&res);
+    }
+    return started;
+}
+
+/* Mark run id as being launched (on) or done (off); false when another
+ * worker has it already. */
+static bool inflight(struct scheduler *s, int64_t id, bool on)
+{
+    size_t i;
+    bool ok = true;
+
+    pthread_mutex_lock(&s->lock);
+    for (i = 0; i < s->ninflight; i++) {
+        if (s->inflight[i] == id)
+            break;
+    }
+    if (!on && i < s->ninflight) {
+        s->inflight[i] = s->inflight[--s->ninflight];
+    } else if (on && i < s->ninflight) {
+        ok = false;
+    } else if (on) {
+        if (s->ninflight == s->capinflight) {
+            size_t ncap = s->capinflight == 0 ? 16 : s->capinflight * 2;
+            int64_t *n = realloc(s->inflight, ncap * sizeof(*n));
+
+            if (n != NULL) {
+                s->inflight = n;
+                s->capinflight = ncap;
+            }
+        }
+        if (s->ninflight < s->capinflight)
+            s->inflight[s->ninflight++] = id;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return ok;
+}
+
+/* A scheduled second: claim it, or a stored run: load it. NULL when there
+ * is nothing (left) to do. */
+static json_t *open_run(struct scheduler *s, const struct firing *f, int64_t *run_id,
+                        int64_t *scheduled, const json_t *job)
+{
+    struct store_run r;
+    json_error_t err;
+    json_t *run;
+    char claim[320];
+    char msg[512];
+
+    if (f->kind == FIRE_RUN) {
+        if (!inflight(s, f->run_id, true))
+            return NULL;
+        if (store_run_get(s->cfg.store, f->id, f->run_id, &r, msg, sizeof(msg)) != 0) {
+            inflight(s, f->run_id, false);
+            return NULL;
+        }
+        run = json_loads(r.data, 0, &err);
+        *scheduled = r.scheduled;
+        store_run_clear(&r);
+        /* launched already (by us a moment ago, or before a restart) */
+        if (run != NULL && (strcmp(run_status(run), "pending") != 0 ||
+                            json_array_size(json_object_get(run, "tasks")) > 0)) {
+            json_decref(run);
+            run = NULL;
+        }
+        if (run == NULL)
+            inflight(s, f->run_id, false);
+        *run_id = f->run_id;
+        return run;
+    }
+    *run_id = 0;
+    *scheduled = f->when;
+    run = run_new(f->id, "schedule", f->when, NULL);
+    if (run == NULL)
+        return NULL;
+    snprintf(claim, sizeof(claim), "%s@%" PRId64, f->id, f->when);
+    if (save_run(s, job, f->id, claim, f->when, run, run_id, msg, sizeof(msg)) != 0) {
+        log_event(s->cfg.log, LOG_WARN, "job.not_claimed",
+                  json_pack("{s:s, s:I, s:s}", "job", f->id, "scheduled", (json_int_t)f->when,
+                            "error", msg));
+        json_decref(run);
+        return NULL;
+    }
+    inflight(s, *run_id, true);
+    return run;
+}
+
+static void record_missed(struct scheduler *s, const json_t *job, const struct firing *f)
+{
+    char first[48];
+    char last[48];
+    char msg[512];
+    json_t *run = run_new(f->id, "schedule", f->last, NULL);
+    int64_t run_id = 0;
+
+    format_time(f->when, first, sizeof(first));
+    format_time(f->last, last, sizeof(last));
+    snprintf(msg, sizeof(msg),
+             "missed %" PRId64 " firing(s) from %s to %s: no scheduler was running or it was "
+             "paused (missedRuns and startingDeadlineSeconds decide catch-ups)",
+             f->count, first, last);
+    log_event(s->cfg.log, LOG_WARN, "job.missed",
+              json_pack("{s:s, s:s, s:s, s:I}", "job", f->id, "first", first, "last", last,
+                        "count", (json_int_t)f->count));
+    if (run != NULL && run_finish(run, "skipped", msg, now_ms()) == 0)
+        save_run(s, job, f->id, NULL, f->last, run, &run_id, msg, sizeof(msg));
+    json_decref(run);
+}
+
+static void fire(struct scheduler *s, const struct firing *f)
+{
+    struct store_record rec;
+    json_error_t err;
+    json_t *job;
+    json_t *run;
+    char msg[512];
+    char started_by[40];
+    char token_base[64];
+    char **active = NULL;
+    size_t nactive = 0;
+    json_int_t expected = 0;
+    const char *reason;
+    int64_t need = 0;
+    int64_t run_id = 0;
+    int64_t scheduled = 0;
+    uint64_t started = 0;
+    uint64_t errors = 0;
+
+    msg[0] = '\0';
+    if (store_get(s->cfg.store, f->id, &rec, msg, sizeof(msg)) != 0)
+        return;
+    job = json_loads(rec.data, 0, &err);
+    store_record_clear(&rec);
+    if (job == NULL)
+        return;
+    if (f->kind == FIRE_MISSED) {
+        record_missed(s, job, f);
+        json_decref(job);
+        return;
+    }
+    run = open_run(s, f, &run_id, &scheduled, job);
+    if (run == NULL) {
+        json_decref(job);
+        return;
+    }
+    reason = json_string_value(json_object_get(run, "reason"));
+    scheduler_started_by(f->id, started_by, sizeof(started_by));
+    if (launcher_list_active(s->cfg.launcher, started_by, json_object_get(job, "launch"), &active,
+                             &nactive, msg, sizeof(msg)) != 0) {
+        errors++;
+        run_set_launched(run, now_ms());
+        run_finish(run, "failed", msg, now_ms());
+    } else {
+        need = tasks_needed(job, reason != NULL ? reason : "schedule", nactive, &expected);
+    }
+    launch_strings_free(&active, nactive);
+    if (errors == 0 && need <= 0) {
+        snprintf(msg, sizeof(msg), "%zu task(s) already active, %lld expected: nothing to start",
+                 nactive, (long long)expected);
+        run_finish(run, "skipped", msg, now_ms());
+    } else if (errors == 0) {
+        /* a scheduled second has one token whoever launches it (this
+         * worker, or the tracker after a crash); a manual run, its id */
+        if (reason != NULL && strcmp(reason, "manual") == 0)
+            snprintf(token_base, sizeof(token_base), "%s-r%" PRId64, started_by, run_id);
+        else
+            snprintf(token_base, sizeof(token_base), "%s-%" PRId64, started_by, scheduled);
+        started = launch(s, job, f->id, started_by, token_base, need, run, &errors);
+        if (started == 0)
+            run_finish(run, "failed", json_string_value(json_object_get(run, "message")),
+                       now_ms());
+        else
+            run_apply_describe(run, &(struct launch_result){0}, now_ms());
+    }
+    if (save_run(s, job, f->id, NULL, scheduled, run, &run_id, msg, sizeof(msg)) != 0)
+        log_event(s->cfg.log, LOG_ERROR, "run.unrecorded",
+                  json_pack("{s:s, s:s}", "job", f->id, "error", msg));
+    {
+        char when_text[48];
+        const char *why = json_string_value(json_object_get(run, "message"));
+
+        format_time(scheduled, when_text, sizeof(when_text));
+        log_event(s->cfg.log, errors > 0 ? LOG_WARN : LOG_INFO, "job.fired",
+                  json_pack("{s:s, s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s}", "job", f->id,
+                            "run", (json_int_t)run_id, "reason", reason != NULL ? reason : "",
+                            "scheduled", when_text, "lateMs",
+                            (json_int_t)(now_ms() - scheduled * 1000), "expected",
+                            (json_int_t)expected, "active", (json_int_t)nactive, "started",
+                            (json_int_t)started, "failures", (json_int_t)errors, "status",
+                            run_status(run)));
+        if (errors > 0 && why != NULL)
+            log_event(s->cfg.log, LOG_ERROR, "job.launch_failed",
+                      json_pack("{s:s, s:I, s:s}", "job", f->id, "run", (json_int_t)run_id,
+                                "error", why));
+    }
+    inflight(s, run_id, false);
+    json_decref(run);
+    json_decref(job);
+    pthread_mutex_lock(&s->lock);
+    s->stats.tasks_started += started;
+    s->stats.launch_errors += errors;
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* The job's firing is done: start the one that came due meanwhile. */
+static void release(struct scheduler *s, const struct firing *f)
+{
+    long i;
+
+    pthread_mutex_lock(&s->lock);
+    i = find_slot(s, f->id);
+    if (i >= 0 && s->slots[i].queued_when != 0 && !s->stopping) {
+        struct firing next = {f->id, FIRE_SCHEDULE, s->slots[i].queued_when, 0, 0, 0};
+
+        s->slots[i].queued_when = 0;
+        if (enqueue(s, &next) != 0)
+            s->slots[i].busy = false;
+    } else if (i >= 0) {
+        s->slots[i].busy = false;
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void *worker_main(void *arg)
+{
+    struct scheduler *s = arg;
+
+    for (;;) {
+        struct firing f;
+        int64_t late;
+
+        pthread_mutex_lock(&s->lock);
+        while (!s->stopping && s->qlen == 0)
+            pthread_cond_wait(&s->work, &s->lock);
+        if (s->stopping) {
+            /* in-flight firings finish; queued ones stay unclaimed, so the
+             * next start treats them as missed, by policy */
+            pthread_mutex_unlock(&s->lock);
+            return NULL;
+        }
+        f = s->queue[s->qhead];
+        s->qhead = (s->qhead + 1) % s->qcap;
+        s->qlen--;
+        late = now_ms() - f.when * 1000;
+        if (f.kind == FIRE_SCHEDULE && late > s->stats.max_lateness_ms)
+            s->stats.max_lateness_ms = late;
+        pthread_mutex_unlock(&s->lock);
+        fire(s, &f);
+        if (f.kind == FIRE_SCHEDULE)
+            release(s, &f);
+        free(f.id);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* The timer                                                           */
+
+/* Slot i is due at `due`, and it is now `now`: find the latest fire time
+ * not after now, decide by the job's policy whether it fires (on time, or
+ * as the one catch-up), and report the rest as missed. Lock held. */
+static void on_due(struct scheduler *s, uint32_t i, int64_t due, int64_t now)
+{
+    struct slot *sl = &s->slots[i];
+    int64_t last = due;
+    int64_t before_last = 0;
+    int64_t count = 1;
+    int64_t fire_at = 0;
+    time_t next = 0;
+
+    while (count < SCAN_MAX && job_plan_next(&sl->plan, (time_t)(last + 1), &next) == 0 &&
+           (int64_t)next <= now) {
+        before_last = last;
+        last = (int64_t)next;
+        count++;
+    }
+    if (now - last <= ON_TIME_S || (sl->once && now - last <= sl->deadline)) {
+        fire_at = last;
+        count--;
+    }
+    sl->last_fired = last;
+    if (count > 0) {
+        struct firing m = {sl->id, FIRE_MISSED, due, 0, count, fire_at != 0 ? before_last : last};
+
+        s->stats.missed += (uint64_t)count;
+        enqueue(s, &m);
+    }
+    if (fire_at != 0 && sl->busy) {
+        /* the job's previous firing is still launching: this one waits for
+         * it, and only one waits */
+        if (sl->queued_when != 0) {
+            struct firing m = {sl->id, FIRE_MISSED, sl->queued_when, 0, 1, sl->queued_when};
+
+            s->stats.missed++;
+            enqueue(s, &m);
+        }
+        sl->queued_when = fire_at;
+    } else if (fire_at != 0) {
+        struct firing f = {sl->id, FIRE_SCHEDULE, fire_at, 0, 0, 0};
+
+        sl->busy = true;
+        if (enqueue(s, &f) != 0) {
+            sl->busy = false;
+            s->stats.launch_errors++;
+        }
+    }
+    aim(s, i, now + 1);
 }
 
 static void *timer_main(void *arg)
@@ -350,12 +805,14 @@ static void *timer_main(void *arg)
     while (!s->stopping) {
         struct heap_entry head;
         struct timespec deadline;
+        int64_t now;
 
         if (heap_peek(&s->heap, &head) != 0) {
             pthread_cond_wait(&s->wake, &s->lock);
             continue;
         }
-        if (head.when * 1000 > now_ms()) {
+        now = now_ms();
+        if (head.when * 1000 > now) {
             /* an absolute wall-clock deadline: a clock step re-aims it */
             deadline.tv_sec = (time_t)head.when;
             deadline.tv_nsec = 0;
@@ -363,28 +820,206 @@ static void *timer_main(void *arg)
             continue;
         }
         heap_remove(&s->heap, head.slot);
-        s->slots[head.slot].last_fired = head.when;
-        if (enqueue(s, head.slot, head.when) != 0)
-            s->stats.launch_errors++;
+        on_due(s, head.slot, head.when, now / 1000);
     }
     pthread_mutex_unlock(&s->lock);
     return NULL;
 }
 
+/* ------------------------------------------------------------------ */
+/* The tracker                                                         */
+
+/* One stored active run, parsed. */
+struct tracked {
+    struct store_run rec;
+    json_t *run;
+    bool changed;
+};
+
+static void track_describe(struct scheduler *s, struct tracked *t, size_t n)
+{
+    const char **arns = NULL;
+    size_t narns = 0;
+    size_t cap = 0;
+    size_t i;
+    size_t k;
+    char msg[512];
+
+    for (i = 0; i < n; i++) {
+        const char **open = NULL;
+        size_t nopen = 0;
+
+        if (run_open_tasks(t[i].run, &open, &nopen) != 0)
+            continue;
+        if (narns + nopen > cap) {
+            size_t ncap = (narns + nopen) * 2;
+            const char **na = realloc(arns, ncap * sizeof(*na));
+
+            if (na == NULL) {
+                free(open);
+                continue;
+            }
+            arns = na;
+            cap = ncap;
+        }
+        for (k = 0; k < nopen; k++)
+            arns[narns++] = open[k];
+        free(open);
+    }
+    /* DescribeTasks takes up to 100 ARNs a call */
+    for (k = 0; k < narns; k += DESCRIBE_MAX) {
+        struct launch_result d;
+        size_t chunk = narns - k < DESCRIBE_MAX ? narns - k : DESCRIBE_MAX;
+        int64_t now = now_ms();
+
+        if (launcher_describe(s->cfg.launcher, arns + k, chunk, &d, msg, sizeof(msg)) != 0) {
+            log_event(s->cfg.log, LOG_WARN, "runs.describe_failed",
+                      json_pack("{s:I, s:s}", "tasks", (json_int_t)chunk, "error", msg));
+            continue;
+        }
+        for (i = 0; i < n; i++) {
+            if (run_apply_describe(t[i].run, &d, now) > 0)
+                t[i].changed = true;
+        }
+        launch_result_clear(&d);
+    }
+    free(arns);
+}
+
+static void track_once(struct scheduler *s)
+{
+    struct store_run *recs = NULL;
+    struct tracked *t;
+    size_t n = 0;
+    size_t total = 0;
+    size_t i;
+    char msg[512];
+    int64_t now = now_ms();
+
+    if (store_run_query(s->cfg.store, STORE_RUNS_ACTIVE, NULL, 0, ACTIVE_MAX, &recs, &n, &total,
+                        msg, sizeof(msg)) != 0 ||
+        n == 0) {
+        store_runs_free(&recs, n);
+        return;
+    }
+    t = calloc(n, sizeof(*t));
+    if (t == NULL) {
+        store_runs_free(&recs, n);
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        json_error_t err;
+
+        t[i].rec = recs[i];
+        t[i].run = json_loads(recs[i].data, 0, &err);
+        if (t[i].run == NULL)
+            t[i].run = json_object();
+        /* a run claimed but never launched: its daemon died, or only an
+         * API process took it; launch it (the client token keeps a retry
+         * from starting tasks twice) */
+        if (json_array_size(json_object_get(t[i].run, "tasks")) == 0 &&
+            strcmp(run_status(t[i].run), "pending") == 0 &&
+            recs[i].scheduled + STALE_S < now / 1000 && inflight(s, recs[i].id, true)) {
+            inflight(s, recs[i].id, false);
+            scheduler_run_now(s, recs[i].job_id, recs[i].id);
+        }
+    }
+    free(recs);
+    track_describe(s, t, n);
+    for (i = 0; i < n; i++) {
+        const char *status = run_status(t[i].run);
+        struct store_record job;
+        json_t *j = NULL;
+
+        if (t[i].changed && store_get(s->cfg.store, t[i].rec.job_id, &job, msg, sizeof(msg)) == 0) {
+            json_error_t err;
+
+            j = json_loads(job.data, 0, &err);
+            store_record_clear(&job);
+        }
+        if (t[i].changed && save_run(s, j, t[i].rec.job_id, NULL, t[i].rec.scheduled, t[i].run,
+                                     &t[i].rec.id, msg, sizeof(msg)) == 0 &&
+            strcmp(status, "pending") != 0 && strcmp(status, "running") != 0)
+            log_event(s->cfg.log, strcmp(status, "succeeded") == 0 ? LOG_INFO : LOG_WARN,
+                      "run.finished",
+                      json_pack("{s:s, s:I, s:s, s:O?, s:O?}", "job", t[i].rec.job_id, "run",
+                                (json_int_t)t[i].rec.id, "status", status, "tasks",
+                                json_object_get(t[i].run, "tasks"), "durationSeconds",
+                                json_object_get(t[i].run, "durationSeconds")));
+        json_decref(j);
+        json_decref(t[i].run);
+        store_run_clear(&t[i].rec);
+    }
+    free(t);
+}
+
+static void *tracker_main(void *arg)
+{
+    struct scheduler *s = arg;
+    int poll = s->cfg.poll_ms > 0 ? s->cfg.poll_ms : POLL_DEFAULT_MS;
+
+    pthread_mutex_lock(&s->lock);
+    while (!s->stopping) {
+        struct timespec deadline;
+        int64_t until = now_ms() + poll;
+
+        deadline.tv_sec = (time_t)(until / 1000);
+        deadline.tv_nsec = (long)(until % 1000) * 1000000L;
+        pthread_cond_timedwait(&s->track, &s->lock, &deadline);
+        if (s->stopping)
+            break;
+        pthread_mutex_unlock(&s->lock);
+        track_once(s);
+        pthread_mutex_lock(&s->lock);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Start and stop                                                      */
+
+/* Every job, planned; each resumes after the last second it claimed, so
+ * seconds missed while no scheduler ran come due at once and meet their
+ * job's missedRuns policy in on_due(). */
 static int load_all(struct scheduler *s, char *msg, size_t msglen)
 {
     struct store_record *recs = NULL;
+    struct store_run *claims = NULL;
     size_t n = 0;
+    size_t nclaims = 0;
     size_t total = 0;
     size_t i;
     int64_t now = next_whole_second();
     int rc = store_list(s->cfg.store, 0, SIZE_MAX, &recs, &n, &total, msg, msglen);
 
-    if (rc != 0)
+    if (rc == 0)
+        rc = store_run_query(s->cfg.store, STORE_RUNS_LAST_CLAIMED, "", 0, SIZE_MAX, &claims,
+                             &nclaims, &total, msg, msglen);
+    if (rc != 0) {
+        store_records_free(&recs, n);
         return rc;
-    for (i = 0; i < n; i++)
-        rearm(s, recs[i].id, now);
+    }
+    pthread_mutex_lock(&s->lock);
+    for (i = 0; i < n; i++) {
+        struct plan_update u;
+
+        pthread_mutex_unlock(&s->lock);
+        plan_job(s, recs[i].id, recs[i].data, &u);
+        pthread_mutex_lock(&s->lock);
+        install(s, recs[i].id, &u, now);
+    }
+    for (i = 0; i < nclaims; i++) {
+        long k = find_slot(s, claims[i].job_id);
+
+        if (k >= 0 && claims[i].scheduled < now) {
+            s->slots[k].last_fired = claims[i].scheduled;
+            aim(s, (uint32_t)k, claims[i].scheduled + 1);
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
     store_records_free(&recs, n);
+    store_runs_free(&claims, nclaims);
     log_event(s->cfg.log, LOG_INFO, "scheduler.started",
               json_pack("{s:I, s:I}", "jobs", (json_int_t)n, "scheduled",
                         (json_int_t)heap_size(&s->heap)));
@@ -408,6 +1043,7 @@ int scheduler_start(const struct scheduler_config *cfg, struct scheduler **out, 
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->wake, NULL); /* CLOCK_REALTIME, the default */
     pthread_cond_init(&s->work, NULL);
+    pthread_cond_init(&s->track, NULL);
     heap_init(&s->heap);
     rc = load_all(s, msg, msglen);
     s->workers = calloc((size_t)s->nworkers, sizeof(*s->workers));
@@ -417,6 +1053,10 @@ int scheduler_start(const struct scheduler_config *cfg, struct scheduler **out, 
         rc = ecs_fail(ECS_EIO, msg, msglen, "cannot start the timer thread");
     if (rc == 0)
         s->timer_started = 1;
+    if (rc == 0 && pthread_create(&s->tracker, NULL, tracker_main, s) != 0)
+        rc = ecs_fail(ECS_EIO, msg, msglen, "cannot start the tracker thread");
+    if (rc == 0)
+        s->tracker_started = 1;
     for (i = 0; rc == 0 && i < s->nworkers; i++) {
         if (pthread_create(&s->workers[i], NULL, worker_main, s) != 0) {
             s->nworkers = i;
@@ -446,22 +1086,31 @@ void scheduler_stop(struct scheduler **sp)
     s->stopping = true;
     pthread_cond_broadcast(&s->wake);
     pthread_cond_broadcast(&s->work);
+    pthread_cond_broadcast(&s->track);
     pthread_mutex_unlock(&s->lock);
     if (s->timer_started)
         pthread_join(s->timer, NULL);
+    if (s->tracker_started)
+        pthread_join(s->tracker, NULL);
     for (w = 0; w < s->nworkers; w++)
         pthread_join(s->workers[w], NULL);
     for (i = 0; i < s->qlen; i++)
         free(s->queue[(s->qhead + i) % s->qcap].id);
-    for (i = 0; i < s->nslots; i++)
+    for (i = 0; i < s->nslots; i++) {
+        job_plan_free(&s->slots[i].plan);
         free(s->slots[i].id);
+    }
     free(s->queue);
     free(s->slots);
+    free(s->free_slots);
+    free(s->buckets);
+    free(s->inflight);
     free(s->workers);
     heap_free(&s->heap);
     tz_cache_free(&s->zones);
     pthread_cond_destroy(&s->wake);
     pthread_cond_destroy(&s->work);
+    pthread_cond_destroy(&s->track);
     pthread_mutex_destroy(&s->lock);
     free(s);
     *sp = NULL;

@@ -1,10 +1,12 @@
 /* scheduler.h - the daemon's scheduler: keeps every job's next fire time
  * in a min-heap, sleeps on the earliest (an absolute CLOCK_REALTIME
  * deadline, so a clock change re-aims it), and hands each firing to a small
- * worker pool that asks the launcher for the tasks the job still needs
- * (seed 004: expected = taskCount capped by maxCount, minus the job's tasks
- * already PENDING or RUNNING). Store changes reach it through
- * scheduler_job_changed() at once. */
+ * worker pool that claims it in the store (a run record, unique per job and
+ * second, so no firing ever happens twice) and asks the launcher for the
+ * tasks the job still needs (seed 004: expected = taskCount capped by
+ * maxCount, minus the job's tasks already PENDING or RUNNING). A tracker
+ * thread follows the runs' tasks until they stop. Store changes reach it
+ * through scheduler_job_changed() at once. */
 #ifndef ECS_SCHEDULER_H
 #define ECS_SCHEDULER_H
 
@@ -20,6 +22,7 @@ struct scheduler_config {
     struct launcher *launcher; /* borrowed */
     int workers;               /* firing threads; 0 = 4 */
     struct logger *log;        /* borrowed; NULL for no events */
+    int poll_ms;               /* how often running tasks are described; 0 = 5000 */
 };
 
 /* Counters since start, for logs, tests and benchmarks. */
@@ -27,13 +30,15 @@ struct scheduler_stats {
     uint64_t firings;        /* firings handed to workers */
     uint64_t tasks_started;  /* tasks the launcher started */
     uint64_t launch_errors;  /* launches that failed (whole call or single tasks) */
+    uint64_t missed;         /* scheduled seconds not fired (down, paused, overlapping) */
     int64_t max_lateness_ms; /* worst start of a firing after its scheduled second */
 };
 
 struct scheduler;
 
-/* Load every job from the store and start the timer and workers. *out is
- * the caller's, stopped with scheduler_stop(). */
+/* Load every job from the store and start the timer, workers and tracker.
+ * Firings missed while no scheduler ran follow each job's missedRuns
+ * policy. *out is the caller's, stopped with scheduler_stop(). */
 int scheduler_start(const struct scheduler_config *cfg, struct scheduler **out, char *msg,
                     size_t msglen);
 
@@ -43,6 +48,10 @@ void scheduler_stop(struct scheduler **s);
 /* A job was created, updated or deleted: re-read it and re-aim the timer.
  * Safe from any thread (a store change listener calls it). */
 void scheduler_job_changed(struct scheduler *s, const char *id);
+
+/* Launch the stored pending run run_id of job_id now (a manual run the API
+ * recorded). 0, or ECS_ENOMEM. */
+int scheduler_run_now(struct scheduler *s, const char *job_id, int64_t run_id);
 
 void scheduler_get_stats(struct scheduler *s, struct scheduler_stats *out);
 

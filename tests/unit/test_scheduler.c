@@ -64,6 +64,7 @@ static void test_fires_and_counts(void)
                           "{\"id\":\"paused\",\"schedule\":\"*\",\"taskCount\":1,\"suspended\":true}",
                           msg, sizeof(msg)),
              0);
+    memset(&cfg, 0, sizeof(cfg));
     cfg.store = st;
     cfg.launcher = l;
     cfg.workers = 2;

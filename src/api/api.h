@@ -4,6 +4,7 @@
 #define ECS_API_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "store/store.h"
 
@@ -14,6 +15,11 @@ struct api_config {
     const char *token; /* bearer token required for writes; NULL = no auth */
     int auth_reads;    /* also require it for reads (all but /healthz) */
     int request_timeout; /* seconds a connection may sit idle mid-request; 0 = 30 */
+    /* Launch a manual run the API has just recorded as pending (the
+     * in-process scheduler's scheduler_run_now). NULL: an API-only process;
+     * a scheduler elsewhere picks the pending run up. */
+    int (*run_now)(void *ctx, const char *job_id, int64_t run_id);
+    void *run_now_ctx;
 };
 
 struct api_server;

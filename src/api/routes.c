@@ -15,6 +15,7 @@
 #include "core/isotime.h"
 #include "core/job.h"
 #include "core/tz_cache.h"
+#include "daemon/run.h"
 
 #define MSG_NOT_FOUND_ROUTE                                                                      \
     "The requested URL was not found on the server. If you entered the URL manually please "     \
@@ -77,6 +78,34 @@ static json_t *item_link(const char *id)
                      "href", href);
 }
 
+/* lastRun (the scheduled time of the job's last run that started a task,
+ * in the job's zone) and lastRunTasks, from the stored runs. */
+static void last_run(struct api_ctx *ctx, const json_t *job, const struct tz *zone,
+                     json_t *runtime)
+{
+    struct store_run *runs = NULL;
+    size_t n = 0;
+    size_t total = 0;
+    char msg[256];
+    char when[48];
+    json_error_t err;
+    json_t *run;
+    const char *id = json_string_value(json_object_get(job, "id"));
+
+    if (id == NULL || store_run_query(ctx->store, STORE_RUNS_LAST_LAUNCHED, id, 0, 1, &runs, &n,
+                                      &total, msg, sizeof(msg)) != 0)
+        return;
+    if (n == 1) {
+        run = json_loads(runs[0].data, 0, &err);
+        isotime_format_in(runs[0].scheduled, zone, when, sizeof(when));
+        json_object_set_new(runtime, "lastRun", json_string(when));
+        if (run != NULL)
+            json_object_set_new(runtime, "lastRunTasks", run_task_list(run));
+        json_decref(run);
+    }
+    store_runs_free(&runs, n);
+}
+
 /* The API form of a stored job, with estimatedNextRun computed now. */
 static json_t *job_view(struct api_ctx *ctx, const char *data)
 {
@@ -101,6 +130,8 @@ static json_t *job_view(struct api_ctx *ctx, const char *data)
         isotime_format_in((int64_t)next, zone, when, sizeof(when));
         json_object_set_new(runtime, "estimatedNextRun", json_string(when));
     }
+    if (runtime != NULL)
+        last_run(ctx, job, zone, runtime);
     api = job_to_api(job, runtime);
     json_decref(runtime);
     json_decref(job);
@@ -183,7 +214,7 @@ static void h_health(struct api_ctx *ctx, struct api_request *rq, struct api_res
 
 /* The contract's page link for a first index fs (section 1.5), with our
  * fix: a link back to the first page is "/jobs" rather than nothing. */
-static json_t *page_link(long long fs, long long c, long long total)
+static json_t *page_link(const char *base, long long fs, long long c, long long total)
 {
     char q[96];
     size_t o = 0;
@@ -198,44 +229,68 @@ static json_t *page_link(long long fs, long long c, long long total)
     if (fs != 0)
         o += (size_t)snprintf(q + o, sizeof(q) - o, "%sskip=%lld", o > 0 ? "&" : "", fs);
     if (o == 0)
-        return json_string("/jobs");
+        return json_string(base);
     {
-        char href[128];
+        char href[512];
 
-        snprintf(href, sizeof(href), "/jobs?%s", q);
+        snprintf(href, sizeof(href), "%s?%s", base, q);
         return json_string(href);
     }
 }
 
-static void h_list(struct api_ctx *ctx, struct api_request *rq, struct api_response *rs)
+static void page_links(json_t *body, const char *base, long long skip, long long count,
+                       size_t total)
+{
+    json_t *link = page_link(base, skip - count, count, (long long)total);
+
+    if (link != NULL)
+        json_object_set_new(body, "prev", link);
+    link = page_link(base, skip + count, count, (long long)total);
+    if (link != NULL)
+        json_object_set_new(body, "next", link);
+}
+
+/* skip and count query parameters, read as the contract reads them; 0,
+ * or -1 after answering 400. */
+static int paging(struct api_request *rq, struct api_response *rs, long long *skip,
+                  long long *count)
 {
     const char *skip_s = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "skip");
     const char *count_s = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "count");
-    long long skip = 0;
-    long long count = PAGE_DEFAULT;
     json_t *errors = json_object();
+
+    *skip = 0;
+    *count = PAGE_DEFAULT;
+    if (skip_s != NULL && job_int_from_text(skip_s, skip) != 0)
+        json_object_set_new(errors, "skip", json_pack("[s]", "Not a valid integer."));
+    if (count_s != NULL && job_int_from_text(count_s, count) != 0)
+        json_object_set_new(errors, "count", json_pack("[s]", "Not a valid integer."));
+    if (json_object_size(errors) > 0) {
+        validation_failed(rs, errors);
+        return -1;
+    }
+    json_decref(errors);
+    if (*skip < 0)
+        *skip = 0;
+    if (*count < 0)
+        *count = 0;
+    return 0;
+}
+
+static void h_list(struct api_ctx *ctx, struct api_request *rq, struct api_response *rs)
+{
+    long long skip;
+    long long count;
     struct store_record *recs = NULL;
     size_t n = 0;
     size_t total = 0;
     size_t i;
     json_t *jobs;
-    json_t *link;
     char msg[512];
     int rc;
 
-    if (skip_s != NULL && job_int_from_text(skip_s, &skip) != 0)
-        json_object_set_new(errors, "skip", json_pack("[s]", "Not a valid integer."));
-    if (count_s != NULL && job_int_from_text(count_s, &count) != 0)
-        json_object_set_new(errors, "count", json_pack("[s]", "Not a valid integer."));
-    if (json_object_size(errors) > 0) {
-        validation_failed(rs, errors);
+    if (paging(rq, rs, &skip, &count) != 0)
         return;
-    }
-    json_decref(errors);
-    if (skip < 0)
-        skip = 0;
-    if (count < 0)
-        count = 0;
     rc = store_list(ctx->store, (size_t)skip, (size_t)count, &recs, &n, &total, msg, sizeof(msg));
     if (rc != 0) {
         store_failure(rs, rc, msg);
@@ -251,12 +306,7 @@ static void h_list(struct api_ctx *ctx, struct api_request *rq, struct api_respo
     store_records_free(&recs, n);
     rs->status = MHD_HTTP_OK;
     rs->body = json_pack("{s:o}", "jobs", jobs);
-    link = page_link(skip - count, count, (long long)total);
-    if (link != NULL)
-        json_object_set_new(rs->body, "prev", link);
-    link = page_link(skip + count, count, (long long)total);
-    if (link != NULL)
-        json_object_set_new(rs->body, "next", link);
+    page_links(rs->body, "/jobs", skip, count, total);
 }
 
 static void h_create(struct api_ctx *ctx, struct api_request *rq, struct api_response *rs)
@@ -407,6 +457,191 @@ static void h_delete(struct api_ctx *ctx, struct api_request *rq, struct api_res
     rs->body = json_pack("{s:s}", "id", rq->param);
 }
 
+/* The run id segment: digits only. 0 and *id, or -1 after a 404. */
+static int run_id_param(struct api_request *rq, struct api_response *rs, int64_t *id)
+{
+    long long v;
+    char text[400];
+
+    if (job_int_from_text(rq->param2, &v) != 0 || v < 1 || strchr(rq->param2, ' ') != NULL) {
+        snprintf(text, sizeof(text), "Job %s has no run %.64s.", rq->param, rq->param2);
+        message(rs, MHD_HTTP_NOT_FOUND, text);
+        return -1;
+    }
+    *id = (int64_t)v;
+    return 0;
+}
+
+/* 404 unless the job exists (runs of a deleted job are gone with it). */
+static int job_exists(struct api_ctx *ctx, struct api_request *rq, struct api_response *rs,
+                      json_t **job)
+{
+    struct store_record r;
+    json_error_t err;
+    char msg[512];
+    int rc = store_get(ctx->store, rq->param, &r, msg, sizeof(msg));
+
+    if (rc != 0) {
+        store_error(rs, rc, rq->param, msg);
+        return -1;
+    }
+    if (job != NULL)
+        *job = json_loads(r.data, 0, &err);
+    store_record_clear(&r);
+    return 0;
+}
+
+static void h_runs(struct api_ctx *ctx, struct api_request *rq, struct api_response *rs)
+{
+    long long skip;
+    long long count;
+    struct store_run *runs = NULL;
+    size_t n = 0;
+    size_t total = 0;
+    size_t i;
+    json_t *list;
+    char base[400];
+    char msg[512];
+    int rc;
+
+    if (paging(rq, rs, &skip, &count) != 0 || job_exists(ctx, rq, rs, NULL) != 0)
+        return;
+    rc = store_run_query(ctx->store, STORE_RUNS_OF_JOB, rq->param, (size_t)skip, (size_t)count,
+                         &runs, &n, &total, msg, sizeof(msg));
+    if (rc != 0) {
+        store_failure(rs, rc, msg);
+        return;
+    }
+    list = json_array();
+    for (i = 0; i < n; i++) {
+        json_error_t err;
+        json_t *run = json_loads(runs[i].data, 0, &err);
+
+        if (run != NULL)
+            json_array_append_new(list, run_to_api(run, runs[i].id));
+        json_decref(run);
+    }
+    store_runs_free(&runs, n);
+    rs->status = MHD_HTTP_OK;
+    rs->body = json_pack("{s:o, s:I}", "runs", list, "total", (json_int_t)total);
+    snprintf(base, sizeof(base), "/jobs/%s/runs", rq->param);
+    page_links(rs->body, base, skip, count, total);
+}
+
+static void h_run_get(struct api_ctx *ctx, struct api_request *rq, struct api_response *rs)
+{
+    struct store_run r;
+    json_error_t err;
+    json_t *run;
+    int64_t id;
+    char msg[512];
+    int rc;
+
+    if (run_id_param(rq, rs, &id) != 0 || job_exists(ctx, rq, rs, NULL) != 0)
+        return;
+    rc = store_run_get(ctx->store, rq->param, id, &r, msg, sizeof(msg));
+    if (rc == ECS_ENOTFOUND) {
+        char text[400];
+
+        snprintf(text, sizeof(text), "Job %s has no run %lld.", rq->param, (long long)id);
+        message(rs, MHD_HTTP_NOT_FOUND, text);
+        return;
+    }
+    if (rc != 0) {
+        store_failure(rs, rc, msg);
+        return;
+    }
+    run = json_loads(r.data, 0, &err);
+    rs->status = MHD_HTTP_OK;
+    rs->body = run != NULL ? run_to_api(run, r.id) : NULL;
+    json_decref(run);
+    store_run_clear(&r);
+    if (rs->body == NULL)
+        message(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "The stored run could not be read.");
+}
+
+/* A manual run (seed 001's run-task script): optional body {"overrides":
+ * [...], "requestedBy": "..."}; the overrides are checked as a job's are. */
+static void h_run_now(struct api_ctx *ctx, struct api_request *rq, struct api_response *rs)
+{
+    json_t *job = NULL;
+    json_t *body = NULL;
+    json_t *run = NULL;
+    struct store_run r;
+    const char *who = "api";
+    char msg[512];
+    int rc;
+
+    if (rq->body_len > 0 && !json_content(rq)) {
+        message(rs, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, MSG_CONTENT_TYPE);
+        return;
+    }
+    if (job_exists(ctx, rq, rs, &job) != 0)
+        return;
+    if (rq->body_len > 0) {
+        body = parse_body(rq, rs);
+        if (body == NULL)
+            goto out;
+    }
+    if (body != NULL && !json_is_object(body)) {
+        validation_failed(rs, json_pack("{s:[s]}", "_schema",
+                                        "The request body must be a JSON object."));
+        goto out;
+    }
+    if (body != NULL && json_object_get(body, "requestedBy") != NULL) {
+        who = json_string_value(json_object_get(body, "requestedBy"));
+        if (who == NULL || strlen(who) > 256) {
+            validation_failed(rs, json_pack("{s:[s]}", "requestedBy",
+                                            "Must be a string of at most 256 characters."));
+            goto out;
+        }
+    }
+    run = run_new(rq->param, "manual", time(NULL), who);
+    if (run == NULL) {
+        message(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "Out of memory.");
+        goto out;
+    }
+    if (body != NULL && json_object_get(body, "overrides") != NULL) {
+        struct job_ctx jc = {NULL, NULL};
+        json_t *merged = NULL;
+        json_t *errors = NULL;
+        json_t *only = json_pack("{s:O}", "overrides", json_object_get(body, "overrides"));
+
+        rc = job_validate(only, job, &jc, &merged, &errors);
+        json_decref(only);
+        if (rc != 0) {
+            if (errors != NULL)
+                validation_failed(rs, errors);
+            else
+                message(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "Out of memory.");
+            goto out;
+        }
+        json_object_set(run, "overrides", json_object_get(merged, "overrides"));
+        json_decref(merged);
+    }
+    memset(&r, 0, sizeof(r));
+    r.job_id = (char *)rq->param;
+    r.scheduled = (int64_t)time(NULL);
+    r.status = (char *)run_status(run);
+    r.data = json_dumps(run, JSON_COMPACT);
+    rc = r.data != NULL ? store_run_put(ctx->store, &r, msg, sizeof(msg)) : ECS_ENOMEM;
+    free(r.data);
+    if (rc != 0) {
+        store_failure(rs, rc, msg);
+        goto out;
+    }
+    if (ctx->run_now != NULL)
+        ctx->run_now(ctx->run_now_ctx, rq->param, r.id);
+    rs->status = MHD_HTTP_ACCEPTED;
+    rs->body = run_to_api(run, r.id);
+    snprintf(rs->location, sizeof(rs->location), "/jobs/%s/runs/%lld", rq->param,
+             (long long)r.id);
+out:
+    json_decref(run);
+    json_decref(body);
+    json_decref(job);
+}
+
 static const struct route routes[] = {
     {"GET", "/", h_index},
     {"GET", "/spec", h_spec},
@@ -416,6 +651,9 @@ static const struct route routes[] = {
     {"GET", "/jobs/{id}", h_get},
     {"PUT", "/jobs/{id}", h_update},
     {"DELETE", "/jobs/{id}", h_delete},
+    {"GET", "/jobs/{id}/runs", h_runs},
+    {"GET", "/jobs/{id}/runs/{run}", h_run_get},
+    {"POST", "/jobs/{id}/run", h_run_now},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -449,22 +687,34 @@ static int authorized(const struct api_ctx *ctx, const struct api_request *rq, c
     return same_secret(h + 7, ctx->token);
 }
 
-/* Does path fit pattern? Sets *param for a "{id}" segment. */
-static int path_matches(const char *pattern, const char *path, const char **param)
+/* Does path fit pattern? "{id}" and "{run}" each match one non-empty
+ * segment, copied into rq->params. */
+static int path_matches(const char *pattern, const char *path, struct api_request *rq)
 {
-    const char *brace = strstr(pattern, "{id}");
-    size_t prefix;
+    int k = 0;
 
-    if (brace == NULL)
-        return strcmp(pattern, path) == 0;
-    prefix = (size_t)(brace - pattern);
-    if (strncmp(pattern, path, prefix) != 0)
-        return 0;
-    path += prefix;
-    if (*path == '\0' || strchr(path, '/') != NULL)
-        return 0;
-    *param = path;
-    return 1;
+    while (*pattern != '\0') {
+        size_t seg;
+
+        if (*pattern == '{') {
+            const char *close = strchr(pattern, '}');
+
+            seg = strcspn(path, "/");
+            if (close == NULL || seg == 0 || seg >= sizeof(rq->params[0]) || k >= 2)
+                return 0;
+            memcpy(rq->params[k], path, seg);
+            rq->params[k][seg] = '\0';
+            k++;
+            pattern = close + 1;
+            path += seg;
+            continue;
+        }
+        if (*pattern != *path)
+            return 0;
+        pattern++;
+        path++;
+    }
+    return *path == '\0';
 }
 
 void routes_dispatch(struct api_ctx *ctx, struct api_request *rq, struct api_response *rs)
@@ -475,9 +725,7 @@ void routes_dispatch(struct api_ctx *ctx, struct api_request *rq, struct api_res
     int path_known = 0;
 
     for (i = 0; i < NROUTES; i++) {
-        const char *param = NULL;
-
-        if (!path_matches(routes[i].pattern, rq->path, &param))
+        if (!path_matches(routes[i].pattern, rq->path, rq))
             continue;
         path_known = 1;
         o += (size_t)snprintf(rs->allow + o, sizeof(rs->allow) - o, "%s%s", o > 0 ? ", " : "",
@@ -485,7 +733,8 @@ void routes_dispatch(struct api_ctx *ctx, struct api_request *rq, struct api_res
         if (strcmp(routes[i].method, "GET") == 0)
             o += (size_t)snprintf(rs->allow + o, sizeof(rs->allow) - o, ", HEAD");
         if (strcmp(routes[i].method, method) == 0) {
-            rq->param = param;
+            rq->param = strchr(routes[i].pattern, '{') != NULL ? rq->params[0] : NULL;
+            rq->param2 = rq->params[1];
             rs->allow[0] = '\0';
             if (!authorized(ctx, rq, method)) {
                 message(rs, MHD_HTTP_UNAUTHORIZED, "A valid bearer token is required: send "

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "store/store.h"
 
@@ -19,6 +20,8 @@ struct api_ctx {
     struct tz_cache *zones; /* the server's, shared by all requests */
     const char *token; /* NULL: no auth */
     int auth_reads;
+    int (*run_now)(void *ctx, const char *job_id, int64_t run_id); /* may be NULL */
+    void *run_now_ctx;
 };
 
 struct api_request {
@@ -30,6 +33,8 @@ struct api_request {
     const char *content_type; /* NULL when absent */
     const char *authorization; /* NULL when absent */
     const char *param;        /* the {id} segment, when the route has one */
+    const char *param2;       /* the {run} segment */
+    char params[2][320];      /* their storage */
 };
 
 struct api_response {

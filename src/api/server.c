@@ -215,6 +215,8 @@ int api_server_start(const struct api_config *cfg, struct store *store, struct a
     srv->ctx.store = store;
     srv->ctx.token = cfg->token;
     srv->ctx.auth_reads = cfg->auth_reads;
+    srv->ctx.run_now = cfg->run_now;
+    srv->ctx.run_now_ctx = cfg->run_now_ctx;
     srv->mhd = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO, 0, NULL, NULL, on_request,
         srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,

@@ -41,7 +41,15 @@ static const char serve_usage[] =
     "                          (default $ECSCHED_TASK_DEFINITIONS or $ECSCHED_STATE_DIR/task-definitions)\n"
     "      --log-dir DIR       the local launcher's task logs (default $ECSCHED_STATE_DIR/logs)\n"
     "      --log-level LEVEL   debug, info (default; ECSCHED_LOG_LEVEL), warn, error:\n"
-    "                          JSON-lines events on stderr\n";
+    "                          JSON-lines events on stderr\n"
+    "      --poll-interval S   how often running tasks are described to follow runs\n"
+    "                          to their end (default 5; ECSCHED_POLL_INTERVAL)\n";
+
+/* The API's manual runs go straight to the in-process scheduler. */
+static int serve_run_now(void *ctx, const char *job_id, int64_t run_id)
+{
+    return scheduler_run_now(ctx, job_id, run_id);
+}
 
 /* The store listener: every write re-aims the scheduler at once. */
 static void on_store_change(void *ctx, enum store_change change, const char *id)
@@ -104,6 +112,7 @@ int cmd_serve(int argc, char **argv)
         {"task-definitions", required_argument, NULL, 'T'},
         {"log-dir", required_argument, NULL, 'D'},
         {"log-level", required_argument, NULL, 'V'},
+        {"poll-interval", required_argument, NULL, 'P'},
         {NULL, 0, NULL, 0},
     };
     const char *listen_text = "127.0.0.1:5000";
@@ -119,6 +128,8 @@ int cmd_serve(int argc, char **argv)
     struct launcher *launcher = NULL;
     struct scheduler *sched = NULL;
     const char *level_text = NULL;
+    const char *poll_text = NULL;
+    int poll_ms = 0;
     enum log_level level = LOG_INFO;
     struct logger *log = NULL;
     char token[512];
@@ -172,6 +183,9 @@ int cmd_serve(int argc, char **argv)
             break;
         case 'V':
             level_text = optarg;
+            break;
+        case 'P':
+            poll_text = optarg;
             break;
         case 'o':
             cfg.request_timeout = atoi(optarg);
@@ -237,6 +251,19 @@ int cmd_serve(int argc, char **argv)
                 level_text);
         return CLI_EXIT_USAGE;
     }
+    if (poll_text == NULL)
+        poll_text = env_or("ECSCHED_POLL_INTERVAL", "5");
+    {
+        char *end = NULL;
+        double secs = strtod(poll_text, &end);
+
+        if (end == poll_text || *end != '\0' || !(secs >= 0.1 && secs <= 3600)) {
+            fprintf(stderr, "ecsched serve: poll interval '%s' must be 0.1 to 3600 seconds\n",
+                    poll_text);
+            return CLI_EXIT_USAGE;
+        }
+        poll_ms = (int)(secs * 1000);
+    }
     if (log_init(&log, stderr, level) != 0) {
         fprintf(stderr, "ecsched serve: out of memory\n");
         return CLI_EXIT_NONE;
@@ -268,6 +295,7 @@ int cmd_serve(int argc, char **argv)
         scfg.store = store;
         scfg.launcher = launcher;
         scfg.log = log;
+        scfg.poll_ms = poll_ms;
         if (scheduler_start(&scfg, &sched, msg, sizeof(msg)) != 0) {
             fprintf(stderr, "ecsched serve: %s\n", msg);
             launcher_close(&launcher);
@@ -276,6 +304,8 @@ int cmd_serve(int argc, char **argv)
             return CLI_EXIT_NONE;
         }
         store_subscribe(store, on_store_change, sched);
+        cfg.run_now = serve_run_now;
+        cfg.run_now_ctx = sched;
     }
     if (strcmp(role, "scheduler") != 0) {
         if (api_server_start(&cfg, store, &server, msg, sizeof(msg)) != 0) {

@@ -219,6 +219,30 @@ int run_apply_describe(json_t *run, const struct launch_result *d, int64_t now_m
     return changed;
 }
 
+int run_mark_lost(json_t *run, const char *arn, int64_t now_ms)
+{
+    json_t *t;
+    size_t i;
+
+    json_array_foreach(json_object_get(run, "tasks"), i, t) {
+        const char *last = json_string_value(json_object_get(t, "lastStatus"));
+
+        if (strcmp(json_string_value(json_object_get(t, "taskArn")) != NULL
+                       ? json_string_value(json_object_get(t, "taskArn"))
+                       : "",
+                   arn) != 0 ||
+            (last != NULL && strcmp(last, "STOPPED") == 0))
+            continue;
+        json_object_set_new(t, "lastStatus", json_string("STOPPED"));
+        json_object_set_new(t, "stopReason",
+                            json_string("the launcher no longer knows this task (it restarted, "
+                                        "or the task stopped long ago); its outcome is unknown"));
+        refresh_status(run, now_ms);
+        return 1;
+    }
+    return 0;
+}
+
 const char *run_status(const json_t *run)
 {
     const char *s = json_string_value(json_object_get(run, "status"));

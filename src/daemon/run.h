@@ -30,6 +30,11 @@ int run_finish(json_t *run, const char *status, const char *message, int64_t now
  * status. Returns 1 when something changed, 0 when not, <0 on error. */
 int run_apply_describe(json_t *run, const struct launch_result *d, int64_t now_ms);
 
+/* The launcher no longer knows task arn (it restarted, or ECS forgot a
+ * long-stopped task): record it as stopped with no exit code, so the run
+ * ends (failed) instead of waiting forever. Returns 1 if arn was open. */
+int run_mark_lost(json_t *run, const char *arn, int64_t now_ms);
+
 /* pending, running, succeeded, failed or skipped. */
 const char *run_status(const json_t *run);
 

@@ -31,9 +31,9 @@
 #define POLL_DEFAULT_MS 5000
 #define HISTORY_DEFAULT 100
 #define DEADLINE_DEFAULT 60
-/* a firing started this many seconds after its time is on time, not a
- * catch-up (the timer itself may be woken a little late) */
-#define ON_TIME_S 1
+/* a firing started this many milliseconds after its time is on time, not
+ * a catch-up (the timer itself may be woken a little late) */
+#define ON_TIME_MS 1000
 /* how many fire times a catch-up scan walks before giving up counting */
 #define SCAN_MAX 1000000
 /* a pending run nobody launched for this long is launched again */
@@ -749,8 +749,9 @@ static void *worker_main(void *arg)
 /* Slot i is due at `due`, and it is now `now`: find the latest fire time
  * not after now, decide by the job's policy whether it fires (on time, or
  * as the one catch-up), and report the rest as missed. Lock held. */
-static void on_due(struct scheduler *s, uint32_t i, int64_t due, int64_t now)
+static void on_due(struct scheduler *s, uint32_t i, int64_t due, int64_t now_msec)
 {
+    int64_t now = now_msec / 1000;
     struct slot *sl = &s->slots[i];
     int64_t last = due;
     int64_t before_last = 0;
@@ -764,7 +765,7 @@ static void on_due(struct scheduler *s, uint32_t i, int64_t due, int64_t now)
         last = (int64_t)next;
         count++;
     }
-    if (now - last <= ON_TIME_S || (sl->once && now - last <= sl->deadline)) {
+    if (now_msec - last * 1000 <= ON_TIME_MS || (sl->once && now - last <= sl->deadline)) {
         fire_at = last;
         count--;
     }
@@ -820,7 +821,7 @@ static void *timer_main(void *arg)
             continue;
         }
         heap_remove(&s->heap, head.slot);
-        on_due(s, head.slot, head.when, now / 1000);
+        on_due(s, head.slot, head.when, now);
     }
     pthread_mutex_unlock(&s->lock);
     return NULL;
@@ -835,6 +836,25 @@ struct tracked {
     json_t *run;
     bool changed;
 };
+
+/* ARNs asked about but not answered are lost to the launcher. */
+static void track_lost(struct tracked *t, size_t n, const char *const *arns, size_t narns,
+                       const struct launch_result *d, int64_t now)
+{
+    size_t a;
+    size_t i;
+
+    for (a = 0; a < narns; a++) {
+        bool known = false;
+
+        for (i = 0; i < d->ntasks && !known; i++)
+            known = strcmp(d->tasks[i].arn, arns[a]) == 0;
+        for (i = 0; !known && i < n; i++) {
+            if (run_mark_lost(t[i].run, arns[a], now) > 0)
+                t[i].changed = true;
+        }
+    }
+}
 
 static void track_describe(struct scheduler *s, struct tracked *t, size_t n)
 {
@@ -862,8 +882,12 @@ static void track_describe(struct scheduler *s, struct tracked *t, size_t n)
             arns = na;
             cap = ncap;
         }
-        for (k = 0; k < nopen; k++)
-            arns[narns++] = open[k];
+        /* copies: applying an answer replaces the tasks these point into */
+        for (k = 0; k < nopen; k++) {
+            arns[narns] = strdup(open[k]);
+            if (arns[narns] != NULL)
+                narns++;
+        }
         free(open);
     }
     /* DescribeTasks takes up to 100 ARNs a call */
@@ -881,8 +905,11 @@ static void track_describe(struct scheduler *s, struct tracked *t, size_t n)
             if (run_apply_describe(t[i].run, &d, now) > 0)
                 t[i].changed = true;
         }
+        track_lost(t, n, arns + k, chunk, &d, now);
         launch_result_clear(&d);
     }
+    for (k = 0; k < narns; k++)
+        free((char *)arns[k]);
     free(arns);
 }
 

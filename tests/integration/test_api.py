@@ -26,8 +26,9 @@ JSON = {"Content-Type": "application/json"}
 
 
 class Server:
-    def __init__(self, binary, store, extra=(), env=None, role="api"):
+    def __init__(self, binary, store, extra=(), env=None, role="api", log=None):
         self.role = role
+        self.log = log  # a path: the daemon's stderr (JSON-lines events) goes there
         self.binary = binary
         self.store = store
         self.extra = list(extra)
@@ -44,7 +45,9 @@ class Server:
         env.update(self.env or {})
         self.proc = subprocess.Popen([self.binary, "serve", "--listen", f"127.0.0.1:{self.port}",
                                       "--store", self.store, "--role", self.role] + self.extra,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=open(self.log, "ab") if self.log else subprocess.DEVNULL,
+                                     env=env)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
@@ -53,6 +56,12 @@ class Server:
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError("server did not come up")
+
+    def kill9(self):
+        """Kill without warning, as a crash or an OOM kill would."""
+        self.proc.kill()
+        self.proc.wait()
+        self.proc = None
 
     def stop(self):
         if self.proc is not None:

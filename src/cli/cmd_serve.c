@@ -3,6 +3,7 @@
  * finish). */
 #include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -36,12 +37,18 @@ static const char serve_usage[] =
     "                          so slow or half-sent requests cannot pile up\n"
     "      --role ROLE         all (default): API and scheduler; api; scheduler\n"
     "      --launcher NAME     local (default; ECSCHED_LAUNCHER) runs task definitions as\n"
-    "                          processes; fake only records (tests)\n"
+    "                          processes; ecs calls Amazon ECS; fake only records (tests)\n"
     "      --task-definitions DIR  the local launcher's <family>.json files\n"
     "                          (default $ECSCHED_TASK_DEFINITIONS or $ECSCHED_STATE_DIR/task-definitions)\n"
     "      --log-dir DIR       the local launcher's task logs (default $ECSCHED_STATE_DIR/logs)\n"
     "      --log-level LEVEL   debug, info (default; ECSCHED_LOG_LEVEL), warn, error:\n"
     "                          JSON-lines events on stderr\n"
+    "      --cluster NAME      ecs launcher: default cluster (default 'default';\n"
+    "                          ECSCHED_CLUSTER); a job's launch.cluster wins\n"
+    "      --launch-type T     ecs launcher: EC2, FARGATE or EXTERNAL (ECSCHED_LAUNCH_TYPE)\n"
+    "                          AWS credentials, region and endpoint come from the\n"
+    "                          usual AWS_* variables, profile files, the ECS container\n"
+    "                          endpoint or EC2 instance metadata\n"
     "      --poll-interval S   how often running tasks are described to follow runs\n"
     "                          to their end (default 5; ECSCHED_POLL_INTERVAL)\n";
 
@@ -113,6 +120,8 @@ int cmd_serve(int argc, char **argv)
         {"log-dir", required_argument, NULL, 'D'},
         {"log-level", required_argument, NULL, 'V'},
         {"poll-interval", required_argument, NULL, 'P'},
+        {"cluster", required_argument, NULL, 'C'},
+        {"launch-type", required_argument, NULL, 'Y'},
         {NULL, 0, NULL, 0},
     };
     const char *listen_text = "127.0.0.1:5000";
@@ -129,6 +138,9 @@ int cmd_serve(int argc, char **argv)
     struct scheduler *sched = NULL;
     const char *level_text = NULL;
     const char *poll_text = NULL;
+    const char *cluster = NULL;
+    const char *launch_type = NULL;
+    json_t *defaults = NULL;
     int poll_ms = 0;
     enum log_level level = LOG_INFO;
     struct logger *log = NULL;
@@ -186,6 +198,12 @@ int cmd_serve(int argc, char **argv)
             break;
         case 'P':
             poll_text = optarg;
+            break;
+        case 'C':
+            cluster = optarg;
+            break;
+        case 'Y':
+            launch_type = optarg;
             break;
         case 'o':
             cfg.request_timeout = atoi(optarg);
@@ -271,6 +289,22 @@ int cmd_serve(int argc, char **argv)
     lcfg.task_definition_dir =
         taskdef_dir != NULL ? taskdef_dir : env_or("ECSCHED_TASK_DEFINITIONS", taskdef_default);
     lcfg.log_dir = log_dir != NULL ? log_dir : log_default;
+    /* the ECS launcher's defaults; a job's "launch" overrides them */
+    if (cluster == NULL)
+        cluster = env_or("ECSCHED_CLUSTER", "default");
+    if (launch_type == NULL)
+        launch_type = env_or("ECSCHED_LAUNCH_TYPE", "");
+    if (launch_type[0] != '\0' && strcmp(launch_type, "EC2") != 0 &&
+        strcmp(launch_type, "FARGATE") != 0 && strcmp(launch_type, "EXTERNAL") != 0) {
+        fprintf(stderr, "ecsched serve: launch type '%s' must be EC2, FARGATE or EXTERNAL\n",
+                launch_type);
+        log_free(&log);
+        return CLI_EXIT_USAGE;
+    }
+    defaults = json_pack("{s:s}", "cluster", cluster);
+    if (defaults != NULL && launch_type[0] != '\0')
+        json_object_set_new(defaults, "launchType", json_string(launch_type));
+    lcfg.defaults = defaults;
     /* Block the stop signals before any thread starts, so that only
      * sigwait below sees them. */
     sigemptyset(&stop_signals);
@@ -340,5 +374,6 @@ int cmd_serve(int argc, char **argv)
     store_close(&store);
     log_event(log, LOG_INFO, "serve.stopped", NULL);
     log_free(&log);
+    json_decref(defaults);
     return CLI_EXIT_OK;
 }

@@ -7,6 +7,7 @@
 
 extern const struct launcher_ops launcher_local;
 extern const struct launcher_ops launcher_fake;
+extern const struct launcher_ops launcher_ecs;
 
 /* A task as the in-process backends (local, fake) keep it. Their task
  * arrays hold elements that begin with this struct; the helpers below walk

@@ -15,6 +15,7 @@ struct launcher {
 static const struct launcher_ops *const backends[] = {
     &launcher_local,
     &launcher_fake,
+    &launcher_ecs,
 };
 
 int launcher_open(const char *name, const struct launcher_config *cfg, struct launcher **out,
@@ -41,7 +42,7 @@ int launcher_open(const char *name, const struct launcher_config *cfg, struct la
         *out = l;
         return 0;
     }
-    return ecs_fail(ECS_EINVAL, msg, msglen, "unknown launcher '%s' (known: local, fake)", name);
+    return ecs_fail(ECS_EINVAL, msg, msglen, "unknown launcher '%s' (known: local, fake, ecs)", name);
 }
 
 void launcher_close(struct launcher **l)

@@ -1,0 +1,257 @@
+/* client.c - one signed JSON 1.1 POST per attempt. Credentials come from
+ * the provider on every call, so refreshed temporary credentials are used
+ * as soon as they exist. */
+#include "aws/client.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "aws/creds.h"
+#include "core/error.h"
+
+#define BACKOFF_BASE_MS 100
+#define BACKOFF_CAP_MS 5000
+#define ATTEMPT_TIMEOUT_MS 10000
+#define REPLY_MAX (8 * 1024 * 1024)
+
+struct aws_client {
+    char service[16];
+    char prefix[64];
+    char region[64];
+    char endpoint[512];
+    struct aws_provider *creds;
+    struct logger *log;
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void curl_start(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int aws_retryable(long status, const char *type)
+{
+    static const char *const throttles[] = {"ThrottlingException", "ThrottledException",
+                                            "RequestLimitExceeded", "TooManyRequestsException",
+                                            "ServerException", "ServiceUnavailable"};
+    size_t i;
+
+    if (status == 429 || status >= 500 || status == 0)
+        return 1;
+    for (i = 0; type != NULL && i < sizeof(throttles) / sizeof(throttles[0]); i++) {
+        if (strcmp(type, throttles[i]) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int aws_client_init(const char *service, const char *prefix, struct logger *log,
+                    struct aws_client **out, char *msg, size_t msglen)
+{
+    struct aws_client *c = calloc(1, sizeof(*c));
+    int rc;
+
+    *out = NULL;
+    if (c == NULL)
+        return ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory");
+    pthread_once(&curl_once, curl_start);
+    snprintf(c->service, sizeof(c->service), "%s", service);
+    snprintf(c->prefix, sizeof(c->prefix), "%s", prefix);
+    c->log = log;
+    rc = aws_region(c->region, sizeof(c->region), msg, msglen);
+    if (rc == 0)
+        rc = aws_provider_init(&c->creds, msg, msglen);
+    if (rc != 0) {
+        free(c);
+        return rc;
+    }
+    aws_endpoint(service, c->region, c->endpoint, sizeof(c->endpoint));
+    *out = c;
+    return 0;
+}
+
+void aws_client_free(struct aws_client **c)
+{
+    if (c == NULL || *c == NULL)
+        return;
+    aws_provider_free(&(*c)->creds);
+    free(*c);
+    *c = NULL;
+}
+
+struct reply {
+    char *data;
+    size_t len;
+};
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct reply *r = userdata;
+    size_t n = size * nmemb;
+    char *grown;
+
+    if (r->len + n > REPLY_MAX)
+        return 0;
+    grown = realloc(r->data, r->len + n + 1);
+    if (grown == NULL)
+        return 0;
+    r->data = grown;
+    memcpy(r->data + r->len, ptr, n);
+    r->len += n;
+    r->data[r->len] = '\0';
+    return n;
+}
+
+/* One attempt: 0 with *reply, or an error with *status (0: no answer)
+ * and the AWS error type in type. */
+static int attempt(struct aws_client *c, const char *operation, const char *payload,
+                   json_t **reply, long *status, char *type, size_t typelen, char *msg,
+                   size_t msglen)
+{
+    struct aws_creds cr;
+    struct curl_slist *headers = NULL;
+    struct reply r = {NULL, 0};
+    char header[2200];
+    char sigv4[128];
+    char user[300];
+    CURL *h;
+    CURLcode cc;
+    json_error_t err;
+    json_t *j = NULL;
+    int rc;
+
+    *status = 0;
+    type[0] = '\0';
+    rc = aws_provider_get(c->creds, &cr, msg, msglen);
+    if (rc != 0)
+        return rc;
+    h = curl_easy_init();
+    if (h == NULL)
+        return ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory");
+    snprintf(header, sizeof(header), "X-Amz-Target: %s.%s", c->prefix, operation);
+    headers = curl_slist_append(headers, header);
+    headers = curl_slist_append(headers, "Content-Type: application/x-amz-json-1.1");
+    if (cr.token[0] != '\0') {
+        snprintf(header, sizeof(header), "X-Amz-Security-Token: %s", cr.token);
+        headers = curl_slist_append(headers, header);
+    }
+    snprintf(sigv4, sizeof(sigv4), "aws:amz:%s:%s", c->region, c->service);
+    snprintf(user, sizeof(user), "%s:%s", cr.key, cr.secret);
+    curl_easy_setopt(h, CURLOPT_URL, c->endpoint);
+    curl_easy_setopt(h, CURLOPT_AWS_SIGV4, sigv4);
+    curl_easy_setopt(h, CURLOPT_USERPWD, user);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, payload);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)ATTEMPT_TIMEOUT_MS);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    cc = curl_easy_perform(h);
+    memset(user, 0, sizeof(user));
+    memset(&cr, 0, sizeof(cr));
+    if (cc == CURLE_OK)
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+    curl_easy_cleanup(h);
+    curl_slist_free_all(headers);
+    if (cc != CURLE_OK) {
+        free(r.data);
+        return ecs_fail(ECS_EUNAVAILABLE, msg, msglen, "%s %s: %s (%s)", c->service, operation,
+                        curl_easy_strerror(cc), c->endpoint);
+    }
+    if (r.data != NULL)
+        j = json_loads(r.data, 0, &err);
+    if (*status == 200 && j != NULL) {
+        free(r.data);
+        *reply = j;
+        return 0;
+    }
+    {
+        const char *t = json_string_value(json_object_get(j, "__type"));
+        const char *m = json_string_value(json_object_get(j, "message"));
+        const char *hash = t != NULL ? strrchr(t, '#') : NULL;
+        char xml_message[512];
+
+        if (m == NULL)
+            m = json_string_value(json_object_get(j, "Message"));
+        snprintf(type, typelen, "%s", hash != NULL ? hash + 1 : (t != NULL ? t : ""));
+        if (type[0] == '\0' && r.data != NULL && strstr(r.data, "<Code>") != NULL) {
+            /* some errors (a bad signature) come back as XML */
+            const char *code = strstr(r.data, "<Code>") + 6;
+            const char *end = strstr(code, "</Code>");
+
+            const char *xm = strstr(r.data, "<Message>");
+
+            snprintf(type, typelen, "%.*s", end != NULL ? (int)(end - code) : 0, code);
+            if (m == NULL && xm != NULL) {
+                const char *xend = strstr(xm, "</Message>");
+
+                snprintf(xml_message, sizeof(xml_message), "%.*s",
+                         xend != NULL ? (int)(xend - xm - 9) : 0, xm + 9);
+                m = xml_message;
+            }
+        }
+        ecs_fail(ECS_EINVAL, msg, msglen, "%s %s: HTTP %ld %s: %s", c->service, operation,
+                 *status, type[0] != '\0' ? type : "error",
+                 m != NULL ? m : "(no message)");
+    }
+    json_decref(j);
+    free(r.data);
+    return ECS_EINVAL;
+}
+
+int aws_call(struct aws_client *c, const char *operation, const json_t *body, json_t **reply,
+             int64_t deadline_ms, char *msg, size_t msglen)
+{
+    char *payload = json_dumps(body, JSON_COMPACT);
+    unsigned int seed = (unsigned int)now_ms() ^ (unsigned int)(uintptr_t)&payload;
+    int n;
+    int rc = ECS_ENOMEM;
+
+    *reply = NULL;
+    if (payload == NULL)
+        return ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory");
+    for (n = 0;; n++) {
+        long status = 0;
+        char type[128];
+        int64_t cap;
+        int64_t wait;
+
+        rc = attempt(c, operation, payload, reply, &status, type, sizeof(type), msg, msglen);
+        if (rc == 0 || rc == ECS_ENOMEM)
+            break;
+        if (rc == ECS_EUNAVAILABLE && status == 0 && strstr(msg, "no AWS credentials") != NULL)
+            break;
+        if (!aws_retryable(status, type))
+            break;
+        /* full jitter: a random wait up to the exponential bound */
+        cap = (int64_t)BACKOFF_BASE_MS << (n < 10 ? n : 10);
+        if (cap > BACKOFF_CAP_MS)
+            cap = BACKOFF_CAP_MS;
+        wait = (int64_t)(rand_r(&seed) % (unsigned int)(cap + 1));
+        if (now_ms() + wait >= deadline_ms) {
+            rc = ECS_EUNAVAILABLE;
+            break;
+        }
+        log_event(c->log, LOG_WARN, "aws.retry",
+                  json_pack("{s:s, s:s, s:i, s:I, s:s}", "service", c->service, "operation",
+                            operation, "attempt", n + 1, "waitMs", (json_int_t)wait, "error",
+                            msg));
+        usleep((useconds_t)wait * 1000);
+    }
+    free(payload);
+    return rc;
+}

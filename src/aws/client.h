@@ -1,0 +1,33 @@
+/* client.h - calls to AWS JSON 1.1 APIs (ECS, later SQS) over HTTPS,
+ * signed with libcurl's built-in SigV4, retried with exponential backoff
+ * and full jitter on throttling, 5xx and network errors. */
+#ifndef ECS_AWS_CLIENT_H
+#define ECS_AWS_CLIENT_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/log.h"
+
+struct aws_client;
+
+/* service: "ecs"; prefix: the X-Amz-Target prefix, e.g.
+ * "AmazonEC2ContainerServiceV20141113". log may be NULL (borrowed).
+ * *out is the caller's, freed with aws_client_free(). */
+int aws_client_init(const char *service, const char *prefix, struct logger *log,
+                    struct aws_client **out, char *msg, size_t msglen);
+void aws_client_free(struct aws_client **c);
+
+/* Call operation with body (borrowed); *reply is a new reference on
+ * success. Gives up retrying at deadline_ms (unix ms). Errors: the AWS
+ * error's type and message in msg, e.g. "ECS RunTask:
+ * ClusterNotFoundException: Cluster not found."; ECS_EUNAVAILABLE for
+ * retryable failures that outlived the deadline, ECS_EINVAL for the rest. */
+int aws_call(struct aws_client *c, const char *operation, const json_t *body, json_t **reply,
+             int64_t deadline_ms, char *msg, size_t msglen);
+
+/* Whether an error type or HTTP status is worth retrying (for tests). */
+int aws_retryable(long status, const char *type);
+
+#endif

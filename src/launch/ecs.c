@@ -1,0 +1,338 @@
+/* ecs.c - the Amazon ECS launcher: RunTask, ListTasks, DescribeTasks and
+ * StopTask over the JSON 1.1 API (src/aws/client.c signs and retries).
+ * A job's "launch" settings override the daemon's defaults key by key;
+ * every task is tagged ecsched:job so it can be found by job. */
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "aws/client.h"
+#include "backends.h"
+#include "core/error.h"
+
+#define CALL_DEADLINE_MS 30000
+#define CLUSTER_DEFAULT "default"
+
+struct ecs {
+    struct aws_client *client;
+    json_t *defaults;
+};
+
+static int64_t deadline(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + CALL_DEADLINE_MS;
+}
+
+static int ecs_open(const struct launcher_config *cfg, void **impl, char *msg, size_t msglen)
+{
+    struct ecs *e = calloc(1, sizeof(*e));
+    int rc;
+
+    if (e == NULL)
+        return ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory");
+    rc = aws_client_init("ecs", "AmazonEC2ContainerServiceV20141113", NULL, &e->client, msg,
+                         msglen);
+    if (rc != 0) {
+        free(e);
+        return rc;
+    }
+    e->defaults = cfg != NULL && cfg->defaults != NULL ? json_deep_copy(cfg->defaults)
+                                                       : json_object();
+    *impl = e;
+    return 0;
+}
+
+static void ecs_close(void *impl)
+{
+    struct ecs *e = impl;
+
+    aws_client_free(&e->client);
+    json_decref(e->defaults);
+    free(e);
+}
+
+/* The job's settings over the daemon's: a new object. */
+static json_t *settings(const struct ecs *e, const json_t *job)
+{
+    json_t *s = json_deep_copy(e->defaults);
+
+    if (s != NULL && json_is_object(job))
+        json_object_update(s, (json_t *)job);
+    if (s != NULL && json_object_get(s, "cluster") == NULL)
+        json_object_set_new(s, "cluster", json_string(CLUSTER_DEFAULT));
+    /* a job choosing capacity providers drops the daemon's launch type */
+    if (s != NULL && json_object_get(job, "capacityProviderStrategy") != NULL)
+        json_object_del(s, "launchType");
+    return s;
+}
+
+/* The job's overrides in RunTask's shape. */
+static json_t *container_overrides(const json_t *overrides)
+{
+    json_t *list = json_array();
+    const json_t *o;
+    size_t i;
+
+    json_array_foreach(overrides, i, o) {
+        json_t *c = json_pack("{s:O}", "name", json_object_get(o, "containerName"));
+        json_t *env = json_array();
+        const char *k;
+        const json_t *v;
+
+        json_object_foreach((json_t *)json_object_get(o, "environment"), k, v)
+            json_array_append_new(env, json_pack("{s:s, s:O}", "name", k, "value", v));
+        json_object_set_new(c, "environment", env);
+        if (json_object_get(o, "command") != NULL)
+            json_object_set(c, "command", json_object_get(o, "command"));
+        if (json_object_get(o, "cpu") != NULL)
+            json_object_set(c, "cpu", json_object_get(o, "cpu"));
+        if (json_object_get(o, "memory") != NULL)
+            json_object_set(c, "memory", json_object_get(o, "memory"));
+        json_array_append_new(list, c);
+    }
+    return list;
+}
+
+static enum launch_status status_of(const char *s)
+{
+    if (s == NULL)
+        return LAUNCH_PENDING;
+    if (strcmp(s, "STOPPED") == 0 || strcmp(s, "DELETED") == 0)
+        return LAUNCH_STOPPED;
+    if (strcmp(s, "RUNNING") == 0 || strcmp(s, "DEACTIVATING") == 0 ||
+        strcmp(s, "STOPPING") == 0 || strcmp(s, "DEPROVISIONING") == 0)
+        return LAUNCH_RUNNING;
+    return LAUNCH_PENDING;
+}
+
+static int64_t epoch_of(const json_t *j)
+{
+    return json_is_number(j) ? (int64_t)json_number_value(j) : 0;
+}
+
+/* ECS's task objects and failures into a launch_result. */
+static int collect(const json_t *reply, struct launch_result *out)
+{
+    const json_t *t;
+    const json_t *f;
+    size_t i;
+
+    json_array_foreach(json_object_get(reply, "tasks"), i, t) {
+        struct launch_task task;
+        const json_t *c;
+        size_t k;
+        int rc;
+
+        memset(&task, 0, sizeof(task));
+        task.arn = (char *)json_string_value(json_object_get(t, "taskArn"));
+        task.host = (char *)json_string_value(json_object_get(t, "containerInstanceArn"));
+        task.status = status_of(json_string_value(json_object_get(t, "lastStatus")));
+        task.stop_reason = (char *)json_string_value(json_object_get(t, "stoppedReason"));
+        task.started_at = epoch_of(json_object_get(t, "startedAt"));
+        task.stopped_at = epoch_of(json_object_get(t, "stoppedAt"));
+        task.ncontainers = json_array_size(json_object_get(t, "containers"));
+        task.containers = calloc(task.ncontainers + 1, sizeof(*task.containers));
+        if (task.arn == NULL || task.containers == NULL) {
+            free(task.containers);
+            continue;
+        }
+        json_array_foreach(json_object_get(t, "containers"), k, c) {
+            const json_t *code = json_object_get(c, "exitCode");
+
+            task.containers[k].name = (char *)json_string_value(json_object_get(c, "name"));
+            if (task.containers[k].name == NULL)
+                task.containers[k].name = "";
+            task.containers[k].has_exit_code = json_is_integer(code);
+            task.containers[k].exit_code = (int)json_integer_value(code);
+        }
+        rc = launch_result_add(out, &task);
+        free(task.containers);
+        if (rc != 0)
+            return rc;
+    }
+    json_array_foreach(json_object_get(reply, "failures"), i, f) {
+        char text[512];
+        const char *reason = json_string_value(json_object_get(f, "reason"));
+        const char *arn = json_string_value(json_object_get(f, "arn"));
+        const char *detail = json_string_value(json_object_get(f, "detail"));
+
+        snprintf(text, sizeof(text), "%s%s%s", reason != NULL ? reason : "UNKNOWN",
+                 arn != NULL || detail != NULL ? ": " : "",
+                 detail != NULL ? detail : (arn != NULL ? arn : ""));
+        if (launch_result_fail(out, text) != 0)
+            return ECS_ENOMEM;
+    }
+    return 0;
+}
+
+static int ecs_run(void *impl, const struct launch_request *rq, struct launch_result *out,
+                   char *msg, size_t msglen)
+{
+    struct ecs *e = impl;
+    json_t *s = settings(e, rq->settings);
+    json_t *tags = json_array();
+    json_t *body;
+    json_t *reply = NULL;
+    int rc;
+
+    json_array_extend(tags, json_object_get(s, "tags"));
+    json_array_append_new(tags, json_pack("{s:s, s:s}", "key", "ecsched:job", "value",
+                                          rq->job_id != NULL ? rq->job_id : ""));
+    json_object_del(s, "tags");
+    body = json_pack("{s:s, s:i, s:o}", "taskDefinition", rq->family, "count", rq->count, "tags",
+                     tags);
+    json_object_update(body, s);
+    if (rq->started_by != NULL)
+        json_object_set_new(body, "startedBy", json_string(rq->started_by));
+    if (rq->client_token != NULL)
+        json_object_set_new(body, "clientToken", json_string(rq->client_token));
+    if (json_array_size(rq->overrides) > 0)
+        json_object_set_new(body, "overrides",
+                            json_pack("{s:o}", "containerOverrides",
+                                      container_overrides(rq->overrides)));
+    rc = aws_call(e->client, "RunTask", body, &reply, deadline(), msg, msglen);
+    if (rc == 0)
+        rc = collect(reply, out);
+    json_decref(reply);
+    json_decref(body);
+    json_decref(s);
+    return rc;
+}
+
+static int ecs_list(void *impl, const char *started_by, const json_t *job_settings, char ***arns,
+                    size_t *n, char *msg, size_t msglen)
+{
+    struct ecs *e = impl;
+    json_t *s = settings(e, job_settings);
+    json_t *body = json_pack("{s:O, s:s, s:s, s:i}", "cluster", json_object_get(s, "cluster"),
+                             "startedBy", started_by, "desiredStatus", "RUNNING", "maxResults",
+                             100);
+    int rc = 0;
+
+    for (;;) {
+        json_t *reply = NULL;
+        const json_t *a;
+        size_t i;
+        const char *next;
+
+        rc = aws_call(e->client, "ListTasks", body, &reply, deadline(), msg, msglen);
+        if (rc != 0)
+            break;
+        json_array_foreach(json_object_get(reply, "taskArns"), i, a) {
+            char **grown = realloc(*arns, (*n + 1) * sizeof(**arns));
+
+            if (grown == NULL) {
+                rc = ECS_ENOMEM;
+                break;
+            }
+            *arns = grown;
+            (*arns)[*n] = strdup(json_string_value(a));
+            if ((*arns)[*n] != NULL)
+                (*n)++;
+        }
+        next = json_string_value(json_object_get(reply, "nextToken"));
+        if (rc != 0 || next == NULL) {
+            json_decref(reply);
+            break;
+        }
+        json_object_set_new(body, "nextToken", json_string(next));
+        json_decref(reply);
+    }
+    json_decref(body);
+    json_decref(s);
+    if (rc != 0)
+        launch_strings_free(arns, *n);
+    return rc;
+}
+
+/* The cluster of a task ARN arn:aws:ecs:REGION:ACCOUNT:task/CLUSTER/ID,
+ * else the default. */
+static void cluster_of(const struct ecs *e, const char *arn, char *out, size_t len)
+{
+    const char *task = strstr(arn, ":task/");
+    const char *slash = task != NULL ? strchr(task + 6, '/') : NULL;
+    const char *dflt = json_string_value(json_object_get(e->defaults, "cluster"));
+
+    if (slash != NULL)
+        snprintf(out, len, "%.*s", (int)(slash - (task + 6)), task + 6);
+    else
+        snprintf(out, len, "%s", dflt != NULL ? dflt : CLUSTER_DEFAULT);
+}
+
+static int ecs_describe(void *impl, const char *const *arns, size_t n, struct launch_result *out,
+                        char *msg, size_t msglen)
+{
+    struct ecs *e = impl;
+    size_t i;
+    int rc = 0;
+
+    /* one call per cluster (the caller sends at most 100 ARNs) */
+    for (i = 0; i < n && rc == 0; i++) {
+        char cluster[256];
+        json_t *list = json_array();
+        json_t *body;
+        json_t *reply = NULL;
+        size_t k;
+        bool first = true;
+
+        cluster_of(e, arns[i], cluster, sizeof(cluster));
+        for (k = 0; k < i; k++) {
+            char other[256];
+
+            cluster_of(e, arns[k], other, sizeof(other));
+            if (strcmp(other, cluster) == 0)
+                first = false;
+        }
+        if (!first) {
+            json_decref(list);
+            continue;
+        }
+        for (k = i; k < n; k++) {
+            char other[256];
+
+            cluster_of(e, arns[k], other, sizeof(other));
+            if (strcmp(other, cluster) == 0)
+                json_array_append_new(list, json_string(arns[k]));
+        }
+        body = json_pack("{s:s, s:o}", "cluster", cluster, "tasks", list);
+        rc = aws_call(e->client, "DescribeTasks", body, &reply, deadline(), msg, msglen);
+        if (rc == 0)
+            rc = collect(reply, out);
+        json_decref(reply);
+        json_decref(body);
+    }
+    return rc;
+}
+
+static int ecs_stop(void *impl, const char *arn, const char *reason, char *msg, size_t msglen)
+{
+    struct ecs *e = impl;
+    char cluster[256];
+    json_t *body;
+    json_t *reply = NULL;
+    int rc;
+
+    cluster_of(e, arn, cluster, sizeof(cluster));
+    body = json_pack("{s:s, s:s, s:s}", "cluster", cluster, "task", arn, "reason",
+                     reason != NULL ? reason : "stopped by ecsched");
+    rc = aws_call(e->client, "StopTask", body, &reply, deadline(), msg, msglen);
+    json_decref(reply);
+    json_decref(body);
+    return rc;
+}
+
+const struct launcher_ops launcher_ecs = {
+    .name = "ecs",
+    .open = ecs_open,
+    .close = ecs_close,
+    .run_task = ecs_run,
+    .list_active = ecs_list,
+    .describe = ecs_describe,
+    .stop_task = ecs_stop,
+};

@@ -5,6 +5,7 @@
 
 #include <curl/curl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@ struct aws_client {
     char endpoint[512];
     struct aws_provider *creds;
     struct logger *log;
+    _Atomic int64_t cancel_ms; /* 0, or when every call must have given up */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -45,9 +47,9 @@ static int64_t now_ms(void)
 
 int aws_retryable(long status, const char *type)
 {
-    static const char *const throttles[] = {"ThrottlingException", "ThrottledException",
+    static const char *const throttles[] = {"ThrottlingException",  "ThrottledException",
                                             "RequestLimitExceeded", "TooManyRequestsException",
-                                            "ServerException", "ServiceUnavailable"};
+                                            "ServerException",      "ServiceUnavailable"};
     size_t i;
 
     if (status == 429 || status >= 500 || status == 0)
@@ -93,6 +95,37 @@ void aws_client_free(struct aws_client **c)
     *c = NULL;
 }
 
+void aws_client_cancel(struct aws_client *c, int64_t deadline_ms)
+{
+    if (c != NULL)
+        atomic_store(&c->cancel_ms, deadline_ms);
+}
+
+/* The earlier of a call's own deadline and the shutdown one. */
+static int64_t effective_deadline(struct aws_client *c, int64_t deadline_ms)
+{
+    int64_t cancel = atomic_load(&c->cancel_ms);
+
+    if (cancel != 0 && cancel < deadline_ms)
+        return cancel;
+    return deadline_ms;
+}
+
+/* curl's progress callback: abort a transfer once a shutdown deadline
+ * passed, so a stuck endpoint cannot hold the daemon's stop up. */
+static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    struct aws_client *c = userdata;
+    int64_t cancel = atomic_load(&c->cancel_ms);
+
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
+    return cancel != 0 && now_ms() >= cancel;
+}
+
 struct reply {
     char *data;
     size_t len;
@@ -119,9 +152,10 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 /* One attempt: 0 with *reply, or an error with *status (0: no answer)
  * and the AWS error type in type. */
 static int attempt(struct aws_client *c, const char *operation, const char *payload,
-                   json_t **reply, long *status, char *type, size_t typelen, char *msg,
-                   size_t msglen)
+                   int64_t deadline_ms, json_t **reply, long *status, char *type, size_t typelen,
+                   char *msg, size_t msglen)
 {
+    int64_t timeout_ms = deadline_ms - now_ms();
     struct aws_creds cr;
     struct curl_slist *headers = NULL;
     struct reply r = {NULL, 0};
@@ -158,7 +192,14 @@ static int attempt(struct aws_client *c, const char *operation, const char *payl
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, payload);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)ATTEMPT_TIMEOUT_MS);
+    if (timeout_ms > ATTEMPT_TIMEOUT_MS)
+        timeout_ms = ATTEMPT_TIMEOUT_MS;
+    if (timeout_ms < 1)
+        timeout_ms = 1;
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     cc = curl_easy_perform(h);
     memset(user, 0, sizeof(user));
@@ -204,9 +245,8 @@ static int attempt(struct aws_client *c, const char *operation, const char *payl
                 m = xml_message;
             }
         }
-        ecs_fail(ECS_EINVAL, msg, msglen, "%s %s: HTTP %ld %s: %s", c->service, operation,
-                 *status, type[0] != '\0' ? type : "error",
-                 m != NULL ? m : "(no message)");
+        ecs_fail(ECS_EINVAL, msg, msglen, "%s %s: HTTP %ld %s: %s", c->service, operation, *status,
+                 type[0] != '\0' ? type : "error", m != NULL ? m : "(no message)");
     }
     json_decref(j);
     free(r.data);
@@ -230,7 +270,9 @@ int aws_call(struct aws_client *c, const char *operation, const json_t *body, js
         int64_t cap;
         int64_t wait;
 
-        rc = attempt(c, operation, payload, reply, &status, type, sizeof(type), msg, msglen);
+        int64_t until = effective_deadline(c, deadline_ms);
+
+        rc = attempt(c, operation, payload, until, reply, &status, type, sizeof(type), msg, msglen);
         if (rc == 0 || rc == ECS_ENOMEM)
             break;
         if (rc == ECS_EUNAVAILABLE && status == 0 && strstr(msg, "no AWS credentials") != NULL)
@@ -242,14 +284,17 @@ int aws_call(struct aws_client *c, const char *operation, const json_t *body, js
         if (cap > BACKOFF_CAP_MS)
             cap = BACKOFF_CAP_MS;
         wait = (int64_t)(rand_r(&seed) % (unsigned int)(cap + 1));
-        if (now_ms() + wait >= deadline_ms) {
+        if (now_ms() + wait >= effective_deadline(c, deadline_ms)) {
+            char last[400];
+
+            snprintf(last, sizeof(last), "%s", msg);
+            ecs_fail(ECS_EUNAVAILABLE, msg, msglen, "%s (gave up after %d attempts)", last, n + 1);
             rc = ECS_EUNAVAILABLE;
             break;
         }
         log_event(c->log, LOG_WARN, "aws.retry",
                   json_pack("{s:s, s:s, s:i, s:I, s:s}", "service", c->service, "operation",
-                            operation, "attempt", n + 1, "waitMs", (json_int_t)wait, "error",
-                            msg));
+                            operation, "attempt", n + 1, "waitMs", (json_int_t)wait, "error", msg));
         usleep((useconds_t)wait * 1000);
     }
     free(payload);

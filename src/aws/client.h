@@ -19,6 +19,11 @@ int aws_client_init(const char *service, const char *prefix, struct logger *log,
                     struct aws_client **out, char *msg, size_t msglen);
 void aws_client_free(struct aws_client **c);
 
+/* From now on every call (in flight or new) gives up by deadline_ms (unix
+ * ms): used when the daemon stops, so a retrying call cannot hold it up.
+ * Thread-safe. */
+void aws_client_cancel(struct aws_client *c, int64_t deadline_ms);
+
 /* Call operation with body (borrowed); *reply is a new reference on
  * success. Gives up retrying at deadline_ms (unix ms). Errors: the AWS
  * error's type and message in msg, e.g. "ECS RunTask:

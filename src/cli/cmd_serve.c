@@ -12,6 +12,7 @@
 
 #include "api/api.h"
 #include "cli/cli.h"
+#include "cli/launch_defaults.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "daemon/scheduler.h"
@@ -23,34 +24,60 @@
 static const char serve_usage[] =
     "usage: ecsched serve [--listen HOST:PORT] [--store SPEC] [--threads N]\n"
     "\n"
-    "Serve the jobs API (compatible with ECS Scheduler's) until SIGINT or SIGTERM.\n"
+    "Serve the jobs API (compatible with ECS Scheduler's) until SIGINT or "
+    "SIGTERM.\n"
     "\n"
     "  -l, --listen HOST:PORT  IPv4 address and port (default 127.0.0.1:5000;\n"
     "                          0.0.0.0:PORT to expose it)\n"
-    "  -s, --store SPEC        sqlite:PATH (default sqlite:$ECSCHED_STATE_DIR/jobs.db,\n"
+    "  -s, --store SPEC        sqlite:PATH (default "
+    "sqlite:$ECSCHED_STATE_DIR/jobs.db,\n"
     "                          state dir " STATE_DIR_DEFAULT ") or memory: (lost on exit)\n"
     "  -t, --threads N         HTTP worker threads (default 2)\n"
-    "      --token-file FILE   require 'Authorization: Bearer <token>' for writes,\n"
-    "                          the token being FILE's first line (or set ECSCHED_TOKEN)\n"
-    "      --auth-reads        require the token for reads too (not for /healthz)\n"
-    "      --request-timeout S close a connection idle for S seconds (default 30),\n"
+    "      --token-file FILE   require 'Authorization: Bearer <token>' for "
+    "writes,\n"
+    "                          the token being FILE's first line (or set "
+    "ECSCHED_TOKEN)\n"
+    "      --auth-reads        require the token for reads too (not for "
+    "/healthz)\n"
+    "      --request-timeout S close a connection idle for S seconds (default "
+    "30),\n"
     "                          so slow or half-sent requests cannot pile up\n"
-    "      --role ROLE         all (default): API and scheduler; api; scheduler\n"
-    "      --launcher NAME     local (default; ECSCHED_LAUNCHER) runs task definitions as\n"
-    "                          processes; ecs calls Amazon ECS; fake only records (tests)\n"
+    "      --role ROLE         all (default): API and scheduler; api; "
+    "scheduler\n"
+    "      --launcher NAME     local (default; ECSCHED_LAUNCHER) runs task "
+    "definitions as\n"
+    "                          processes; ecs calls Amazon ECS; fake only "
+    "records (tests)\n"
     "      --task-definitions DIR  the local launcher's <family>.json files\n"
-    "                          (default $ECSCHED_TASK_DEFINITIONS or $ECSCHED_STATE_DIR/task-definitions)\n"
-    "      --log-dir DIR       the local launcher's task logs (default $ECSCHED_STATE_DIR/logs)\n"
-    "      --log-level LEVEL   debug, info (default; ECSCHED_LOG_LEVEL), warn, error:\n"
+    "                          (default $ECSCHED_TASK_DEFINITIONS or "
+    "$ECSCHED_STATE_DIR/task-definitions)\n"
+    "      --log-dir DIR       the local launcher's task logs (default "
+    "$ECSCHED_STATE_DIR/logs)\n"
+    "      --log-level LEVEL   debug, info (default; ECSCHED_LOG_LEVEL), warn, "
+    "error:\n"
     "                          JSON-lines events on stderr\n"
-    "      --cluster NAME      ecs launcher: default cluster (default 'default';\n"
+    "      --cluster NAME      ecs launcher: default cluster (default "
+    "'default';\n"
     "                          ECSCHED_CLUSTER); a job's launch.cluster wins\n"
-    "      --launch-type T     ecs launcher: EC2, FARGATE or EXTERNAL (ECSCHED_LAUNCH_TYPE)\n"
-    "                          AWS credentials, region and endpoint come from the\n"
-    "                          usual AWS_* variables, profile files, the ECS container\n"
+    "      --launch-type T     ecs launcher: EC2, FARGATE or EXTERNAL "
+    "(ECSCHED_LAUNCH_TYPE)\n"
+    "      --platform-version V  ecs launcher: Fargate platform version "
+    "(ECSCHED_PLATFORM_VERSION)\n"
+    "      --subnets IDS       ecs launcher: awsvpc subnets, comma-separated "
+    "(ECSCHED_SUBNETS)\n"
+    "      --security-groups IDS  ecs launcher: awsvpc security groups "
+    "(ECSCHED_SECURITY_GROUPS)\n"
+    "      --assign-public-ip ENABLED|DISABLED  ecs launcher "
+    "(ECSCHED_ASSIGN_PUBLIC_IP)\n"
+    "                          AWS credentials, region and endpoint come from "
+    "the\n"
+    "                          usual AWS_* variables, profile files, the ECS "
+    "container\n"
     "                          endpoint or EC2 instance metadata\n"
-    "      --poll-interval S   how often running tasks are described to follow runs\n"
-    "                          to their end (default 5; ECSCHED_POLL_INTERVAL)\n";
+    "      --poll-interval S   how often running tasks are described to follow "
+    "runs\n"
+    "                          to their end (default 5; "
+    "ECSCHED_POLL_INTERVAL)\n";
 
 /* The API's manual runs go straight to the in-process scheduler. */
 static int serve_run_now(void *ctx, const char *job_id, int64_t run_id)
@@ -111,17 +138,25 @@ static int parse_listen(const char *text, char *host, size_t hostlen, int *port)
 int cmd_serve(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"listen", required_argument, NULL, 'l'}, {"store", required_argument, NULL, 's'},
-        {"threads", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
-        {"token-file", required_argument, NULL, 'k'}, {"auth-reads", no_argument, NULL, 'r'},
+        {"listen", required_argument, NULL, 'l'},
+        {"store", required_argument, NULL, 's'},
+        {"threads", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {"token-file", required_argument, NULL, 'k'},
+        {"auth-reads", no_argument, NULL, 'r'},
         {"request-timeout", required_argument, NULL, 'o'},
-        {"role", required_argument, NULL, 'R'}, {"launcher", required_argument, NULL, 'L'},
+        {"role", required_argument, NULL, 'R'},
+        {"launcher", required_argument, NULL, 'L'},
         {"task-definitions", required_argument, NULL, 'T'},
         {"log-dir", required_argument, NULL, 'D'},
         {"log-level", required_argument, NULL, 'V'},
         {"poll-interval", required_argument, NULL, 'P'},
         {"cluster", required_argument, NULL, 'C'},
         {"launch-type", required_argument, NULL, 'Y'},
+        {"platform-version", required_argument, NULL, 'F'},
+        {"subnets", required_argument, NULL, 'N'},
+        {"security-groups", required_argument, NULL, 'G'},
+        {"assign-public-ip", required_argument, NULL, 'I'},
         {NULL, 0, NULL, 0},
     };
     const char *listen_text = "127.0.0.1:5000";
@@ -138,8 +173,7 @@ int cmd_serve(int argc, char **argv)
     struct scheduler *sched = NULL;
     const char *level_text = NULL;
     const char *poll_text = NULL;
-    const char *cluster = NULL;
-    const char *launch_type = NULL;
+    struct launch_flags launch_flags;
     json_t *defaults = NULL;
     int poll_ms = 0;
     enum log_level level = LOG_INFO;
@@ -156,6 +190,8 @@ int cmd_serve(int argc, char **argv)
     int c;
 
     memset(&cfg, 0, sizeof(cfg));
+    memset(&launch_flags, 0, sizeof(launch_flags));
+    memset(&lcfg, 0, sizeof(lcfg));
     opterr = 0;
     for (;;) {
         c = getopt_long(argc, argv, "l:s:t:h", opts, NULL);
@@ -200,10 +236,22 @@ int cmd_serve(int argc, char **argv)
             poll_text = optarg;
             break;
         case 'C':
-            cluster = optarg;
+            launch_flags.cluster = optarg;
             break;
         case 'Y':
-            launch_type = optarg;
+            launch_flags.launch_type = optarg;
+            break;
+        case 'F':
+            launch_flags.platform_version = optarg;
+            break;
+        case 'N':
+            launch_flags.subnets = optarg;
+            break;
+        case 'G':
+            launch_flags.security_groups = optarg;
+            break;
+        case 'I':
+            launch_flags.assign_public_ip = optarg;
             break;
         case 'o':
             cfg.request_timeout = atoi(optarg);
@@ -217,7 +265,9 @@ int cmd_serve(int argc, char **argv)
             fputs(serve_usage, stdout);
             return CLI_EXIT_OK;
         default:
-            fprintf(stderr, "ecsched serve: unknown or incomplete option '%s'; see 'ecsched serve --help'\n",
+            fprintf(stderr,
+                    "ecsched serve: unknown or incomplete option '%s'; see 'ecsched "
+                    "serve --help'\n",
                     argv[optind - 1]);
             return CLI_EXIT_USAGE;
         }
@@ -234,7 +284,9 @@ int cmd_serve(int argc, char **argv)
     cfg.host = host;
     if (token_file != NULL) {
         if (read_token(token_file, token, sizeof(token)) != 0) {
-            fprintf(stderr, "ecsched serve: --token-file '%s': cannot read a token from its first line\n",
+            fprintf(stderr,
+                    "ecsched serve: --token-file '%s': cannot read a token from its "
+                    "first line\n",
                     token_file);
             return CLI_EXIT_USAGE;
         }
@@ -243,7 +295,8 @@ int cmd_serve(int argc, char **argv)
         cfg.token = getenv("ECSCHED_TOKEN");
     }
     if (cfg.auth_reads && cfg.token == NULL) {
-        fprintf(stderr, "ecsched serve: --auth-reads needs a token (ECSCHED_TOKEN or --token-file)\n");
+        fprintf(stderr, "ecsched serve: --auth-reads needs a token (ECSCHED_TOKEN "
+                        "or --token-file)\n");
         return CLI_EXIT_USAGE;
     }
     if (strcmp(role, "all") != 0 && strcmp(role, "api") != 0 && strcmp(role, "scheduler") != 0) {
@@ -290,21 +343,13 @@ int cmd_serve(int argc, char **argv)
         taskdef_dir != NULL ? taskdef_dir : env_or("ECSCHED_TASK_DEFINITIONS", taskdef_default);
     lcfg.log_dir = log_dir != NULL ? log_dir : log_default;
     /* the ECS launcher's defaults; a job's "launch" overrides them */
-    if (cluster == NULL)
-        cluster = env_or("ECSCHED_CLUSTER", "default");
-    if (launch_type == NULL)
-        launch_type = env_or("ECSCHED_LAUNCH_TYPE", "");
-    if (launch_type[0] != '\0' && strcmp(launch_type, "EC2") != 0 &&
-        strcmp(launch_type, "FARGATE") != 0 && strcmp(launch_type, "EXTERNAL") != 0) {
-        fprintf(stderr, "ecsched serve: launch type '%s' must be EC2, FARGATE or EXTERNAL\n",
-                launch_type);
+    if (launch_defaults_build(&launch_flags, &defaults, msg, sizeof(msg)) != 0) {
+        fprintf(stderr, "ecsched serve: %s\n", msg);
         log_free(&log);
         return CLI_EXIT_USAGE;
     }
-    defaults = json_pack("{s:s}", "cluster", cluster);
-    if (defaults != NULL && launch_type[0] != '\0')
-        json_object_set_new(defaults, "launchType", json_string(launch_type));
     lcfg.defaults = defaults;
+    lcfg.log = log;
     /* Block the stop signals before any thread starts, so that only
      * sigwait below sees them. */
     sigemptyset(&stop_signals);
@@ -361,8 +406,7 @@ int cmd_serve(int argc, char **argv)
                   json_pack("{s:s, s:s, s:s, s:s, s:s}", "role", role, "url",
                             server != NULL ? url : "", "store", store_spec, "launcher",
                             strcmp(role, "api") == 0 ? "" : launcher_name_opt, "auth",
-                            cfg.token == NULL ? "none"
-                                              : (cfg.auth_reads ? "all" : "writes")));
+                            cfg.token == NULL ? "none" : (cfg.auth_reads ? "all" : "writes")));
     }
     sigwait(&stop_signals, &sig);
     log_event(log, LOG_INFO, "serve.stopping",

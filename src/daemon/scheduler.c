@@ -31,6 +31,10 @@
 #define POLL_DEFAULT_MS 5000
 #define HISTORY_DEFAULT 100
 #define DEADLINE_DEFAULT 60
+/* SIGTERM to exit is promised within 10 s: launches may retry this long */
+#define STOP_BUDGET_MS 7000
+/* the least time a launch gets to retry, however late it starts */
+#define MIN_LAUNCH_WINDOW_MS 5000
 /* a firing started this many milliseconds after its time is on time, not
  * a catch-up (the timer itself may be woken a little late) */
 #define ON_TIME_MS 1000
@@ -43,14 +47,14 @@
 #define NONE UINT32_MAX
 
 struct slot {
-    char *id; /* NULL when free */
-    uint32_t chain; /* next slot in the same hash bucket */
+    char *id;           /* NULL when free */
+    uint32_t chain;     /* next slot in the same hash bucket */
     int64_t last_fired; /* last second considered (fired or missed) */
     struct job_plan plan;
     bool planned;
-    bool once;        /* missedRuns: once (default) or skip */
-    int64_t deadline; /* startingDeadlineSeconds */
-    bool busy;        /* a worker is firing this job */
+    bool once;           /* missedRuns: once (default) or skip */
+    int64_t deadline;    /* startingDeadlineSeconds */
+    bool busy;           /* a worker is firing this job */
     int64_t queued_when; /* a firing that came due while busy; 0: none */
 };
 
@@ -63,10 +67,11 @@ enum firing_kind {
 struct firing {
     char *id;
     enum firing_kind kind;
-    int64_t when;   /* scheduled second; FIRE_MISSED: the first missed */
-    int64_t run_id; /* FIRE_RUN */
-    int64_t count;  /* FIRE_MISSED: how many */
-    int64_t last;   /* FIRE_MISSED: the last missed */
+    int64_t when;    /* scheduled second; FIRE_MISSED: the first missed */
+    int64_t run_id;  /* FIRE_RUN */
+    int64_t count;   /* FIRE_MISSED: how many */
+    int64_t last;    /* FIRE_MISSED: the last missed */
+    bool overlapped; /* FIRE_MISSED: the job's last firing was still launching */
 };
 
 struct scheduler {
@@ -260,7 +265,8 @@ static void plan_job(struct scheduler *s, const char *id, const char *data, stru
         json_decref(job);
     }
     if (u->rc != 0 && u->rc != ECS_ENEVER)
-        /* a stored job that no longer computes is said out loud, not skipped silently */
+        /* a stored job that no longer computes is said out loud, not skipped
+         * silently */
         log_event(s->cfg.log, LOG_ERROR, "job.unschedulable",
                   json_pack("{s:s, s:s}", "job", id, "error", msg));
 }
@@ -270,8 +276,8 @@ static void plan_job(struct scheduler *s, const char *id, const char *data, stru
 static void aim(struct scheduler *s, uint32_t i, int64_t now)
 {
     struct slot *sl = &s->slots[i];
-    int64_t from = sl->last_fired != INT64_MIN && sl->last_fired + 1 > now ? sl->last_fired + 1
-                                                                            : now;
+    int64_t from =
+        sl->last_fired != INT64_MIN && sl->last_fired + 1 > now ? sl->last_fired + 1 : now;
     time_t next = 0;
 
     if (sl->planned && job_plan_next(&sl->plan, (time_t)from, &next) == 0)
@@ -376,7 +382,7 @@ static int enqueue(struct scheduler *s, const struct firing *in)
 
 int scheduler_run_now(struct scheduler *s, const char *job_id, int64_t run_id)
 {
-    struct firing f = {(char *)job_id, FIRE_RUN, 0, run_id, 0, 0};
+    struct firing f = {(char *)job_id, FIRE_RUN, 0, run_id, 0, 0, false};
     int rc;
 
     f.when = now_ms() / 1000;
@@ -451,19 +457,34 @@ static int64_t tasks_needed(const json_t *job, const char *reason, size_t active
 }
 
 /* Ask the launcher for `need` tasks in batches of 10 and record them on
- * the run. Returns the number started; errors are on the run. */
+ * the run (scheduled: the firing's second). Returns the number started; errors
+ * are on the run. */
 static uint64_t launch(struct scheduler *s, const json_t *job, const char *id,
-                       const char *started_by, const char *token_base, int64_t need, json_t *run,
-                       uint64_t *errors)
+                       const char *started_by, const char *token_base, int64_t scheduled,
+                       int64_t need, json_t *run, uint64_t *errors)
 {
     const char *family = json_string_value(json_object_get(job, "taskDefinition"));
+    const json_t *window = json_object_get(job, "startingDeadlineSeconds");
+    const char *reason = json_string_value(json_object_get(run, "reason"));
     char msg[512];
     int batch = 0;
     uint64_t started = 0;
+    int64_t start = now_ms();
+    int64_t deadline_ms;
 
     if (family == NULL)
         family = id;
-    run_set_launched(run, now_ms());
+    /* a throttled launch retries until the firing's starting deadline,
+     * counted from the scheduled second (a manual run: from now), and
+     * always gets a few seconds */
+    deadline_ms = (json_is_integer(window) ? json_integer_value(window) : DEADLINE_DEFAULT) * 1000;
+    if (reason != NULL && strcmp(reason, "schedule") == 0)
+        deadline_ms += scheduled * 1000;
+    else
+        deadline_ms += start;
+    if (deadline_ms < start + MIN_LAUNCH_WINDOW_MS)
+        deadline_ms = start + MIN_LAUNCH_WINDOW_MS;
+    run_set_launched(run, start);
     for (; need > 0; need -= BATCH_MAX) {
         struct launch_request rq;
         struct launch_result res;
@@ -480,6 +501,7 @@ static uint64_t launch(struct scheduler *s, const json_t *job, const char *id,
                            : json_object_get(job, "overrides");
         rq.job_id = id;
         rq.settings = json_object_get(job, "launch");
+        rq.deadline_ms = deadline_ms;
         msg[0] = '\0';
         if (launcher_run_task(s->cfg.launcher, &rq, &res, msg, sizeof(msg)) != 0) {
             json_object_set_new(run, "message", json_string(msg));
@@ -586,13 +608,20 @@ static void record_missed(struct scheduler *s, const json_t *job, const struct f
 
     format_time(f->when, first, sizeof(first));
     format_time(f->last, last, sizeof(last));
-    snprintf(msg, sizeof(msg),
-             "missed %" PRId64 " firing(s) from %s to %s: no scheduler was running or it was "
-             "paused (missedRuns and startingDeadlineSeconds decide catch-ups)",
-             f->count, first, last);
+    if (f->overlapped)
+        snprintf(msg, sizeof(msg),
+                 "missed %" PRId64 " firing(s) from %s to %s: the job's previous firing was "
+                 "still launching and another was already waiting",
+                 f->count, first, last);
+    else
+        snprintf(msg, sizeof(msg),
+                 "missed %" PRId64 " firing(s) from %s to %s: no scheduler was running or it "
+                 "was paused (missedRuns and startingDeadlineSeconds decide catch-ups)",
+                 f->count, first, last);
     log_event(s->cfg.log, LOG_WARN, "job.missed",
-              json_pack("{s:s, s:s, s:s, s:I}", "job", f->id, "first", first, "last", last,
-                        "count", (json_int_t)f->count));
+              json_pack("{s:s, s:s, s:s, s:I, s:s}", "job", f->id, "first", first, "last", last,
+                        "count", (json_int_t)f->count, "cause",
+                        f->overlapped ? "overlap" : "down"));
     if (run != NULL && run_finish(run, "skipped", msg, now_ms()) == 0)
         save_run(s, job, f->id, NULL, f->last, run, &run_id, msg, sizeof(msg));
     json_decref(run);
@@ -656,10 +685,9 @@ static void fire(struct scheduler *s, const struct firing *f)
             snprintf(token_base, sizeof(token_base), "%s-r%" PRId64, started_by, run_id);
         else
             snprintf(token_base, sizeof(token_base), "%s-%" PRId64, started_by, scheduled);
-        started = launch(s, job, f->id, started_by, token_base, need, run, &errors);
+        started = launch(s, job, f->id, started_by, token_base, scheduled, need, run, &errors);
         if (started == 0)
-            run_finish(run, "failed", json_string_value(json_object_get(run, "message")),
-                       now_ms());
+            run_finish(run, "failed", json_string_value(json_object_get(run, "message")), now_ms());
         else
             run_apply_describe(run, &(struct launch_result){0}, now_ms());
     }
@@ -681,8 +709,8 @@ static void fire(struct scheduler *s, const struct firing *f)
                             run_status(run)));
         if (errors > 0 && why != NULL)
             log_event(s->cfg.log, LOG_ERROR, "job.launch_failed",
-                      json_pack("{s:s, s:I, s:s}", "job", f->id, "run", (json_int_t)run_id,
-                                "error", why));
+                      json_pack("{s:s, s:I, s:s}", "job", f->id, "run", (json_int_t)run_id, "error",
+                                why));
     }
     inflight(s, run_id, false);
     json_decref(run);
@@ -701,7 +729,7 @@ static void release(struct scheduler *s, const struct firing *f)
     pthread_mutex_lock(&s->lock);
     i = find_slot(s, f->id);
     if (i >= 0 && s->slots[i].queued_when != 0 && !s->stopping) {
-        struct firing next = {f->id, FIRE_SCHEDULE, s->slots[i].queued_when, 0, 0, 0};
+        struct firing next = {f->id, FIRE_SCHEDULE, s->slots[i].queued_when, 0, 0, 0, false};
 
         s->slots[i].queued_when = 0;
         if (enqueue(s, &next) != 0)
@@ -771,7 +799,8 @@ static void on_due(struct scheduler *s, uint32_t i, int64_t due, int64_t now_mse
     }
     sl->last_fired = last;
     if (count > 0) {
-        struct firing m = {sl->id, FIRE_MISSED, due, 0, count, fire_at != 0 ? before_last : last};
+        struct firing m = {sl->id, FIRE_MISSED, due, 0, count, fire_at != 0 ? before_last : last,
+                           false};
 
         s->stats.missed += (uint64_t)count;
         enqueue(s, &m);
@@ -780,14 +809,14 @@ static void on_due(struct scheduler *s, uint32_t i, int64_t due, int64_t now_mse
         /* the job's previous firing is still launching: this one waits for
          * it, and only one waits */
         if (sl->queued_when != 0) {
-            struct firing m = {sl->id, FIRE_MISSED, sl->queued_when, 0, 1, sl->queued_when};
+            struct firing m = {sl->id, FIRE_MISSED, sl->queued_when, 0, 1, sl->queued_when, true};
 
             s->stats.missed++;
             enqueue(s, &m);
         }
         sl->queued_when = fire_at;
     } else if (fire_at != 0) {
-        struct firing f = {sl->id, FIRE_SCHEDULE, fire_at, 0, 0, 0};
+        struct firing f = {sl->id, FIRE_SCHEDULE, fire_at, 0, 0, 0, false};
 
         sl->busy = true;
         if (enqueue(s, &f) != 0) {
@@ -964,8 +993,9 @@ static void track_once(struct scheduler *s)
             j = json_loads(job.data, 0, &err);
             store_record_clear(&job);
         }
-        if (t[i].changed && save_run(s, j, t[i].rec.job_id, NULL, t[i].rec.scheduled, t[i].run,
-                                     &t[i].rec.id, msg, sizeof(msg)) == 0 &&
+        if (t[i].changed &&
+            save_run(s, j, t[i].rec.job_id, NULL, t[i].rec.scheduled, t[i].run, &t[i].rec.id, msg,
+                     sizeof(msg)) == 0 &&
             strcmp(status, "pending") != 0 && strcmp(status, "running") != 0)
             log_event(s->cfg.log, strcmp(status, "succeeded") == 0 ? LOG_INFO : LOG_WARN,
                       "run.finished",
@@ -1109,6 +1139,8 @@ void scheduler_stop(struct scheduler **sp)
     if (sp == NULL || *sp == NULL)
         return;
     s = *sp;
+    /* launches in flight finish, but none retries past the stop budget */
+    launcher_cancel(s->cfg.launcher, now_ms() + STOP_BUDGET_MS);
     pthread_mutex_lock(&s->lock);
     s->stopping = true;
     pthread_cond_broadcast(&s->wake);

@@ -36,14 +36,14 @@ static int ecs_open(const struct launcher_config *cfg, void **impl, char *msg, s
 
     if (e == NULL)
         return ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory");
-    rc = aws_client_init("ecs", "AmazonEC2ContainerServiceV20141113", NULL, &e->client, msg,
-                         msglen);
+    rc = aws_client_init("ecs", "AmazonEC2ContainerServiceV20141113", cfg != NULL ? cfg->log : NULL,
+                         &e->client, msg, msglen);
     if (rc != 0) {
         free(e);
         return rc;
     }
-    e->defaults = cfg != NULL && cfg->defaults != NULL ? json_deep_copy(cfg->defaults)
-                                                       : json_object();
+    e->defaults =
+        cfg != NULL && cfg->defaults != NULL ? json_deep_copy(cfg->defaults) : json_object();
     *impl = e;
     return 0;
 }
@@ -79,13 +79,13 @@ static json_t *container_overrides(const json_t *overrides)
     const json_t *o;
     size_t i;
 
-    json_array_foreach(overrides, i, o) {
+    json_array_foreach (overrides, i, o) {
         json_t *c = json_pack("{s:O}", "name", json_object_get(o, "containerName"));
         json_t *env = json_array();
         const char *k;
         const json_t *v;
 
-        json_object_foreach((json_t *)json_object_get(o, "environment"), k, v)
+        json_object_foreach ((json_t *)json_object_get(o, "environment"), k, v)
             json_array_append_new(env, json_pack("{s:s, s:O}", "name", k, "value", v));
         json_object_set_new(c, "environment", env);
         if (json_object_get(o, "command") != NULL)
@@ -105,8 +105,8 @@ static enum launch_status status_of(const char *s)
         return LAUNCH_PENDING;
     if (strcmp(s, "STOPPED") == 0 || strcmp(s, "DELETED") == 0)
         return LAUNCH_STOPPED;
-    if (strcmp(s, "RUNNING") == 0 || strcmp(s, "DEACTIVATING") == 0 ||
-        strcmp(s, "STOPPING") == 0 || strcmp(s, "DEPROVISIONING") == 0)
+    if (strcmp(s, "RUNNING") == 0 || strcmp(s, "DEACTIVATING") == 0 || strcmp(s, "STOPPING") == 0 ||
+        strcmp(s, "DEPROVISIONING") == 0)
         return LAUNCH_RUNNING;
     return LAUNCH_PENDING;
 }
@@ -123,7 +123,7 @@ static int collect(const json_t *reply, struct launch_result *out)
     const json_t *f;
     size_t i;
 
-    json_array_foreach(json_object_get(reply, "tasks"), i, t) {
+    json_array_foreach (json_object_get(reply, "tasks"), i, t) {
         struct launch_task task;
         const json_t *c;
         size_t k;
@@ -142,7 +142,7 @@ static int collect(const json_t *reply, struct launch_result *out)
             free(task.containers);
             continue;
         }
-        json_array_foreach(json_object_get(t, "containers"), k, c) {
+        json_array_foreach (json_object_get(t, "containers"), k, c) {
             const json_t *code = json_object_get(c, "exitCode");
 
             task.containers[k].name = (char *)json_string_value(json_object_get(c, "name"));
@@ -156,7 +156,7 @@ static int collect(const json_t *reply, struct launch_result *out)
         if (rc != 0)
             return rc;
     }
-    json_array_foreach(json_object_get(reply, "failures"), i, f) {
+    json_array_foreach (json_object_get(reply, "failures"), i, f) {
         char text[512];
         const char *reason = json_string_value(json_object_get(f, "reason"));
         const char *arn = json_string_value(json_object_get(f, "arn"));
@@ -193,10 +193,11 @@ static int ecs_run(void *impl, const struct launch_request *rq, struct launch_re
     if (rq->client_token != NULL)
         json_object_set_new(body, "clientToken", json_string(rq->client_token));
     if (json_array_size(rq->overrides) > 0)
-        json_object_set_new(body, "overrides",
-                            json_pack("{s:o}", "containerOverrides",
-                                      container_overrides(rq->overrides)));
-    rc = aws_call(e->client, "RunTask", body, &reply, deadline(), msg, msglen);
+        json_object_set_new(
+            body, "overrides",
+            json_pack("{s:o}", "containerOverrides", container_overrides(rq->overrides)));
+    rc = aws_call(e->client, "RunTask", body, &reply,
+                  rq->deadline_ms != 0 ? rq->deadline_ms : deadline(), msg, msglen);
     if (rc == 0)
         rc = collect(reply, out);
     json_decref(reply);
@@ -210,9 +211,9 @@ static int ecs_list(void *impl, const char *started_by, const json_t *job_settin
 {
     struct ecs *e = impl;
     json_t *s = settings(e, job_settings);
-    json_t *body = json_pack("{s:O, s:s, s:s, s:i}", "cluster", json_object_get(s, "cluster"),
-                             "startedBy", started_by, "desiredStatus", "RUNNING", "maxResults",
-                             100);
+    json_t *body =
+        json_pack("{s:O, s:s, s:s, s:i}", "cluster", json_object_get(s, "cluster"), "startedBy",
+                  started_by, "desiredStatus", "RUNNING", "maxResults", 100);
     int rc = 0;
 
     for (;;) {
@@ -224,7 +225,7 @@ static int ecs_list(void *impl, const char *started_by, const json_t *job_settin
         rc = aws_call(e->client, "ListTasks", body, &reply, deadline(), msg, msglen);
         if (rc != 0)
             break;
-        json_array_foreach(json_object_get(reply, "taskArns"), i, a) {
+        json_array_foreach (json_object_get(reply, "taskArns"), i, a) {
             char **grown = realloc(*arns, (*n + 1) * sizeof(**arns));
 
             if (grown == NULL) {
@@ -327,6 +328,13 @@ static int ecs_stop(void *impl, const char *arn, const char *reason, char *msg, 
     return rc;
 }
 
+static void ecs_cancel(void *impl, int64_t deadline_ms)
+{
+    struct ecs *e = impl;
+
+    aws_client_cancel(e->client, deadline_ms);
+}
+
 const struct launcher_ops launcher_ecs = {
     .name = "ecs",
     .open = ecs_open,
@@ -335,4 +343,5 @@ const struct launcher_ops launcher_ecs = {
     .list_active = ecs_list,
     .describe = ecs_describe,
     .stop_task = ecs_stop,
+    .cancel = ecs_cancel,
 };

@@ -42,7 +42,8 @@ int launcher_open(const char *name, const struct launcher_config *cfg, struct la
         *out = l;
         return 0;
     }
-    return ecs_fail(ECS_EINVAL, msg, msglen, "unknown launcher '%s' (known: local, fake, ecs)", name);
+    return ecs_fail(ECS_EINVAL, msg, msglen, "unknown launcher '%s' (known: local, fake, ecs)",
+                    name);
 }
 
 void launcher_close(struct launcher **l)
@@ -85,6 +86,12 @@ int launcher_describe(struct launcher *l, const char *const *arns, size_t n,
 {
     memset(out, 0, sizeof(*out));
     return l->ops->describe(l->impl, arns, n, out, msg, msglen);
+}
+
+void launcher_cancel(struct launcher *l, int64_t deadline_ms)
+{
+    if (l != NULL && l->ops->cancel != NULL)
+        l->ops->cancel(l->impl, deadline_ms);
 }
 
 int launcher_stop_task(struct launcher *l, const char *arn, const char *reason, char *msg,
@@ -221,8 +228,7 @@ int launch_entries_by_token(const void *base, size_t n, size_t size, const char 
     for (i = 0; i < n; i++) {
         const struct launch_entry *e = entry_at(base, i, size);
 
-        if (e->token != NULL && strcmp(e->token, token) == 0 &&
-            launch_result_add(out, &e->t) != 0)
+        if (e->token != NULL && strcmp(e->token, token) == 0 && launch_result_add(out, &e->t) != 0)
             return ECS_ENOMEM;
     }
     return 0;

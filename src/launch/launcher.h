@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/log.h"
+
 /* What to start: `count` (1..10, ECS's RunTask limit) copies of the task
  * definition `family`, with the job's normalised overrides
  * ([{containerName, environment, command, cpu, memory}], may be NULL). */
@@ -19,12 +21,15 @@ struct launch_request {
     const char *client_token; /* idempotency: same token, same tasks */
     int count;
     const json_t *overrides;
-    const char *job_id;       /* tagged as ecsched:job where the launcher has tags */
+    const char *job_id; /* tagged as ecsched:job where the launcher has tags */
     /* the job's "launch" settings in RunTask's own names (cluster,
      * launchType, capacityProviderStrategy, platformVersion,
      * networkConfiguration, group, tags, propagateTags,
      * enableECSManagedTags), over the daemon's defaults; may be NULL */
     const json_t *settings;
+    /* unix ms by which retries of a throttled or failing call give up (the
+     * firing's startingDeadlineSeconds); 0: the launcher's own default */
+    int64_t deadline_ms;
 };
 
 enum launch_status { LAUNCH_PENDING, LAUNCH_RUNNING, LAUNCH_STOPPED };
@@ -37,11 +42,11 @@ struct launch_container {
 
 struct launch_task {
     char *arn;
-    char *host;            /* container instance; NULL where there is none */
+    char *host; /* container instance; NULL where there is none */
     enum launch_status status;
-    char *stop_reason;     /* NULL until stopped */
-    int64_t started_at;    /* unix seconds */
-    int64_t stopped_at;    /* 0 until stopped */
+    char *stop_reason;  /* NULL until stopped */
+    int64_t started_at; /* unix seconds */
+    int64_t stopped_at; /* 0 until stopped */
     struct launch_container *containers;
     size_t ncontainers;
 };
@@ -65,6 +70,7 @@ struct launcher_config {
     /* ecs: the daemon's default launch settings (same keys as a job's
      * "launch"), borrowed for the launcher's life; may be NULL */
     const json_t *defaults;
+    struct logger *log; /* borrowed; retries and the like; may be NULL */
 };
 
 struct launcher_ops {
@@ -80,6 +86,9 @@ struct launcher_ops {
     int (*describe)(void *impl, const char *const *arns, size_t n, struct launch_result *out,
                     char *msg, size_t msglen);
     int (*stop_task)(void *impl, const char *arn, const char *reason, char *msg, size_t msglen);
+    /* The daemon is stopping: calls in flight or to come give up retrying
+     * by deadline_ms (unix ms). NULL where calls never wait. */
+    void (*cancel)(void *impl, int64_t deadline_ms);
 };
 
 struct launcher;
@@ -102,6 +111,10 @@ int launcher_describe(struct launcher *l, const char *const *arns, size_t n,
                       struct launch_result *out, char *msg, size_t msglen);
 int launcher_stop_task(struct launcher *l, const char *arn, const char *reason, char *msg,
                        size_t msglen);
+
+/* Shutting down: every call gives up by deadline_ms (unix ms) instead of
+ * retrying on; thread-safe, may be called while calls are in flight. */
+void launcher_cancel(struct launcher *l, int64_t deadline_ms);
 
 void launch_result_clear(struct launch_result *r);
 void launch_strings_free(char ***v, size_t n);

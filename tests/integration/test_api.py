@@ -26,7 +26,9 @@ JSON = {"Content-Type": "application/json"}
 
 
 class Server:
-    def __init__(self, binary, store, extra=(), env=None, role="api", log=None):
+    def __init__(self, binary, store, extra=(), env=None, role="api", log=None,
+                 env_replace=False):
+        self.env_replace = env_replace  # env is the whole environment, not additions
         self.role = role
         self.log = log  # a path: the daemon's stderr (JSON-lines events) goes there
         self.binary = binary
@@ -40,7 +42,7 @@ class Server:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
-        env = dict(os.environ)
+        env = {} if self.env_replace else dict(os.environ)
         env.pop("ECSCHED_TOKEN", None)
         env.update(self.env or {})
         self.proc = subprocess.Popen([self.binary, "serve", "--listen", f"127.0.0.1:{self.port}",

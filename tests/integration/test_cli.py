@@ -4,7 +4,9 @@ on stderr, help and version, through real invocations.
 
 Run: /usr/bin/python3 tests/integration/test_cli.py --bin build/ecsched
 """
+import os
 import re
+import subprocess
 import sys
 from datetime import datetime
 
@@ -107,6 +109,27 @@ def main():
     t.check(lines[2] == "NEVER", f"batch 2: {lines[2]}")
     t.check(lines[3].startswith("ERROR Error validating expression '61'"), f"batch 3: {lines[3]}")
     t.check(lines[4].startswith("ERROR 'not-a-date' is not a valid date-time"), f"batch 4: {lines[4]}")
+
+    # serve's ECS defaults are checked before anything starts: exit 2, the
+    # flag or variable and its value named
+    bad_serve = [
+        ((["--launch-type", "fargate"], {}), ["--launch-type", "'fargate'", "EC2, FARGATE or EXTERNAL"]),
+        (([], {"ECSCHED_LAUNCH_TYPE": "ECS"}), ["ECSCHED_LAUNCH_TYPE", "'ECS'"]),
+        ((["--subnets", "subnet-1,,subnet-2"], {}), ["--subnets", "comma-separated"]),
+        (([], {"ECSCHED_SUBNETS": "subnet-1, subnet 2"}), ["ECSCHED_SUBNETS", "comma-separated"]),
+        ((["--security-groups", "sg-1"], {}), ["--security-groups needs subnets"]),
+        ((["--subnets", "s-1", "--assign-public-ip", "yes"], {}),
+         ["--assign-public-ip", "'yes'", "ENABLED or DISABLED"]),
+        ((["--platform-version", "1 4"], {}), ["--platform-version", "LATEST"]),
+        ((["--poll-interval", "0"], {}), ["poll interval '0'", "0.1 to 3600"]),
+    ]
+    for (flags, env), parts in bad_serve:
+        e = {k: v for k, v in os.environ.items() if not k.startswith("ECSCHED_")}
+        e.update(env)
+        p = subprocess.run([b, "serve", "--store", "memory:", "--listen", "127.0.0.1:0", *flags],
+                           capture_output=True, text=True, timeout=10, env=e)
+        ok = p.returncode == 2 and p.stderr.count("\n") == 1 and all(x in p.stderr for x in parts)
+        t.check(ok, f"serve {flags} {env}: rc={p.returncode} err={p.stderr!r}")
     return t.finish()
 
 

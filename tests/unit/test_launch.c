@@ -44,7 +44,7 @@ static void cleanup_dirs(void)
 static void test_fake(void)
 {
     struct launcher *l = NULL;
-    struct launch_request rq = {"web", "ecsched-job-a", "tok-1", 3, NULL, "job-a", NULL};
+    struct launch_request rq = {"web", "ecsched-job-a", "tok-1", 3, NULL, "job-a", NULL, 0};
     struct launch_result r;
     struct launch_result again;
     char **arns = NULL;
@@ -116,9 +116,10 @@ static void test_local_exit_code_and_log(void)
     char **arns = NULL;
     size_t n = 0;
     json_error_t e;
-    json_t *ov = json_loads("[{\"containerName\": \"main\", \"environment\": {\"GREETING\": \"there\"}}]",
+    json_t *ov = json_loads("[{\"containerName\": \"main\", \"environment\": "
+                            "{\"GREETING\": \"there\"}}]",
                             0, &e);
-    struct launch_request rq = {"sleepy", "ecsched-sleepy", NULL, 1, ov, "sleepy", NULL};
+    struct launch_request rq = {"sleepy", "ecsched-sleepy", NULL, 1, ov, "sleepy", NULL, 0};
     struct launch_result r;
     struct launch_result d;
 
@@ -126,7 +127,8 @@ static void test_local_exit_code_and_log(void)
     snprintf(defs, sizeof(defs), "%s/defs", dir);
     snprintf(logs, sizeof(logs), "%s/logs", dir);
     snprintf(path, sizeof(path), "%s/sleepy.json", defs);
-    write_file(path, "{\"family\": \"sleepy\", \"containerDefinitions\": [{\"name\": \"main\", "
+    write_file(path, "{\"family\": \"sleepy\", \"containerDefinitions\": [{\"name\": "
+                     "\"main\", "
                      "\"image\": \"busybox\", \"entryPoint\": [\"sh\", \"-c\"], \"command\": "
                      "[\"echo hello $GREETING from $ECSCHED_TASK_ARN; sleep 1; exit 3\"], "
                      "\"environment\": [{\"name\": \"GREETING\", \"value\": \"world\"}], "
@@ -199,7 +201,7 @@ static void test_local_stop_task(void)
     char logs[300];
     char path[600];
     char msg[512];
-    struct launch_request rq = {"server", "ecsched-server", "tok-x", 1, NULL, "server", NULL};
+    struct launch_request rq = {"server", "ecsched-server", "tok-x", 1, NULL, "server", NULL, 0};
     struct launch_result r;
     struct launch_result again;
     struct launch_result d;
@@ -211,9 +213,11 @@ static void test_local_stop_task(void)
     /* the main container ignores SIGTERM: only SIGKILL after stopTimeout
      * ends it; the sidecar is not essential */
     write_file(path, "{\"family\": \"server\", \"containerDefinitions\": ["
-                     "{\"name\": \"main\", \"command\": [\"sh\", \"-c\", \"trap '' TERM; sleep 30\"], "
+                     "{\"name\": \"main\", \"command\": [\"sh\", \"-c\", \"trap "
+                     "'' TERM; sleep 30\"], "
                      "\"stopTimeout\": 1},"
-                     "{\"name\": \"side\", \"command\": [\"sleep\", \"30\"], \"essential\": false}]}");
+                     "{\"name\": \"side\", \"command\": [\"sleep\", \"30\"], "
+                     "\"essential\": false}]}");
     cfg.task_definition_dir = defs;
     cfg.log_dir = logs;
     T_EQ_INT(launcher_open("local", &cfg, &l, msg, sizeof(msg)), 0);

@@ -1,0 +1,518 @@
+#!/usr/bin/python3
+"""test_ecs_moto.py - `ecsched serve --launcher ecs` against moto_server with
+signature checking on: every ECS call is SigV4-signed with an IAM user's key
+(INITIAL_NO_AUTH_ACTION_COUNT). A */2 job fires on every even second (launch
+lateness printed); runs list exactly the tasks `aws ecs list-tasks
+--started-by` sees; taskCount 3 with one task running starts 2; maxCount
+caps; a suspended job never fires; a manual run is recorded with its
+overrides; StopTask from the aws CLI ends the run with the exit code and
+reason; throttling and 503 answers (a fault-injecting proxy) are retried and
+recorded, and a launch that keeps failing is a failed run with the AWS
+message while the daemon keeps serving; credentials from a profile file
+and from the container credentials endpoint (refreshed before they expire),
+a wrong secret (SignatureDoesNotMatch); kill -9 while jobs are due loses no
+firing beyond missedRuns and starts no task twice (moto's task list); and
+SIGTERM during a launch that keeps being throttled exits 0 within 10 s.
+
+Run: /usr/bin/python3 tests/integration/test_ecs_moto.py --bin build/ecsched
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import sys
+import tempfile
+import threading
+import time
+
+import awsmock
+import refcron
+from test_api import JSON, Server
+
+CLUSTER = "main"
+
+
+def wait_for(fn, timeout, step=0.1):
+    deadline = time.monotonic() + timeout
+    value = fn()
+    while not value and time.monotonic() < deadline:
+        time.sleep(step)
+        value = fn()
+    return value
+
+
+def epoch(text):
+    """Seconds (float) of an isoformat UTC time such as
+    2026-11-24T10:00:02.004+00:00."""
+    base = int(time.mktime(time.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone)
+    frac = re.match(r"\.(\d+)", text[19:])
+    return base + (float("0." + frac.group(1)) if frac else 0.0)
+
+
+def runs_of(srv, job):
+    st, body, _ = srv.request("GET", f"/jobs/{job}/runs?count=10000")
+    return body["runs"] if st == 200 else []
+
+
+def arns_of(runs):
+    return {t["taskArn"] for r in runs for t in r.get("tasks", [])}
+
+
+def events(path, name):
+    out = []
+    with open(path) as f:
+        for line in f:
+            try:
+                e = json.loads(line)
+            except ValueError:
+                continue
+            if e.get("event") == name:
+                out.append(e)
+    return out
+
+
+class World:
+    """moto with a cluster, an awsvpc network and a Fargate task definition."""
+
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.moto = awsmock.Moto(tmp)
+        self.moto.start()
+        aws = self.moto.aws
+        self.moto.hold("ecs::task")
+        aws("ecs", "create-cluster", "--cluster-name", CLUSTER)
+        vpc = aws("ec2", "create-vpc", "--cidr-block", "10.0.0.0/16")["Vpc"]["VpcId"]
+        # moto's awsvpc tasks need a VPC with DNS host names (as real ENIs have)
+        aws("ec2", "modify-vpc-attribute", "--vpc-id", vpc, "--enable-dns-hostnames", parse=False)
+        self.subnet = aws("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block",
+                          "10.0.1.0/24")["Subnet"]["SubnetId"]
+        self.group = aws("ec2", "create-security-group", "--group-name", "tasks",
+                         "--description", "tasks", "--vpc-id", vpc)["GroupId"]
+        aws("ecs", "register-task-definition", "--family", "sleeper",
+            "--requires-compatibilities", "FARGATE", "--network-mode", "awsvpc",
+            "--cpu", "256", "--memory", "512", "--container-definitions",
+            json.dumps([{"name": "app", "image": "busybox", "memory": 128,
+                         "command": ["sleep", "3600"]}]))
+        self.proxy = awsmock.FaultProxy(self.moto.port)
+        self.proxy.start()
+
+    def stop(self):
+        self.proxy.stop()
+        self.moto.stop()
+
+    def daemon(self, name, env=None, endpoint=None, extra=()):
+        """An ecs-launcher daemon whose ECS calls go through the proxy."""
+        e = self.moto.env(AWS_ENDPOINT_URL_ECS=endpoint or self.proxy.url)
+        e.update(env or {})
+        e = {k: v for k, v in e.items() if v is not None}
+        log = os.path.join(self.tmp, f"{name}.log")
+        srv = Server(SELF.bin, f"sqlite:{self.tmp}/{name}/jobs.db", role="all", log=log,
+                     extra=["--launcher", "ecs", "--cluster", CLUSTER, "--launch-type", "FARGATE",
+                            "--subnets", self.subnet, "--security-groups", self.group,
+                            "--poll-interval", "0.5"] + list(extra),
+                     env=e, env_replace=True)
+        return srv, log
+
+    def tasks(self, started_by, status=None):
+        args = ["ecs", "list-tasks", "--cluster", CLUSTER, "--started-by", started_by]
+        if status:
+            args += ["--desired-status", status]
+        return set(self.moto.aws(*args)["taskArns"])
+
+    def all_tasks(self, started_by):
+        return self.tasks(started_by, "RUNNING") | self.tasks(started_by, "STOPPED")
+
+
+class Stopper:
+    """Ends every task of a startedBy soon after it starts, with StopTask
+    from the aws CLI, as a short batch job would end by itself."""
+
+    def __init__(self, world, started_by):
+        self.world = world
+        self.started_by = started_by
+        self.halt = threading.Event()
+        self.stopped = set()
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+        self.thread.start()
+
+    def loop(self):
+        while not self.halt.wait(0.3):
+            try:
+                for arn in self.world.tasks(self.started_by, "RUNNING"):
+                    self.world.moto.aws("ecs", "stop-task", "--cluster", CLUSTER, "--task", arn,
+                                        "--reason", "finished its batch")
+                    self.stopped.add(arn)
+            except RuntimeError:
+                pass
+
+    def close(self):
+        self.halt.set()
+        self.thread.join()
+
+
+def scheduling(w, srv, t):
+    rq = srv.request
+    # a suspended job never fires, all test long
+    rq("POST", "/jobs", {"id": "sleepy", "taskDefinition": "sleeper", "schedule": "*/2",
+                         "suspended": True}, JSON)
+    # one task already running for "three" before it is resumed
+    w.moto.aws("ecs", "run-task", "--cluster", CLUSTER, "--task-definition", "sleeper",
+               "--launch-type", "FARGATE", "--started-by", "ecsched-three",
+               "--network-configuration",
+               json.dumps({"awsvpcConfiguration": {"subnets": [w.subnet],
+                                                   "securityGroups": [w.group]}}))
+    rq("POST", "/jobs", {"id": "three", "taskDefinition": "sleeper", "schedule": "*/2",
+                         "taskCount": 3, "suspended": True}, JSON)
+    rq("POST", "/jobs", {"id": "capped", "taskDefinition": "sleeper", "schedule": "*/2",
+                         "taskCount": 5, "maxCount": 2, "suspended": True}, JSON)
+    stopper = Stopper(w, "ecsched-tick")
+    # start the tick on an odd second, so its first firing is a whole second away
+    wait_for(lambda: int(time.time()) % 2 == 1 and time.time() % 1 < 0.5, 3, 0.02)
+    st, body, _ = rq("POST", "/jobs", {"id": "tick", "taskDefinition": "sleeper",
+                                       "schedule": "*/2"}, JSON)
+    t.check(st == 201, f"create tick: {st} {body}")
+    rq("PUT", "/jobs/three", {"suspended": False}, JSON)
+    rq("PUT", "/jobs/capped", {"suspended": False}, JSON)
+    time.sleep(9.2)
+    rq("PUT", "/jobs/tick", {"suspended": True}, JSON)
+    rq("PUT", "/jobs/three", {"suspended": True}, JSON)
+    rq("PUT", "/jobs/capped", {"suspended": True}, JSON)
+    # let the last firings and StopTasks be followed to their end
+    time.sleep(1.5)
+    stopper.close()
+
+    runs = sorted(runs_of(srv, "tick"), key=lambda r: r["id"])
+    secs = [int(epoch(r["scheduled"])) for r in runs]
+    t.check(len(runs) >= 4, f"tick: {len(runs)} runs in 9 s of */2")
+    t.check(all(s % 2 == 0 for s in secs), f"tick fired off the even seconds: {secs}")
+    t.check(all(b - a == 2 for a, b in zip(secs, secs[1:])), f"tick skipped a firing: {secs}")
+    late = [(epoch(r["launched"]) - epoch(r["scheduled"])) * 1000 for r in runs
+            if "launched" in r]
+    t.check(len(late) == len(runs), f"tick: runs without a launch time: {runs}")
+    if late:
+        print(f"tick: {len(late)} firings, RunTask lateness ms: "
+              f"p50 {statistics.median(late):.1f}, max {max(late):.1f} "
+              f"({', '.join(f'{x:.0f}' for x in late)})")
+        t.check(max(late) < 1000, f"tick launched more than a second late: {late}")
+    started = [r for r in runs if len(r["tasks"]) == 1]
+    t.check(len(started) == len(runs),
+            f"tick: every firing should start one task (the last one stopped): "
+            f"{[(r['id'], r['status'], r.get('message')) for r in runs]}")
+    ran = arns_of(runs)
+    seen = w.all_tasks("ecsched-tick")
+    t.check(ran == seen, f"tick: runs report {sorted(ran)}, list-tasks sees {sorted(seen)}")
+    ended = [r for r in runs if r["status"] == "succeeded"]
+    t.check(len(ended) >= len(runs) - 1,
+            f"tick: StopTask should end runs: {[(r['id'], r['status']) for r in runs]}")
+    for r in ended[:1]:
+        task = r["tasks"][0]
+        c = task.get("containers", [{}])[0]
+        t.check(task.get("lastStatus") == "STOPPED" and c.get("exitCode") == 0
+                and task.get("stopReason") == "finished its batch"
+                and "durationSeconds" in r and "finished" in r,
+                f"tick: a stopped task's run: {r}")
+
+    runs = sorted(runs_of(srv, "three"), key=lambda r: r["id"])
+    t.check(len(runs) >= 2 and len(runs[0]["tasks"]) == 2,
+            f"three: with 1 running, taskCount 3 starts 2: {runs[:1]}")
+    t.check(all(len(r["tasks"]) == 0 and r["status"] == "skipped" for r in runs[1:]),
+            f"three: later firings start nothing: {[(r['status'], len(r['tasks'])) for r in runs]}")
+    t.check(len(w.all_tasks("ecsched-three")) == 3, "three: 3 tasks in moto")
+    runs = sorted(runs_of(srv, "capped"), key=lambda r: r["id"])
+    t.check(len(runs) >= 2 and len(runs[0]["tasks"]) == 2,
+            f"capped: maxCount 2 caps taskCount 5: {runs[:1]}")
+    t.check(len(w.all_tasks("ecsched-capped")) == 2, "capped: 2 tasks in moto")
+    t.check(runs_of(srv, "sleepy") == [] and w.all_tasks("ecsched-sleepy") == set(),
+            "sleepy: a suspended job fired")
+
+
+def manual(w, srv, log, t):
+    rq = srv.request
+    rq("POST", "/jobs", {"id": "byhand", "taskDefinition": "sleeper", "schedule": "0 0 0",
+                         "suspended": True}, JSON)
+    st, body, hdrs = rq("POST", "/jobs/byhand/run",
+                        {"requestedBy": "ops@example.com",
+                         "overrides": [{"containerName": "app",
+                                        "environment": {"MODE": "backfill"}}]}, JSON)
+    t.check(st == 202 and "location" in hdrs, f"manual run: {st} {body} {hdrs}")
+    loc = hdrs.get("location", "/jobs/byhand/runs/0")
+
+    def launched():
+        s, r, _ = rq("GET", loc)
+        return r if s == 200 and r.get("tasks") else None
+    run = wait_for(launched, 10)
+    t.check(run is not None and run["reason"] == "manual"
+            and run.get("requestedBy") == "ops@example.com" and len(run["tasks"]) == 1
+            and run["status"] == "running", f"manual run recorded: {run}")
+    if not run:
+        return
+    arn = run["tasks"][0]["taskArn"]
+    t.check(w.tasks("ecsched-byhand", "RUNNING") == {arn}, "manual: list-tasks sees the task")
+    d = w.moto.aws("ecs", "describe-tasks", "--cluster", CLUSTER, "--tasks", arn)["tasks"][0]
+    env = d.get("overrides", {}).get("containerOverrides", [{}])[0].get("environment", [])
+    t.check({"name": "MODE", "value": "backfill"} in env, f"manual: overrides sent: {d.get('overrides')}")
+    tags = {x["key"]: x["value"] for x in w.moto.aws(
+        "ecs", "list-tags-for-resource", "--resource-arn", arn).get("tags", [])}
+    t.check(tags.get("ecsched:job") == "byhand", f"manual: ecsched:job tag: {tags}")
+    w.moto.aws("ecs", "stop-task", "--cluster", CLUSTER, "--task", arn, "--reason",
+               "stopped by an operator")
+
+    def ended():
+        s, r, _ = rq("GET", loc)
+        return r if s == 200 and r.get("status") in ("succeeded", "failed") else None
+    run = wait_for(ended, 5)
+    task = (run or {}).get("tasks", [{}])[0]
+    t.check(run is not None and run["status"] == "succeeded"
+            and task.get("stopReason") == "stopped by an operator"
+            and task.get("containers", [{}])[0].get("exitCode") == 0,
+            f"StopTask from the CLI ends the run: {run}")
+    fin = [e for e in events(log, "run.finished") if e.get("job") == "byhand"]
+    t.check(len(fin) == 1, f"one run.finished event for byhand: {fin}")
+    st, job, _ = rq("GET", "/jobs/byhand")
+    t.check(job.get("lastRunTasks", [{}])[0].get("taskId") == arn.rsplit("/", 1)[-1]
+            or job.get("lastRunTasks", [{}])[0].get("taskId") == arn,
+            f"lastRunTasks names the task: {job.get('lastRunTasks')}")
+
+
+def faults(w, srv, log, t):
+    rq = srv.request
+    rq("POST", "/jobs", {"id": "bumpy", "taskDefinition": "sleeper", "schedule": "0 0 0",
+                         "suspended": True, "startingDeadlineSeconds": 4}, JSON)
+    for mode in ("throttle", "503"):
+        w.proxy.inject("RunTask", mode, 2)
+        before = len(events(log, "aws.retry"))
+        _, _, hdrs = rq("POST", "/jobs/bumpy/run", {}, JSON)
+        loc = hdrs.get("location", "/jobs/bumpy/runs/0")
+        run = wait_for(lambda: (lambda r: r if r[0] == 200 and r[1].get("status") != "pending"
+                                else None)(rq("GET", loc)), 10)
+        run = run[1] if run else {}
+        retries = events(log, "aws.retry")[before:]
+        t.check(run.get("status") == "running" and len(run.get("tasks", [])) == 1,
+                f"{mode}: retried to success: {run}")
+        t.check(w.proxy.faulted.get("RunTask") == 2 and len(retries) == 2
+                and all(e.get("operation") == "RunTask" for e in retries),
+                f"{mode}: 2 faults answered, 2 retries logged: {w.proxy.faulted} {retries}")
+        want = "ThrottlingException" if mode == "throttle" else "HTTP 503"
+        t.check(all(want in e.get("error", "") for e in retries),
+                f"{mode}: the retry events carry the AWS error: {retries}")
+        arns = arns_of([run])
+        for arn in arns:
+            w.moto.aws("ecs", "stop-task", "--cluster", CLUSTER, "--task", arn)
+    # a launch that keeps failing gives up at the firing's deadline (4 s)
+    w.proxy.inject("RunTask", "503", 10 ** 6)
+    t0 = time.monotonic()
+    _, _, hdrs = rq("POST", "/jobs/bumpy/run", {}, JSON)
+    loc = hdrs.get("location", "/jobs/bumpy/runs/0")
+    run = wait_for(lambda: (lambda r: r[1] if r[0] == 200 and r[1].get("status") == "failed"
+                            else None)(rq("GET", loc)), 15)
+    took = time.monotonic() - t0
+    t.check(run is not None and "HTTP 503" in run.get("message", "")
+            and "gave up" in run.get("message", ""),
+            f"a launch failing past its deadline is a failed run with the AWS message: {run}")
+    t.check(took < 9, f"gave up after {took:.1f} s with startingDeadlineSeconds 4")
+    w.proxy.inject("RunTask", "503", 0)
+    st, _, _ = rq("GET", "/healthz")
+    t.check(st == 200, "the daemon keeps serving after failed launches")
+    # an error AWS will not change its mind about is not retried
+    before = len(events(log, "aws.retry"))
+    rq("POST", "/jobs", {"id": "nodef", "taskDefinition": "no-such-family", "schedule": "0 0 0",
+                         "suspended": True}, JSON)
+    _, _, hdrs = rq("POST", "/jobs/nodef/run", {}, JSON)
+    loc = hdrs.get("location", "/jobs/nodef/runs/0")
+    run = wait_for(lambda: (lambda r: r[1] if r[0] == 200 and r[1].get("status") == "failed"
+                            else None)(rq("GET", loc)), 10)
+    t.check(run is not None and "RunTask" in run.get("message", "")
+            and len(events(log, "aws.retry")) == before,
+            f"a client error fails the run at once: {run}")
+
+
+def graceful(w, t):
+    """SIGTERM while a launch keeps being throttled: exit 0 within 10 s."""
+    srv, log = w.daemon("graceful")
+    start(srv)
+    srv.request("POST", "/jobs", {"id": "slow", "taskDefinition": "sleeper", "schedule": "0 0 0",
+                                  "suspended": True}, JSON)
+    w.proxy.inject("RunTask", "throttle", 10 ** 6)
+    srv.request("POST", "/jobs/slow/run", {}, JSON)
+    wait_for(lambda: w.proxy.faulted.get("RunTask", 0) >= 2, 10)
+    t0 = time.monotonic()
+    rc = srv.stop()
+    took = time.monotonic() - t0
+    w.proxy.inject("RunTask", "throttle", 0)
+    print(f"graceful: SIGTERM during a throttled launch: exit {rc} after {took:.1f} s")
+    t.check(rc == 0 and took <= 10, f"SIGTERM: exit {rc} after {took:.1f} s")
+
+
+def credentials(w, t):
+    m = w.moto
+    home = os.path.join(w.tmp, "home")
+    os.makedirs(os.path.join(home, ".aws"))
+    # the container endpoint comes after the profile files in the chain
+    bare = os.path.join(w.tmp, "bare-home")
+    os.makedirs(bare)
+    with open(os.path.join(home, ".aws", "credentials"), "w") as f:
+        f.write(f"[default]\naws_access_key_id = nope\naws_secret_access_key = nope\n\n"
+                f"[sched]\naws_access_key_id = {m.key}\naws_secret_access_key = {m.secret}\n")
+    with open(os.path.join(home, ".aws", "config"), "w") as f:
+        f.write("[profile sched]\nregion = us-east-1\n")
+    cases = [
+        ("profile", {"AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None,
+                     "AWS_REGION": None, "HOME": home, "AWS_PROFILE": "sched"}),
+    ]
+    for name, env in cases:
+        srv, log = w.daemon(name, env=env)
+        start(srv)
+        ok = one_manual_run(srv, name)
+        t.check(ok is not None, f"{name} credentials: a manual run starts a task: {tail(log)}")
+        srv.stop()
+
+    # the container endpoint: temporary credentials, fetched again before
+    # they expire
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/ecsched"},
+         "Action": "sts:AssumeRole"}]})
+    role = m.aws("iam", "create-role", "--role-name", "ecsched-task", "--assume-role-policy-document",
+                 trust)["Role"]["Arn"]
+    m.aws("iam", "attach-role-policy", "--role-name", "ecsched-task", "--policy-arn",
+          m.policy_arn, parse=False)
+    creds = awsmock.CredsServer(m, "Bearer s3cr3t-token", role, fresh_for=3)
+    try:
+        srv, log = w.daemon("container", env={
+            "AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None, "HOME": bare,
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI": creds.url,
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN": "Bearer s3cr3t-token"})
+        start(srv)
+        stopper = Stopper(w, "ecsched-viarole")
+        srv.request("POST", "/jobs", {"id": "viarole", "taskDefinition": "sleeper",
+                                      "schedule": "*/2"}, JSON)
+        time.sleep(8.5)
+        srv.request("PUT", "/jobs/viarole", {"suspended": True}, JSON)
+        stopper.close()
+        runs = runs_of(srv, "viarole")
+        started = [r for r in runs if r.get("tasks")]
+        t.check(len(started) >= 3, f"container credentials: {len(started)} of {len(runs)} firings "
+                                   f"started a task: {[r.get('message') for r in runs]} {tail(log)}")
+        t.check(creds.fetches >= 2 and len(set(creds.keys)) == creds.fetches,
+                f"container credentials fetched again before expiry: {creds.fetches} fetches")
+        t.check(creds.refused == 0, f"the authorization token was sent: {creds.refused} refused")
+        srv.stop()
+        secrets = [m.secret, "s3cr3t-token"]
+        with open(log) as f:
+            text = f.read()
+        t.check(not any(s in text for s in secrets), "a secret appeared in the logs")
+    finally:
+        creds.stop()
+
+    # a wrong secret: every call refused, recorded on the run, daemon lives
+    srv, log = w.daemon("badkey", env={"AWS_SECRET_ACCESS_KEY": "wrong" + m.secret[5:]})
+    start(srv)
+    srv.request("POST", "/jobs", {"id": "denied", "taskDefinition": "sleeper",
+                                  "schedule": "0 0 0", "suspended": True}, JSON)
+    _, _, hdrs = srv.request("POST", "/jobs/denied/run", {}, JSON)
+    loc = hdrs.get("location", "/jobs/denied/runs/0")
+    run = wait_for(lambda: (lambda r: r[1] if r[0] == 200 and r[1].get("status") == "failed"
+                            else None)(srv.request("GET", loc)), 10)
+    t.check(run is not None and ("SignatureDoesNotMatch" in run.get("message", "")
+                                 or "InvalidClientTokenId" in run.get("message", "")),
+            f"a wrong secret: the run says why: {run}")
+    t.check(srv.request("GET", "/healthz")[0] == 200, "the daemon lives on after a refused call")
+    srv.stop()
+    with open(log) as f:
+        t.check(m.secret[5:] not in f.read(), "the secret appeared in the logs")
+
+
+def one_manual_run(srv, job):
+    srv.request("POST", "/jobs", {"id": job, "taskDefinition": "sleeper", "schedule": "0 0 0",
+                                  "suspended": True}, JSON)
+    _, _, hdrs = srv.request("POST", f"/jobs/{job}/run", {}, JSON)
+    loc = hdrs.get("location", f"/jobs/{job}/runs/0")
+    return wait_for(lambda: (lambda r: r[1] if r[0] == 200 and r[1].get("tasks") else None)(
+        srv.request("GET", loc)), 10)
+
+
+def tail(path, n=5):
+    try:
+        with open(path) as f:
+            return "".join(f.readlines()[-n:])
+    except OSError:
+        return ""
+
+
+def start(srv):
+    srv.start()
+
+
+def restart(w, t):
+    """kill -9 while */2 jobs are due: no second fired twice, every second
+    fired or recorded missed, and moto's tasks are exactly the runs'."""
+    srv, log = w.daemon("crash")
+    start(srv)
+    stopper = Stopper(w, "ecsched-boom")
+    wait_for(lambda: int(time.time()) % 2 == 1, 3, 0.02)
+    srv.request("POST", "/jobs", {"id": "boom", "taskDefinition": "sleeper", "schedule": "*/2"},
+                JSON)
+    time.sleep(4.6)
+    # between two firings (odd second + ~0.6), never inside a RunTask
+    srv.kill9()
+    time.sleep(3)
+    start(srv)
+    time.sleep(4.5)
+    srv.request("PUT", "/jobs/boom", {"suspended": True}, JSON)
+    time.sleep(1)
+    stopper.close()
+    runs = runs_of(srv, "boom")
+    srv.stop()
+    fired = [int(epoch(r["scheduled"])) for r in runs if r["status"] != "skipped"
+             or not r.get("message", "").startswith("missed")]
+    missed = sum(int(m.group(1)) for r in runs
+                 for m in [re.match(r"missed (\d+) firing", r.get("message", ""))] if m)
+    t.check(len(fired) == len(set(fired)), f"restart: a second fired twice: {sorted(fired)}")
+    span = (max(fired) - min(fired)) // 2 + 1 if fired else 0
+    t.check(span == len(fired) + missed and missed >= 1,
+            f"restart: {span} seconds = {len(fired)} fired + {missed} missed")
+    ran = arns_of(runs)
+    seen = w.all_tasks("ecsched-boom")
+    t.check(ran == seen and len(ran) == len(fired),
+            f"restart: runs report {len(ran)} tasks for {len(fired)} firings, moto has {len(seen)}")
+
+
+class Args:
+    bin = None
+
+
+SELF = Args()
+
+
+def main():
+    args = refcron.parse_args(__doc__.splitlines()[0])
+    SELF.bin = os.path.abspath(args.bin)
+    t = refcron.Tally("ecs-moto")
+    tmp = tempfile.mkdtemp(prefix="ecsched-moto-")
+    w = None
+    try:
+        w = World(tmp)
+        srv, log = w.daemon("main")
+        start(srv)
+        scheduling(w, srv, t)
+        manual(w, srv, log, t)
+        faults(w, srv, log, t)
+        t.check(srv.stop() == 0, "main daemon: SIGTERM exit status")
+        graceful(w, t)
+        credentials(w, t)
+        restart(w, t)
+    except Exception as e:  # a broken fixture is a failure, with its reason
+        t.check(False, f"fixture: {type(e).__name__}: {e}")
+    finally:
+        if w is not None:
+            w.stop()
+        if t.failed == 0:
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            print(f"logs kept in {tmp}")
+    sys.exit(t.finish())
+
+
+if __name__ == "__main__":
+    main()

@@ -131,7 +131,8 @@ class FaultProxy:
     """Forwards requests to moto byte for byte (the Host header included,
     so SigV4 signatures stay valid), but answers the next `count` calls of
     `operation` with a fault: "throttle" (HTTP 400 ThrottlingException),
-    "503" or "500"."""
+    "503" or "500", or "no-memory" (RunTask's HTTP 200 with no task and a
+    RESOURCE:MEMORY failure, as ECS answers when no instance has room)."""
 
     def __init__(self, target_port):
         self.target_port = target_port
@@ -178,6 +179,11 @@ class FaultProxy:
                     status = 400
                     data = json.dumps({"__type": "ThrottlingException",
                                        "message": "Rate exceeded"}).encode()
+                elif mode == "no-memory":
+                    status = 200
+                    data = json.dumps({"tasks": [], "failures": [
+                        {"arn": "arn:aws:ecs:us-east-1:123456789012:container-instance/main/c1",
+                         "reason": "RESOURCE:MEMORY"}]}).encode()
                 else:
                     status = int(mode)
                     data = b'{"message": "injected server error"}'

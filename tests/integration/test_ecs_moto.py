@@ -300,6 +300,28 @@ def faults(w, srv, log, t):
         arns = arns_of([run])
         for arn in arns:
             w.moto.aws("ecs", "stop-task", "--cluster", CLUSTER, "--task", arn)
+    # RunTask's failures are the run's
+    w.proxy.inject("RunTask", "no-memory", 1)
+    _, _, hdrs = rq("POST", "/jobs/bumpy/run", {}, JSON)
+    loc = hdrs.get("location", "/jobs/bumpy/runs/0")
+    run = wait_for(lambda: (lambda r: r[1] if r[0] == 200 and r[1].get("status") == "failed"
+                            else None)(rq("GET", loc)), 10)
+    t.check(run is not None and any("RESOURCE:MEMORY" in f.get("reason", "")
+                                    for f in run.get("failures", [])),
+            f"RunTask failures recorded on the run: {run}")
+    # 12 tasks go as RunTask calls of 10 and 2
+    rq("POST", "/jobs", {"id": "wide", "taskDefinition": "sleeper", "schedule": "0 0 0",
+                         "suspended": True, "taskCount": 12, "maxCount": 12}, JSON)
+    calls = w.proxy.calls.get("RunTask", 0)
+    _, _, hdrs = rq("POST", "/jobs/wide/run", {}, JSON)
+    loc = hdrs.get("location", "/jobs/wide/runs/0")
+    run = wait_for(lambda: (lambda r: r[1] if r[0] == 200 and r[1].get("status") == "running"
+                            else None)(rq("GET", loc)), 10)
+    t.check(run is not None and len(run["tasks"]) == 12
+            and w.proxy.calls.get("RunTask", 0) - calls == 2
+            and w.all_tasks("ecsched-wide") == arns_of([run]),
+            f"12 tasks in 2 RunTask calls: {w.proxy.calls.get('RunTask', 0) - calls} calls, "
+            f"{len((run or {}).get('tasks', []))} tasks")
     # a launch that keeps failing gives up at the firing's deadline (4 s)
     w.proxy.inject("RunTask", "503", 10 ** 6)
     t0 = time.monotonic()

@@ -203,7 +203,8 @@ def run(srv, t):
     with open(os.path.join(os.path.dirname(__file__), "..", "..", "docs", "openapi.json")) as f:
         in_tree = json.load(f)
     t.check(st == 200 and body == in_tree and body["openapi"].startswith("3.")
-            and {"/jobs", "/jobs/{id}", "/healthz", "/spec", "/"} <= set(body["paths"]),
+            and {"/jobs", "/jobs/{id}", "/healthz", "/spec", "/", "/jobs/{id}/runs",
+                 "/jobs/{id}/runs/{run}", "/jobs/{id}/run"} <= set(body["paths"]),
             f"/spec: {st}")
 
     # --- errors of contract section 1.10 ---

@@ -40,7 +40,8 @@ if [ -t 0 ] && [ -t 1 ]; then
     echo "Starting ecsched on http://127.0.0.1:$PORT (state in $STATE, local launcher,"
     echo "task definitions in examples/task-definitions). Ctrl-C stops it."
     ECSCHED_STATE_DIR=$STATE "$BIN" serve --listen "127.0.0.1:$PORT" \
-        --task-definitions examples/task-definitions --log-dir "$STATE/logs" &
+        --task-definitions examples/task-definitions --log-dir "$STATE/logs" \
+        --poll-interval 1 2>"$STATE/events.log" &
     pid=$!
     trap 'kill "$pid" 2>/dev/null; wait "$pid"; echo; echo "ecsched stopped."; exit 0' INT TERM
     # seed 004's jobs, with schedules quick enough to watch
@@ -68,17 +69,11 @@ for j in json.loads(r.read())["jobs"]:
     print(f"  {j['id']:16} schedule {j['schedule']:6} next {j.get('estimatedNextRun')}")
 PY
     echo
-    echo "Task output as the jobs fire (try: curl localhost:$PORT/jobs):"
-    seen=""
-    while kill -0 "$pid" 2>/dev/null; do
-        for f in "$STATE"/logs/*/*.log; do
-            [ -f "$f" ] || continue
-            case " $seen " in *" $f "*) continue ;; esac
-            if grep -q . "$f" 2>/dev/null; then
-                printf '%s  %s\n' "$(date +%H:%M:%S)" "$(tail -n 1 "$f")"
-                seen="$seen $f"
-            fi
-        done
-        sleep 1
-    done
+    echo "Runs as the jobs fire and their tasks end (events in $STATE/events.log;"
+    echo "try: curl localhost:$PORT/jobs/sleeper-task/runs):"
+    # follow the daemon's JSON-lines events and say them in words
+    tail -n 0 -F "$STATE/events.log" 2>/dev/null | /usr/bin/python3 -u scripts/demo_events.py &
+    follower=$!
+    trap 'kill "$pid" 2>/dev/null; wait "$pid"; kill "$follower" 2>/dev/null; echo; echo "ecsched stopped."; exit 0' INT TERM
+    wait "$pid"
 fi

@@ -23,6 +23,7 @@
 struct aws_client {
     char service[16];
     char prefix[64];
+    char content_type[64];
     char region[64];
     char endpoint[512];
     struct aws_provider *creds;
@@ -61,8 +62,8 @@ int aws_retryable(long status, const char *type)
     return 0;
 }
 
-int aws_client_init(const char *service, const char *prefix, struct logger *log,
-                    struct aws_client **out, char *msg, size_t msglen)
+int aws_client_init(const char *service, const char *prefix, const char *json_version,
+                    struct logger *log, struct aws_client **out, char *msg, size_t msglen)
 {
     struct aws_client *c = calloc(1, sizeof(*c));
     int rc;
@@ -73,6 +74,8 @@ int aws_client_init(const char *service, const char *prefix, struct logger *log,
     pthread_once(&curl_once, curl_start);
     snprintf(c->service, sizeof(c->service), "%s", service);
     snprintf(c->prefix, sizeof(c->prefix), "%s", prefix);
+    snprintf(c->content_type, sizeof(c->content_type), "Content-Type: application/x-amz-json-%s",
+             json_version);
     c->log = log;
     rc = aws_region(c->region, sizeof(c->region), msg, msglen);
     if (rc == 0)
@@ -178,7 +181,7 @@ static int attempt(struct aws_client *c, const char *operation, const char *payl
         return ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory");
     snprintf(header, sizeof(header), "X-Amz-Target: %s.%s", c->prefix, operation);
     headers = curl_slist_append(headers, header);
-    headers = curl_slist_append(headers, "Content-Type: application/x-amz-json-1.1");
+    headers = curl_slist_append(headers, c->content_type);
     if (cr.token[0] != '\0') {
         snprintf(header, sizeof(header), "X-Amz-Security-Token: %s", cr.token);
         headers = curl_slist_append(headers, header);

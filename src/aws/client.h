@@ -12,11 +12,13 @@
 
 struct aws_client;
 
-/* service: "ecs"; prefix: the X-Amz-Target prefix, e.g.
- * "AmazonEC2ContainerServiceV20141113". log may be NULL (borrowed).
- * *out is the caller's, freed with aws_client_free(). */
-int aws_client_init(const char *service, const char *prefix, struct logger *log,
-                    struct aws_client **out, char *msg, size_t msglen);
+/* service: "ecs" or "sqs" (names the endpoint variable and the signing
+ * scope); prefix: the X-Amz-Target prefix, e.g.
+ * "AmazonEC2ContainerServiceV20141113" or "AmazonSQS"; json_version: "1.1"
+ * (ECS) or "1.0" (SQS). log may be NULL (borrowed). *out is the caller's,
+ * freed with aws_client_free(). */
+int aws_client_init(const char *service, const char *prefix, const char *json_version,
+                    struct logger *log, struct aws_client **out, char *msg, size_t msglen);
 void aws_client_free(struct aws_client **c);
 
 /* From now on every call (in flight or new) gives up by deadline_ms (unix

@@ -171,6 +171,7 @@ int cmd_serve(int argc, char **argv)
     struct launcher_config lcfg;
     struct launcher *launcher = NULL;
     struct scheduler *sched = NULL;
+    struct triggers *triggers = NULL;
     const char *level_text = NULL;
     const char *poll_text = NULL;
     struct launch_flags launch_flags;
@@ -370,13 +371,22 @@ int cmd_serve(int argc, char **argv)
             log_free(&log);
             return CLI_EXIT_NONE;
         }
+        if (triggers_init(log, &triggers, msg, sizeof(msg)) != 0) {
+            fprintf(stderr, "ecsched serve: %s\n", msg);
+            launcher_close(&launcher);
+            store_close(&store);
+            log_free(&log);
+            return CLI_EXIT_NONE;
+        }
         memset(&scfg, 0, sizeof(scfg));
+        scfg.triggers = triggers;
         scfg.store = store;
         scfg.launcher = launcher;
         scfg.log = log;
         scfg.poll_ms = poll_ms;
         if (scheduler_start(&scfg, &sched, msg, sizeof(msg)) != 0) {
             fprintf(stderr, "ecsched serve: %s\n", msg);
+            triggers_free(&triggers);
             launcher_close(&launcher);
             store_close(&store);
             log_free(&log);
@@ -391,6 +401,7 @@ int cmd_serve(int argc, char **argv)
             fprintf(stderr, "ecsched serve: %s\n", msg);
             store_subscribe(store, NULL, NULL);
             scheduler_stop(&sched);
+            triggers_free(&triggers);
             launcher_close(&launcher);
             store_close(&store);
             log_free(&log);
@@ -414,6 +425,7 @@ int cmd_serve(int argc, char **argv)
     api_server_stop(&server);
     store_subscribe(store, NULL, NULL);
     scheduler_stop(&sched);
+    triggers_free(&triggers);
     launcher_close(&launcher);
     store_close(&store);
     log_event(log, LOG_INFO, "serve.stopped", NULL);

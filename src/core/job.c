@@ -16,22 +16,8 @@
 #include "isotime.h"
 #include "tz.h"
 
-#define MSG_MISSING "Missing data for required field."
-#define MSG_NULL "Field may not be null."
-#define MSG_STRING "Not a valid string."
-#define MSG_INTEGER "Not a valid integer."
-#define MSG_BOOLEAN "Not a valid boolean."
-#define MSG_DATETIME "Not a valid datetime."
-#define MSG_LIST "Not a valid list."
-#define MSG_MAPPING "Not a valid mapping type."
-#define MSG_INPUT_TYPE "Invalid input type."
-#define MSG_COUNT_RANGE "Must be between 1 and 50."
-#define MSG_AT_LEAST_0 "Must be at least 0."
-#define MSG_AT_LEAST_1 "Must be at least 1."
-#define MSG_NAME "task definition names must contain only alphanumeric, underscore, and hyphen"
-#define MSG_NAME_LONG "task definition names must be at most 255 characters"
-#define MSG_SQS_QUEUE "sqs trigger type requires queueName field"
-#define MSG_END_BEFORE_START "scheduleEnd must not be before scheduleStart."
+#include "core/messages.h"
+#include "trigger/trigger.h"
 #define NAME_MAX_LEN 255
 #define COUNT_MAX 50
 /* Integers beyond this are out of every range we check, whatever sign. */
@@ -118,7 +104,7 @@ int job_int_from_text(const char *s, long long *out)
 
 /* Integer: ints, reals truncated toward zero (2.7 -> 2), booleans, and
  * strings Python's int() reads; -1 otherwise. */
-static int coerce_int(const json_t *j, long long *out)
+int job_coerce_int(const json_t *j, long long *out)
 {
     if (json_is_integer(j)) {
         json_int_t i = json_integer_value(j);
@@ -149,7 +135,7 @@ static int coerce_int(const json_t *j, long long *out)
 
 /* Boolean: true/false, 1/0 (and 1.0/0.0), and the strings marshmallow 2
  * knows; -1 otherwise. */
-static int coerce_bool(const json_t *j, bool *out)
+int job_coerce_bool(const json_t *j, bool *out)
 {
     static const char *const truthy[] = {"t", "T", "true", "True", "TRUE", "1", NULL};
     static const char *const falsy[] = {"f", "F", "false", "False", "FALSE", "0", NULL};
@@ -307,7 +293,7 @@ static void check_count(struct val *v, const json_t *body, const char *key)
 
     if (j == NULL)
         return;
-    if (coerce_int(j, &n) != 0) {
+    if (job_coerce_int(j, &n) != 0) {
         add_error(v, key, MSG_INTEGER);
         return;
     }
@@ -397,7 +383,7 @@ static void check_suspended(struct val *v, const json_t *body)
 
     if (j == NULL)
         return;
-    if (coerce_bool(j, &b) != 0) {
+    if (job_coerce_bool(j, &b) != 0) {
         add_error(v, "suspended", MSG_BOOLEAN);
         return;
     }
@@ -411,10 +397,6 @@ static void check_trigger(struct val *v, const json_t *body)
     json_t *errs;
     json_t *t;
     const json_t *type;
-    const json_t *queue;
-    const json_t *mpt;
-    long long n;
-    const char *kind;
 
     if (j == NULL)
         return;
@@ -436,25 +418,7 @@ static void check_trigger(struct val *v, const json_t *body)
     else if (type != NULL && !json_is_string(type))
         add_error_to(v, errs, "type", MSG_STRING);
     else if (type != NULL)
-        set_field(v, t, "type", json_string(json_string_value(type)));
-    queue = field(v, errs, j, "queueName", &present);
-    if (queue != NULL && !json_is_string(queue))
-        add_error_to(v, errs, "queueName", MSG_STRING);
-    else if (queue != NULL)
-        set_field(v, t, "queueName", json_string(json_string_value(queue)));
-    mpt = field(v, errs, j, "messagesPerTask", &present);
-    if (mpt != NULL) {
-        if (coerce_int(mpt, &n) != 0)
-            add_error_to(v, errs, "messagesPerTask", MSG_INTEGER);
-        else if (n < 1)
-            add_error_to(v, errs, "messagesPerTask", MSG_AT_LEAST_1);
-        else
-            set_field(v, t, "messagesPerTask", json_integer(n));
-    }
-    kind = json_string_value(json_object_get(t, "type"));
-    if (json_object_size(errs) == 0 && kind != NULL && strcmp(kind, "sqs") == 0 &&
-        json_object_get(t, "queueName") == NULL)
-        add_error_to(v, errs, "_schema", MSG_SQS_QUEUE);
+        trigger_validate(j, t, errs);
     if (json_object_size(errs) > 0) {
         set_field(v, v->errors, "trigger", errs);
         json_decref(t);
@@ -475,7 +439,7 @@ static void check_environment(struct val *v, json_t *errs, const json_t *env, js
         return;
     }
     /* ECS takes strings only: say so now rather than fail every run */
-    json_object_foreach((json_t *)env, k, val) {
+    json_object_foreach ((json_t *)env, k, val) {
         if (!json_is_string(val)) {
             snprintf(text, sizeof(text), "Value of '%.256s' is not a string.", k);
             add_error_to(v, errs, "environment", text);
@@ -494,7 +458,7 @@ static void check_command(struct val *v, json_t *errs, const json_t *cmd, json_t
         add_error_to(v, errs, "command", MSG_LIST);
         return;
     }
-    json_array_foreach(cmd, i, item) {
+    json_array_foreach (cmd, i, item) {
         if (!json_is_string(item)) {
             add_error_to(v, errs, "command", MSG_STRING);
             return;
@@ -512,7 +476,7 @@ static void check_resource(struct val *v, json_t *errs, const json_t *item, cons
 
     if (j == NULL)
         return;
-    if (coerce_int(j, &n) != 0) {
+    if (job_coerce_int(j, &n) != 0) {
         add_error_to(v, errs, key, MSG_INTEGER);
         return;
     }
@@ -577,7 +541,7 @@ static void check_overrides(struct val *v, const json_t *body)
         v->oom = true;
         return;
     }
-    json_array_foreach(j, i, item) {
+    json_array_foreach (j, i, item) {
         char key[24];
         json_t *ie;
         json_t *o;
@@ -626,7 +590,7 @@ static void check_bounded(struct val *v, const json_t *body, const char *key, lo
 
     if (j == NULL)
         return;
-    if (coerce_int(j, &n) != 0) {
+    if (job_coerce_int(j, &n) != 0) {
         add_error(v, key, MSG_INTEGER);
         return;
     }
@@ -688,7 +652,7 @@ static bool strings(const json_t *j, size_t min, size_t max)
 
     if (!json_is_array(j) || json_array_size(j) < min || json_array_size(j) > max)
         return false;
-    json_array_foreach(j, i, item) {
+    json_array_foreach (j, i, item) {
         if (!json_is_string(item) || json_string_length(item) == 0)
             return false;
     }
@@ -721,8 +685,7 @@ static void check_network(struct val *v, json_t *errs, const json_t *j)
  * (required) or integers (optional), as ECS's tags and capacity provider
  * strategies are. */
 static void check_object_list(struct val *v, json_t *errs, const char *key, const json_t *j,
-                              const char *required, const char *const *optional_ints,
-                              size_t max)
+                              const char *required, const char *const *optional_ints, size_t max)
 {
     size_t i;
     const json_t *item;
@@ -733,7 +696,7 @@ static void check_object_list(struct val *v, json_t *errs, const char *key, cons
         add_error_to(v, errs, key, text);
         return;
     }
-    json_array_foreach(j, i, item) {
+    json_array_foreach (j, i, item) {
         const char *k;
         const json_t *val;
 
@@ -742,7 +705,7 @@ static void check_object_list(struct val *v, json_t *errs, const char *key, cons
             add_error_to(v, errs, key, text);
             return;
         }
-        json_object_foreach((json_t *)item, k, val) {
+        json_object_foreach ((json_t *)item, k, val) {
             size_t o;
             bool known = strcmp(k, required) == 0;
 
@@ -750,8 +713,8 @@ static void check_object_list(struct val *v, json_t *errs, const char *key, cons
                 if (strcmp(k, optional_ints[o]) == 0)
                     known = true;
             }
-            if (!known || (strcmp(k, required) != 0 && !json_is_string(val) &&
-                           !json_is_integer(val))) {
+            if (!known ||
+                (strcmp(k, required) != 0 && !json_is_string(val) && !json_is_integer(val))) {
                 snprintf(text, sizeof(text), "Item %zu: unexpected \"%.64s\".", i, k);
                 add_error_to(v, errs, key, text);
                 return;
@@ -783,7 +746,7 @@ static void check_launch(struct val *v, const json_t *body)
         v->oom = true;
         return;
     }
-    json_object_foreach((json_t *)j, k, val) {
+    json_object_foreach ((json_t *)j, k, val) {
         if (strcmp(k, "cluster") == 0 || strcmp(k, "platformVersion") == 0 ||
             strcmp(k, "group") == 0) {
             if (!json_is_string(val) || json_string_length(val) == 0)

@@ -42,6 +42,13 @@ int job_validate(const json_t *body, const json_t *existing, const struct job_ct
  * blanks; magnitudes saturate at 10^12. 0 and *out, or -1. */
 int job_int_from_text(const char *s, long long *out);
 
+/* An integer as the reference coerces one: ints, reals truncated toward
+ * zero, booleans, and strings job_int_from_text reads. 0, or -1. */
+int job_coerce_int(const json_t *j, long long *out);
+
+/* A boolean: true/false, 1/0, and the strings marshmallow 2 knows. 0, or -1. */
+int job_coerce_bool(const json_t *j, bool *out);
+
 /* The API representation: {"id", "link": {...}} and every stored field
  * (ids are plain [0-9A-Za-z_-], so the href needs no escaping). `runtime`
  * (may be NULL) holds read-only fields such as estimatedNextRun, lastRun,

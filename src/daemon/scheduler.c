@@ -431,11 +431,12 @@ static int save_run(struct scheduler *s, const json_t *job, const char *id, cons
     return rc;
 }
 
-/* How many tasks to ask for: the seed's rule (taskCount capped by
- * maxCount and 50, less those active) for scheduled runs; a manual run
- * asks for taskCount whatever runs, within maxCount. */
+/* How many tasks to ask for: the seed's rule (taskCount, or the
+ * trigger's count when it has one (from_trigger >= 0), capped by maxCount
+ * and 50, less those active) for scheduled runs; a manual run asks for
+ * taskCount whatever runs, within maxCount. */
 static int64_t tasks_needed(const json_t *job, const char *reason, size_t active,
-                            json_int_t *expected)
+                            int64_t from_trigger, json_int_t *expected)
 {
     json_int_t want = job_int(job, "taskCount", 1);
     const json_t *max = json_object_get(job, "maxCount");
@@ -443,6 +444,8 @@ static int64_t tasks_needed(const json_t *job, const char *reason, size_t active
 
     if (want < 1)
         want = 1;
+    if (from_trigger >= 0)
+        want = from_trigger;
     if (json_is_integer(max) && json_integer_value(max) < want)
         want = json_integer_value(max);
     if (want > COUNT_CAP)
@@ -454,6 +457,23 @@ static int64_t tasks_needed(const json_t *job, const char *reason, size_t active
     if (json_is_integer(max) && json_integer_value(max) - (int64_t)active < need)
         need = json_integer_value(max) - (int64_t)active;
     return need;
+}
+
+/* The job's trigger's count (-1: none; taskCount decides), with what it saw
+ * recorded on the run as "trigger". */
+static int ask_trigger(struct scheduler *s, const json_t *job, json_t *run, int64_t *count,
+                       char *msg, size_t msglen)
+{
+    json_t *detail = NULL;
+    int rc;
+
+    *count = -1;
+    if (json_object_get(job, "trigger") == NULL)
+        return 0;
+    rc = trigger_expected(s->cfg.triggers, job, count, &detail, msg, msglen);
+    if (detail != NULL)
+        json_object_set_new(run, "trigger", detail);
+    return rc;
 }
 
 /* Ask the launcher for `need` tasks in batches of 10 and record them on
@@ -645,6 +665,7 @@ static void fire(struct scheduler *s, const struct firing *f)
     int64_t scheduled = 0;
     uint64_t started = 0;
     uint64_t errors = 0;
+    int64_t from_trigger = -1;
 
     msg[0] = '\0';
     if (store_get(s->cfg.store, f->id, &rec, msg, sizeof(msg)) != 0)
@@ -665,16 +686,29 @@ static void fire(struct scheduler *s, const struct firing *f)
     }
     reason = json_string_value(json_object_get(run, "reason"));
     scheduler_started_by(f->id, started_by, sizeof(started_by));
-    if (launcher_list_active(s->cfg.launcher, started_by, json_object_get(job, "launch"), &active,
-                             &nactive, msg, sizeof(msg)) != 0) {
+    if (reason != NULL && strcmp(reason, "manual") != 0 &&
+        ask_trigger(s, job, run, &from_trigger, msg, sizeof(msg)) != 0) {
+        errors++;
+        run_set_launched(run, now_ms());
+        run_finish(run, "failed", msg, now_ms());
+    } else if (launcher_list_active(s->cfg.launcher, started_by, json_object_get(job, "launch"),
+                                    &active, &nactive, msg, sizeof(msg)) != 0) {
         errors++;
         run_set_launched(run, now_ms());
         run_finish(run, "failed", msg, now_ms());
     } else {
-        need = tasks_needed(job, reason != NULL ? reason : "schedule", nactive, &expected);
+        need = tasks_needed(job, reason != NULL ? reason : "schedule", nactive, from_trigger,
+                            &expected);
     }
     launch_strings_free(&active, nactive);
-    if (errors == 0 && need <= 0) {
+    if (errors == 0 && from_trigger == 0) {
+        const char *queue =
+            json_string_value(json_object_get(json_object_get(run, "trigger"), "queue"));
+
+        snprintf(msg, sizeof(msg), "queue %s has no messages: nothing to start",
+                 queue != NULL ? queue : "?");
+        run_finish(run, "skipped", msg, now_ms());
+    } else if (errors == 0 && need <= 0) {
         snprintf(msg, sizeof(msg), "%zu task(s) already active, %lld expected: nothing to start",
                  nactive, (long long)expected);
         run_finish(run, "skipped", msg, now_ms());
@@ -1141,6 +1175,7 @@ void scheduler_stop(struct scheduler **sp)
     s = *sp;
     /* launches in flight finish, but none retries past the stop budget */
     launcher_cancel(s->cfg.launcher, now_ms() + STOP_BUDGET_MS);
+    triggers_cancel(s->cfg.triggers, now_ms() + STOP_BUDGET_MS);
     pthread_mutex_lock(&s->lock);
     s->stopping = true;
     pthread_cond_broadcast(&s->wake);

@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "launch/launcher.h"
 #include "store/store.h"
+#include "trigger/trigger.h"
 
 struct scheduler_config {
     struct store *store;       /* borrowed */
@@ -23,6 +24,7 @@ struct scheduler_config {
     int workers;               /* firing threads; 0 = 4 */
     struct logger *log;        /* borrowed; NULL for no events */
     int poll_ms;               /* how often running tasks are described; 0 = 5000 */
+    struct triggers *triggers; /* borrowed; NULL: jobs with an AWS trigger fail to fire */
 };
 
 /* Counters since start, for logs, tests and benchmarks. */

@@ -36,7 +36,7 @@ static int ecs_open(const struct launcher_config *cfg, void **impl, char *msg, s
 
     if (e == NULL)
         return ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory");
-    rc = aws_client_init("ecs", "AmazonEC2ContainerServiceV20141113", cfg != NULL ? cfg->log : NULL,
+    rc = aws_client_init("ecs", "AmazonEC2ContainerServiceV20141113", "1.1", cfg != NULL ? cfg->log : NULL,
                          &e->client, msg, msglen);
     if (rc != 0) {
         free(e);

@@ -350,6 +350,65 @@ def faults(w, srv, log, t):
             f"a client error fails the run at once: {run}")
 
 
+FILL_QUEUE = """
+import sys, boto3
+sqs = boto3.client("sqs")
+url = sqs.create_queue(QueueName=sys.argv[1])["QueueUrl"]
+n = int(sys.argv[2])
+for i in range(0, n, 10):
+    sqs.send_message_batch(QueueUrl=url, Entries=[
+        {"Id": str(k), "MessageBody": f"order {i + k}"} for k in range(min(10, n - i))])
+print(url)
+"""
+
+
+def sqs_trigger(w, srv, t):
+    """Seed 004's sqs trigger: the queue's depth sets the count."""
+    rq = srv.request
+    url = w.moto.boto(FILL_QUEUE, "orders", "250").strip()
+    w.moto.boto(FILL_QUEUE, "idle", "0")
+    jobs = {
+        "sqs250": {"trigger": {"type": "sqs", "queueName": "orders", "messagesPerTask": 100}},
+        "sqsurl": {"trigger": {"type": "sqs", "queueUrl": url, "messagesPerTask": 30},
+                   "maxCount": 4},
+        "sqsidle": {"trigger": {"type": "sqs", "queueName": "idle"}, "taskCount": 2},
+        "sqsnone": {"trigger": {"type": "sqs", "queueName": "no-such-queue"}},
+    }
+    for name, extra in jobs.items():
+        st, body, _ = rq("POST", "/jobs", dict({"id": name, "taskDefinition": "sleeper",
+                                                "schedule": "*/2"}, **extra), JSON)
+        t.check(st == 201, f"{name}: {st} {body}")
+    def first_done():
+        out = {}
+        for n in jobs:
+            runs = sorted(runs_of(srv, n), key=lambda r: r["id"])
+            if not runs or runs[0]["status"] == "pending":
+                return None
+            out[n] = runs[0]
+        return out
+    wait_for(first_done, 8)
+    for name in jobs:
+        rq("PUT", f"/jobs/{name}", {"suspended": True}, JSON)
+    first = {n: sorted(runs_of(srv, n), key=lambda r: r["id"])[:1] for n in jobs}
+    first = {n: (r[0] if r else {}) for n, r in first.items()}
+    r = first["sqs250"]
+    t.check(len(r.get("tasks", [])) == 3 and r.get("trigger", {}).get("messages") == 250,
+            f"250 messages, 100 per task: 3 tasks: {r}")
+    r = first["sqsurl"]
+    t.check(len(r.get("tasks", [])) == 4, f"queueUrl, ceil(250/30) = 9 capped by maxCount 4: {r}")
+    r = first["sqsidle"]
+    t.check(r.get("status") == "skipped" and not r.get("tasks")
+            and "no messages" in r.get("message", ""), f"an empty queue starts nothing: {r}")
+    r = first["sqsnone"]
+    t.check(r.get("status") == "failed" and "QueueDoesNotExist" in r.get("message", "")
+            or "NonExistentQueue" in r.get("message", ""), f"a missing queue: the AWS error: {r}")
+    t.check(len(w.all_tasks("ecsched-sqs250")) == 3 and w.all_tasks("ecsched-sqsidle") == set(),
+            "moto's tasks match the trigger's counts")
+    st, body, _ = rq("POST", "/jobs", {"id": "typo", "taskDefinition": "sleeper",
+                                       "schedule": "*/2", "trigger": {"type": "sqs3"}}, JSON)
+    t.check(st == 400 and "known types are" in json.dumps(body), f"unknown trigger type: {st} {body}")
+
+
 def graceful(w, t):
     """SIGTERM while a launch keeps being throttled: exit 0 within 10 s."""
     srv, log = w.daemon("graceful")
@@ -473,8 +532,8 @@ def restart(w, t):
     start(srv)
     stopper = Stopper(w, "ecsched-boom")
     wait_for(lambda: int(time.time()) % 2 == 1, 3, 0.02)
-    srv.request("POST", "/jobs", {"id": "boom", "taskDefinition": "sleeper", "schedule": "*/2"},
-                JSON)
+    srv.request("POST", "/jobs", {"id": "boom", "taskDefinition": "sleeper", "schedule": "*/2",
+                                  "missedRuns": "skip"}, JSON)
     time.sleep(4.6)
     # between two firings (odd second + ~0.6), never inside a RunTask
     srv.kill9()
@@ -520,6 +579,7 @@ def main():
         scheduling(w, srv, t)
         manual(w, srv, log, t)
         faults(w, srv, log, t)
+        sqs_trigger(w, srv, t)
         t.check(srv.stop() == 0, "main daemon: SIGTERM exit status")
         graceful(w, t)
         credentials(w, t)

@@ -73,7 +73,8 @@ static void test_random_resolved_once(void)
 
 static void test_names(void)
 {
-    CREATE("{\"schedule\": \"0\"}", "ERR {\"taskDefinition\":[\"Missing data for required field.\"]}");
+    CREATE("{\"schedule\": \"0\"}",
+           "ERR {\"taskDefinition\":[\"Missing data for required field.\"]}");
     /* one message per problem (the reference repeated it) */
     CREATE("{\"taskDefinition\": \"bad name\", \"schedule\": \"0\"}",
            "ERR {\"taskDefinition\":[\"task definition names must contain only alphanumeric, "
@@ -98,8 +99,10 @@ static void test_names(void)
 
 static void test_schedule_messages(void)
 {
-    CREATE("{\"taskDefinition\": \"a\"}", "ERR {\"schedule\":[\"Missing data for required field.\"]}");
-    CREATE("{\"taskDefinition\": \"a\", \"schedule\": 5}", "ERR {\"schedule\":[\"Not a valid string.\"]}");
+    CREATE("{\"taskDefinition\": \"a\"}",
+           "ERR {\"schedule\":[\"Missing data for required field.\"]}");
+    CREATE("{\"taskDefinition\": \"a\", \"schedule\": 5}",
+           "ERR {\"schedule\":[\"Not a valid string.\"]}");
     CREATE("{\"taskDefinition\": \"a\", \"schedule\": \"\"}",
            "ERR {\"schedule\":[\"Invalid schedule syntax: schedule is empty\"]}");
     CREATE("{\"taskDefinition\": \"a\", \"schedule\": \"0 61\"}",
@@ -148,8 +151,8 @@ static void test_integer_coercion(void)
 
 static void test_boolean_coercion(void)
 {
-    static const char *const truthy[] = {"true", "1", "1.0", "\"t\"", "\"T\"", "\"true\"",
-                                         "\"True\"", "\"TRUE\"", "\"1\""};
+    static const char *const truthy[] = {"true",     "1",        "1.0",      "\"t\"", "\"T\"",
+                                         "\"true\"", "\"True\"", "\"TRUE\"", "\"1\""};
     static const char *const falsy[] = {"false", "0", "0.0", "\"f\"", "\"FALSE\"", "\"0\""};
     static const char *const bad[] = {"\"yes\"", "2", "[]", "\"\""};
     char body[256];
@@ -224,12 +227,37 @@ static void test_timezones(void)
 static void test_trigger(void)
 {
     CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"trigger\": {\"type\": \"sqs\", \"queueName\": "
-           "\"q\", \"messagesPerTask\": 100, \"extra\": 1}}",
+           "\"q\", \"messagesPerTask\": 100}}",
            "{\"id\":\"a\",\"schedule\":\"0\",\"taskCount\":1,\"trigger\":{\"messagesPerTask\":100,"
            "\"queueName\":\"q\",\"type\":\"sqs\"}}");
+    /* deliberate differences from the reference, which drops unknown keys
+     * and runs unknown types as noop: both are named */
+    CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"trigger\": {\"type\": \"sqs\", \"queueName\": "
+           "\"q\", \"extra\": 1}}",
+           "ERR {\"trigger\":{\"extra\":[\"Unknown field.\"]}}");
+    CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"trigger\": {\"type\": \"foo\"}}",
+           "ERR {\"trigger\":{\"type\":[\"Unknown trigger type 'foo': known types are noop, "
+           "sqs.\"]}}");
+    CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"trigger\": {\"type\": \"noop\"}}",
+           "{\"id\":\"a\",\"schedule\":\"0\",\"taskCount\":1,\"trigger\":{\"type\":\"noop\"}}");
+    CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"trigger\": {\"type\": \"sqs\", \"queueUrl\": "
+           "\"https://sqs.eu-west-1.amazonaws.com/1/q\", \"countInFlight\": \"true\"}}",
+           "{\"id\":\"a\",\"schedule\":\"0\",\"taskCount\":1,\"trigger\":{\"countInFlight\":true,"
+           "\"queueUrl\":\"https://sqs.eu-west-1.amazonaws.com/1/q\",\"type\":\"sqs\"}}");
+    CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"trigger\": {\"type\": \"sqs\", \"queueUrl\": "
+           "\"q\"}}",
+           "ERR {\"trigger\":{\"queueUrl\":[\"Not a queue URL: expected "
+           "https://sqs.REGION.amazonaws.com/ACCOUNT/NAME.\"]}}");
+    CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"trigger\": {\"type\": \"sqs\", \"queueName\": "
+           "\"q\", \"queueUrl\": \"http://h/1/q\"}}",
+           "ERR {\"trigger\":{\"_schema\":[\"give queueName or queueUrl, not both\"]}}");
+    CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"trigger\": {\"type\": \"sqs\", \"queueName\": "
+           "\"q\", \"countInFlight\": \"maybe\"}}",
+           "ERR {\"trigger\":{\"countInFlight\":[\"Not a valid boolean.\"]}}");
     CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"trigger\": {\"type\": \"sqs\"}}",
            "ERR {\"trigger\":{\"_schema\":[\"sqs trigger type requires queueName field\"]}}");
-    CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"trigger\": {\"type\": \"sqs\", \"queueName\": \"\"}}",
+    CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"trigger\": {\"type\": \"sqs\", \"queueName\": "
+           "\"\"}}",
            "{\"id\":\"a\",\"schedule\":\"0\",\"taskCount\":1,\"trigger\":{\"queueName\":\"\","
            "\"type\":\"sqs\"}}");
     CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"trigger\": {}}",
@@ -310,12 +338,14 @@ static void test_update_merges(void)
         "{\"id\":\"a\",\"schedule\":\"0 0 10\",\"taskCount\":2,\"taskDefinition\":\"mid\","
         "\"trigger\":{\"type\":\"sqs\",\"queueName\":\"q\",\"messagesPerTask\":5}}";
 
-    UPDATE(stored, "{}", "{\"id\":\"a\",\"schedule\":\"0 0 10\",\"taskCount\":2,"
-                         "\"taskDefinition\":\"mid\",\"trigger\":{\"messagesPerTask\":5,"
-                         "\"queueName\":\"q\",\"type\":\"sqs\"}}");
+    UPDATE(stored, "{}",
+           "{\"id\":\"a\",\"schedule\":\"0 0 10\",\"taskCount\":2,"
+           "\"taskDefinition\":\"mid\",\"trigger\":{\"messagesPerTask\":5,"
+           "\"queueName\":\"q\",\"type\":\"sqs\"}}");
     /* id ignored, taskCount not reset, trigger replaced wholesale */
-    UPDATE(stored, "{\"id\": \"b\", \"maxCount\": 10, \"taskDefinition\": \"other\", "
-                   "\"trigger\": {\"type\": \"noop\"}}",
+    UPDATE(stored,
+           "{\"id\": \"b\", \"maxCount\": 10, \"taskDefinition\": \"other\", "
+           "\"trigger\": {\"type\": \"noop\"}}",
            "{\"id\":\"a\",\"maxCount\":10,\"schedule\":\"0 0 10\",\"taskCount\":2,"
            "\"taskDefinition\":\"other\",\"trigger\":{\"type\":\"noop\"}}");
     /* atomic: one bad field rejects the whole update */

@@ -3,6 +3,7 @@
  * update and delete of jobs, with the reference's status codes, messages
  * and envelopes. */
 #include "api/routes.h"
+#include "api/pipeline.h"
 
 #include <microhttpd.h>
 #include <stdio.h>
@@ -17,8 +18,8 @@
 #include "core/tz_cache.h"
 #include "daemon/run.h"
 
-#define MSG_NOT_FOUND_ROUTE                                                                      \
-    "The requested URL was not found on the server. If you entered the URL manually please "     \
+#define MSG_NOT_FOUND_ROUTE                                                                        \
+    "The requested URL was not found on the server. If you entered the URL manually please "       \
     "check your spelling and try again."
 #define MSG_NOT_ALLOWED "The method is not allowed for the requested URL."
 #define MSG_CONTENT_TYPE "Header Content-Type: application/json required to send a request body."
@@ -80,8 +81,7 @@ static json_t *item_link(const char *id)
 
 /* lastRun (the scheduled time of the job's last run that started a task,
  * in the job's zone) and lastRunTasks, from the stored runs. */
-static void last_run(struct api_ctx *ctx, const json_t *job, const struct tz *zone,
-                     json_t *runtime)
+static void last_run(struct api_ctx *ctx, const json_t *job, const struct tz *zone, json_t *runtime)
 {
     struct store_run *runs = NULL;
     size_t n = 0;
@@ -195,7 +195,8 @@ static void h_spec(struct api_ctx *ctx, struct api_request *rq, struct api_respo
     rs->body = json_loads(api_openapi_json, 0, &err);
     rs->status = MHD_HTTP_OK;
     if (rs->body == NULL)
-        message(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "The built-in OpenAPI document does not parse.");
+        message(rs, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                "The built-in OpenAPI document does not parse.");
 }
 
 static void h_health(struct api_ctx *ctx, struct api_request *rq, struct api_response *rs)
@@ -329,12 +330,20 @@ static void h_create(struct api_ctx *ctx, struct api_request *rq, struct api_res
         return;
     rc = job_validate(body, NULL, &jc, &job, &errors);
     json_decref(body);
+    if (rc == 0)
+        rc = pipeline_check(ctx->store, json_string_value(json_object_get(job, "id")), job, &errors,
+                            msg, sizeof(msg));
     if (rc == ECS_EINVAL) {
+        json_decref(job);
         validation_failed(rs, errors);
         return;
     }
     if (rc != 0) {
-        message(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "Out of memory.");
+        json_decref(job);
+        if (rc == ECS_ENOMEM)
+            message(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "Out of memory.");
+        else
+            store_failure(rs, rc, msg);
         return;
     }
     id = json_string_value(json_object_get(job, "id"));
@@ -407,6 +416,8 @@ static void h_update(struct api_ctx *ctx, struct api_request *rq, struct api_res
         }
         rc = job_validate(body, existing, &jc, &job, &errors);
         json_decref(body);
+        if (rc == 0)
+            rc = pipeline_check(ctx->store, rq->param, job, &errors, msg, sizeof(msg));
         if (rc == 0 && json_equal(job, existing)) {
             /* nothing changes: no write, no version bump, no notification */
             json_decref(existing);
@@ -419,10 +430,13 @@ static void h_update(struct api_ctx *ctx, struct api_request *rq, struct api_res
         json_decref(existing);
         if (rc != 0) {
             store_record_clear(&r);
+            json_decref(job);
             if (rc == ECS_EINVAL)
                 validation_failed(rs, errors);
-            else
+            else if (rc == ECS_ENOMEM)
                 message(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "Out of memory.");
+            else
+                store_failure(rs, rc, msg);
             return;
         }
         text = json_dumps(job, JSON_SORT_KEYS | JSON_COMPACT);
@@ -447,8 +461,30 @@ static void h_update(struct api_ctx *ctx, struct api_request *rq, struct api_res
 static void h_delete(struct api_ctx *ctx, struct api_request *rq, struct api_response *rs)
 {
     char msg[512];
-    int rc = store_delete(ctx->store, rq->param, msg, sizeof(msg));
+    json_t *followers = NULL;
+    int rc = pipeline_followers(ctx->store, rq->param, &followers, msg, sizeof(msg));
 
+    if (rc == 0 && json_array_size(followers) > 0) {
+        char text[1024];
+        size_t used = 0;
+        size_t i;
+        const json_t *f;
+
+        json_array_foreach(followers, i, f) {
+            if (used < sizeof(text))
+                used += (size_t)snprintf(text + used, sizeof(text) - used, "%s%s",
+                                         i > 0 ? ", " : "", json_string_value(f));
+        }
+        json_decref(followers);
+        snprintf(msg, sizeof(msg),
+                 "Job %s is followed by %.400s (their 'after'): change or delete them first.",
+                 rq->param, text);
+        message(rs, MHD_HTTP_CONFLICT, msg);
+        return;
+    }
+    json_decref(followers);
+    if (rc == 0)
+        rc = store_delete(ctx->store, rq->param, msg, sizeof(msg));
     if (rc != 0) {
         store_error(rs, rc, rq->param, msg);
         return;
@@ -584,8 +620,8 @@ static void h_run_now(struct api_ctx *ctx, struct api_request *rq, struct api_re
             goto out;
     }
     if (body != NULL && !json_is_object(body)) {
-        validation_failed(rs, json_pack("{s:[s]}", "_schema",
-                                        "The request body must be a JSON object."));
+        validation_failed(
+            rs, json_pack("{s:[s]}", "_schema", "The request body must be a JSON object."));
         goto out;
     }
     if (body != NULL && json_object_get(body, "requestedBy") != NULL) {
@@ -634,8 +670,7 @@ static void h_run_now(struct api_ctx *ctx, struct api_request *rq, struct api_re
         ctx->run_now(ctx->run_now_ctx, rq->param, r.id);
     rs->status = MHD_HTTP_ACCEPTED;
     rs->body = run_to_api(run, r.id);
-    snprintf(rs->location, sizeof(rs->location), "/jobs/%s/runs/%lld", rq->param,
-             (long long)r.id);
+    snprintf(rs->location, sizeof(rs->location), "/jobs/%s/runs/%lld", rq->param, (long long)r.id);
 out:
     json_decref(run);
     json_decref(body);
@@ -737,8 +772,9 @@ void routes_dispatch(struct api_ctx *ctx, struct api_request *rq, struct api_res
             rq->param2 = rq->params[1];
             rs->allow[0] = '\0';
             if (!authorized(ctx, rq, method)) {
-                message(rs, MHD_HTTP_UNAUTHORIZED, "A valid bearer token is required: send "
-                                                   "'Authorization: Bearer <token>'.");
+                message(rs, MHD_HTTP_UNAUTHORIZED,
+                        "A valid bearer token is required: send "
+                        "'Authorization: Bearer <token>'.");
                 rs->challenge = 1;
                 return;
             }

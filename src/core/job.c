@@ -259,7 +259,8 @@ static void check_schedule(struct val *v, const json_t *body, bool create)
     char text[600];
 
     if (!present) {
-        if (create)
+        /* a pipeline step may run only after its upstream */
+        if (create && json_object_get(body, "after") == NULL)
             add_error(v, "schedule", MSG_MISSING);
         return;
     }
@@ -439,7 +440,7 @@ static void check_environment(struct val *v, json_t *errs, const json_t *env, js
         return;
     }
     /* ECS takes strings only: say so now rather than fail every run */
-    json_object_foreach ((json_t *)env, k, val) {
+    json_object_foreach((json_t *)env, k, val) {
         if (!json_is_string(val)) {
             snprintf(text, sizeof(text), "Value of '%.256s' is not a string.", k);
             add_error_to(v, errs, "environment", text);
@@ -458,7 +459,7 @@ static void check_command(struct val *v, json_t *errs, const json_t *cmd, json_t
         add_error_to(v, errs, "command", MSG_LIST);
         return;
     }
-    json_array_foreach (cmd, i, item) {
+    json_array_foreach(cmd, i, item) {
         if (!json_is_string(item)) {
             add_error_to(v, errs, "command", MSG_STRING);
             return;
@@ -541,7 +542,7 @@ static void check_overrides(struct val *v, const json_t *body)
         v->oom = true;
         return;
     }
-    json_array_foreach (j, i, item) {
+    json_array_foreach(j, i, item) {
         char key[24];
         json_t *ie;
         json_t *o;
@@ -652,7 +653,7 @@ static bool strings(const json_t *j, size_t min, size_t max)
 
     if (!json_is_array(j) || json_array_size(j) < min || json_array_size(j) > max)
         return false;
-    json_array_foreach (j, i, item) {
+    json_array_foreach(j, i, item) {
         if (!json_is_string(item) || json_string_length(item) == 0)
             return false;
     }
@@ -696,7 +697,7 @@ static void check_object_list(struct val *v, json_t *errs, const char *key, cons
         add_error_to(v, errs, key, text);
         return;
     }
-    json_array_foreach (j, i, item) {
+    json_array_foreach(j, i, item) {
         const char *k;
         const json_t *val;
 
@@ -705,7 +706,7 @@ static void check_object_list(struct val *v, json_t *errs, const char *key, cons
             add_error_to(v, errs, key, text);
             return;
         }
-        json_object_foreach ((json_t *)item, k, val) {
+        json_object_foreach((json_t *)item, k, val) {
             size_t o;
             bool known = strcmp(k, required) == 0;
 
@@ -746,7 +747,7 @@ static void check_launch(struct val *v, const json_t *body)
         v->oom = true;
         return;
     }
-    json_object_foreach ((json_t *)j, k, val) {
+    json_object_foreach((json_t *)j, k, val) {
         if (strcmp(k, "cluster") == 0 || strcmp(k, "platformVersion") == 0 ||
             strcmp(k, "group") == 0) {
             if (!json_is_string(val) || json_string_length(val) == 0)
@@ -778,6 +779,64 @@ static void check_launch(struct val *v, const json_t *body)
     }
     json_decref(errs);
     set_field(v, v->out, "launch", json_deep_copy(j));
+}
+
+/* after: {"job": ID, "on": "success" | "failure" | "completion"}: run when
+ * a run of job ID ends that way. Cycles longer than one job need the
+ * store and are found by the API (src/api/pipeline.c). */
+static void check_after(struct val *v, const json_t *body)
+{
+    bool present;
+    const json_t *j = field(v, v->errors, body, "after", &present);
+    const json_t *up;
+    const json_t *on;
+    const char *k;
+    const json_t *val;
+    json_t *errs;
+    json_t *out;
+
+    if (j == NULL)
+        return;
+    if (!json_is_object(j)) {
+        add_error(v, "after", MSG_MAPPING);
+        return;
+    }
+    errs = json_object();
+    out = json_object();
+    if (errs == NULL || out == NULL) {
+        json_decref(errs);
+        json_decref(out);
+        v->oom = true;
+        return;
+    }
+    up = field(v, errs, j, "job", &present);
+    if (!present)
+        add_error_to(v, errs, "job", MSG_MISSING);
+    else if (up != NULL && !json_is_string(up))
+        add_error_to(v, errs, "job", MSG_STRING);
+    else if (up != NULL && !name_valid(json_string_value(up)))
+        add_error_to(v, errs, "job", "job ids contain only alphanumeric, underscore, and hyphen");
+    else if (up != NULL)
+        json_object_set_new(out, "job", json_string(json_string_value(up)));
+    on = field(v, errs, j, "on", &present);
+    if (on != NULL)
+        one_of(v, errs, "on", on, "success|failure|completion");
+    json_object_set_new(out, "on",
+                        json_string(json_is_string(on) ? json_string_value(on) : "success"));
+    json_object_foreach((json_t *)j, k, val) {
+        if (strcmp(k, "job") != 0 && strcmp(k, "on") != 0)
+            add_error_to(v, errs, k, MSG_UNKNOWN_FIELD);
+    }
+    if (json_object_size(errs) == 0 && json_is_string(json_object_get(v->out, "id")) &&
+        json_equal(json_object_get(v->out, "id"), json_object_get(out, "job")))
+        add_error_to(v, errs, "job", "a job cannot run after itself");
+    if (json_object_size(errs) > 0) {
+        set_field(v, v->errors, "after", errs);
+        json_decref(out);
+        return;
+    }
+    json_decref(errs);
+    set_field(v, v->out, "after", out);
 }
 
 /* scheduleEnd before scheduleStart, with the merged values. */
@@ -828,6 +887,7 @@ int job_validate(const json_t *body, const json_t *existing, const struct job_ct
         check_bounded(&v, body, "startingDeadlineSeconds", 1, 7 * 86400);
         check_bounded(&v, body, "runHistoryLimit", 1, 10000);
         check_launch(&v, body);
+        check_after(&v, body);
         check_window(&v);
         if (create && json_object_get(v.out, "taskCount") == NULL &&
             json_object_get(v.errors, "taskCount") == NULL)
@@ -891,7 +951,7 @@ int job_plan_init(struct job_plan *p, const json_t *job, const struct tz *zone, 
     if (json_is_true(json_object_get(job, "suspended")))
         return ECS_ENEVER;
     if (expr == NULL)
-        return ecs_fail(ECS_EINVAL, msg, msglen, "job has no schedule");
+        return ECS_ENEVER; /* a pipeline step: it runs after its upstream only */
     if (schedule_parse(expr, zone, &p->sched, msg, msglen) != 0)
         return ECS_EINVAL;
     p->has_start = stored_instant(job, "scheduleStart", &p->start) == 0;

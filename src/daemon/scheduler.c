@@ -52,11 +52,16 @@ struct slot {
     int64_t last_fired; /* last second considered (fired or missed) */
     struct job_plan plan;
     bool planned;
-    bool once;           /* missedRuns: once (default) or skip */
-    int64_t deadline;    /* startingDeadlineSeconds */
-    bool busy;           /* a worker is firing this job */
-    int64_t queued_when; /* a firing that came due while busy; 0: none */
+    bool once;              /* missedRuns: once (default) or skip */
+    int64_t deadline;       /* startingDeadlineSeconds */
+    bool busy;              /* a worker is firing this job */
+    int64_t queued_when;    /* a firing that came due while busy; 0: none */
+    char *after;            /* the job this one runs after (pipelines); NULL: none */
+    unsigned char after_on; /* AFTER_SUCCESS | AFTER_FAILURE */
 };
+
+#define AFTER_SUCCESS 1
+#define AFTER_FAILURE 2
 
 enum firing_kind {
     FIRE_SCHEDULE, /* claim and fire a scheduled second */
@@ -226,6 +231,7 @@ static void drop_slot(struct scheduler *s, uint32_t i)
     heap_remove(&s->heap, i);
     job_plan_free(&s->slots[i].plan);
     free(s->slots[i].id);
+    free(s->slots[i].after);
     memset(&s->slots[i], 0, sizeof(s->slots[i]));
     s->free_slots[s->nfree++] = i;
 }
@@ -239,7 +245,27 @@ struct plan_update {
     struct job_plan plan;
     bool once;
     int64_t deadline;
+    char *after; /* the upstream of a pipeline step not suspended; NULL: none */
+    unsigned char after_on;
 };
+
+/* A job's `after`, for the slot: which job, on which endings. */
+static void plan_after(const json_t *job, struct plan_update *u)
+{
+    const json_t *after = json_object_get(job, "after");
+    const char *up = json_string_value(json_object_get(after, "job"));
+    const char *on = json_string_value(json_object_get(after, "on"));
+
+    if (up == NULL || json_is_true(json_object_get(job, "suspended")))
+        return;
+    u->after = strdup(up);
+    if (on != NULL && strcmp(on, "failure") == 0)
+        u->after_on = AFTER_FAILURE;
+    else if (on != NULL && strcmp(on, "completion") == 0)
+        u->after_on = AFTER_SUCCESS | AFTER_FAILURE;
+    else
+        u->after_on = AFTER_SUCCESS;
+}
 
 static void plan_job(struct scheduler *s, const char *id, const char *data, struct plan_update *u)
 {
@@ -262,6 +288,7 @@ static void plan_job(struct scheduler *s, const char *id, const char *data, stru
         u->deadline = json_is_integer(json_object_get(job, "startingDeadlineSeconds"))
                           ? json_integer_value(json_object_get(job, "startingDeadlineSeconds"))
                           : DEADLINE_DEFAULT;
+        plan_after(job, u);
         json_decref(job);
     }
     if (u->rc != 0 && u->rc != ECS_ENEVER)
@@ -292,6 +319,10 @@ static void install(struct scheduler *s, const char *id, struct plan_update *u, 
 {
     long i = u->rc == ECS_ENOTFOUND ? find_slot(s, id) : take_slot(s, id);
 
+    if (i < 0 || u->rc == ECS_ENOTFOUND) {
+        free(u->after);
+        u->after = NULL;
+    }
     if (i < 0) {
         job_plan_free(&u->plan);
         return;
@@ -306,6 +337,10 @@ static void install(struct scheduler *s, const char *id, struct plan_update *u, 
     s->slots[i].planned = u->rc == 0;
     s->slots[i].once = u->once;
     s->slots[i].deadline = u->deadline;
+    free(s->slots[i].after);
+    s->slots[i].after = u->after;
+    s->slots[i].after_on = u->after_on;
+    u->after = NULL;
     memset(&u->plan, 0, sizeof(u->plan));
     aim(s, (uint32_t)i, now);
 }
@@ -402,8 +437,11 @@ static json_int_t job_int(const json_t *job, const char *key, json_int_t dflt)
     return json_is_integer(j) ? json_integer_value(j) : dflt;
 }
 
-/* Write the run (insert when *id == 0) and keep the job's history bounded.
- * ECS_EEXIST: the claim was someone else's. */
+static void follow(struct scheduler *s, const char *upstream, int64_t run_id, const char *status);
+
+/* Write the run (insert when *id == 0) and keep the job's history bounded;
+ * a run that just ended starts the jobs that run after it. ECS_EEXIST: the
+ * claim was someone else's. */
 static int save_run(struct scheduler *s, const json_t *job, const char *id, const char *claim,
                     int64_t scheduled, json_t *run, int64_t *run_id, char *msg, size_t msglen)
 {
@@ -428,7 +466,61 @@ static int save_run(struct scheduler *s, const json_t *job, const char *id, cons
     if (rc == 0 && strcmp(r.status, "pending") != 0 && strcmp(r.status, "running") != 0)
         store_run_prune(s->cfg.store, id, (size_t)job_int(job, "runHistoryLimit", HISTORY_DEFAULT),
                         msg, msglen);
+    if (rc == 0 && (strcmp(r.status, "succeeded") == 0 || strcmp(r.status, "failed") == 0))
+        follow(s, id, r.id, r.status);
     return rc;
+}
+
+/* Run ended with status: record a pending run (reason "pipeline") for
+ * every job that runs after it that way, claimed once per upstream run so
+ * a repeated save or a restart never starts a step twice, and launch it. */
+static void follow(struct scheduler *s, const char *upstream, int64_t run_id, const char *status)
+{
+    unsigned char bit = strcmp(status, "succeeded") == 0 ? AFTER_SUCCESS : AFTER_FAILURE;
+    char **ids = NULL;
+    size_t nids = 0;
+    size_t i;
+
+    pthread_mutex_lock(&s->lock);
+    for (i = 0; i < s->nslots; i++) {
+        const struct slot *sl = &s->slots[i];
+        char **grown;
+
+        if (sl->id == NULL || sl->after == NULL || (sl->after_on & bit) == 0 ||
+            strcmp(sl->after, upstream) != 0)
+            continue;
+        grown = realloc(ids, (nids + 1) * sizeof(*ids));
+        if (grown == NULL)
+            break;
+        ids = grown;
+        ids[nids] = strdup(sl->id);
+        if (ids[nids] != NULL)
+            nids++;
+    }
+    pthread_mutex_unlock(&s->lock);
+    for (i = 0; i < nids; i++) {
+        char claim[600];
+        char msg[512];
+        int64_t id = 0;
+        json_t *run = run_new(ids[i], "pipeline", now_ms() / 1000, NULL);
+
+        snprintf(claim, sizeof(claim), "%s@after:%s#%" PRId64, ids[i], upstream, run_id);
+        if (run != NULL)
+            json_object_set_new(run, "upstream",
+                                json_pack("{s:s, s:I, s:s}", "job", upstream, "run",
+                                          (json_int_t)run_id, "status", status));
+        if (run != NULL &&
+            save_run(s, NULL, ids[i], claim, now_ms() / 1000, run, &id, msg, sizeof(msg)) == 0) {
+            log_event(s->cfg.log, LOG_INFO, "pipeline.next",
+                      json_pack("{s:s, s:I, s:s, s:s, s:I}", "upstream", upstream, "upstreamRun",
+                                (json_int_t)run_id, "status", status, "job", ids[i], "run",
+                                (json_int_t)id));
+            scheduler_run_now(s, ids[i], id);
+        }
+        json_decref(run);
+        free(ids[i]);
+    }
+    free(ids);
 }
 
 /* How many tasks to ask for: the seed's rule (taskCount, or the
@@ -451,7 +543,7 @@ static int64_t tasks_needed(const json_t *job, const char *reason, size_t active
     if (want > COUNT_CAP)
         want = COUNT_CAP;
     *expected = want;
-    if (strcmp(reason, "manual") != 0)
+    if (strcmp(reason, "schedule") == 0)
         return want - (int64_t)active;
     need = want;
     if (json_is_integer(max) && json_integer_value(max) - (int64_t)active < need)
@@ -491,9 +583,19 @@ static uint64_t launch(struct scheduler *s, const json_t *job, const char *id,
     uint64_t started = 0;
     int64_t start = now_ms();
     int64_t deadline_ms;
+    const json_t *upstream = json_object_get(run, "upstream");
+    json_t *upstream_env = NULL;
+    char upstream_run[32];
 
     if (family == NULL)
         family = id;
+    /* a pipeline step learns which run it follows */
+    snprintf(upstream_run, sizeof(upstream_run), "%" JSON_INTEGER_FORMAT,
+             json_integer_value(json_object_get(upstream, "run")));
+    if (upstream != NULL)
+        upstream_env =
+            json_pack("{s:O?, s:s}", "ECSCHED_UPSTREAM_JOB", json_object_get(upstream, "job"),
+                      "ECSCHED_UPSTREAM_RUN", upstream_run);
     /* a throttled launch retries until the firing's starting deadline,
      * counted from the scheduled second (a manual run: from now), and
      * always gets a few seconds */
@@ -522,6 +624,7 @@ static uint64_t launch(struct scheduler *s, const json_t *job, const char *id,
         rq.job_id = id;
         rq.settings = json_object_get(job, "launch");
         rq.deadline_ms = deadline_ms;
+        rq.environment = upstream_env;
         msg[0] = '\0';
         if (launcher_run_task(s->cfg.launcher, &rq, &res, msg, sizeof(msg)) != 0) {
             json_object_set_new(run, "message", json_string(msg));
@@ -533,6 +636,7 @@ static uint64_t launch(struct scheduler *s, const json_t *job, const char *id,
         run_add_launch(run, &res);
         launch_result_clear(&res);
     }
+    json_decref(upstream_env);
     return started;
 }
 
@@ -686,7 +790,7 @@ static void fire(struct scheduler *s, const struct firing *f)
     }
     reason = json_string_value(json_object_get(run, "reason"));
     scheduler_started_by(f->id, started_by, sizeof(started_by));
-    if (reason != NULL && strcmp(reason, "manual") != 0 &&
+    if (reason != NULL && strcmp(reason, "schedule") == 0 &&
         ask_trigger(s, job, run, &from_trigger, msg, sizeof(msg)) != 0) {
         errors++;
         run_set_launched(run, now_ms());
@@ -715,7 +819,7 @@ static void fire(struct scheduler *s, const struct firing *f)
     } else if (errors == 0) {
         /* a scheduled second has one token whoever launches it (this
          * worker, or the tracker after a crash); a manual run, its id */
-        if (reason != NULL && strcmp(reason, "manual") == 0)
+        if (reason != NULL && strcmp(reason, "schedule") != 0)
             snprintf(token_base, sizeof(token_base), "%s-r%" PRId64, started_by, run_id);
         else
             snprintf(token_base, sizeof(token_base), "%s-%" PRId64, started_by, scheduled);
@@ -1193,6 +1297,7 @@ void scheduler_stop(struct scheduler **sp)
     for (i = 0; i < s->nslots; i++) {
         job_plan_free(&s->slots[i].plan);
         free(s->slots[i].id);
+        free(s->slots[i].after);
     }
     free(s->queue);
     free(s->slots);

@@ -36,8 +36,8 @@ static int ecs_open(const struct launcher_config *cfg, void **impl, char *msg, s
 
     if (e == NULL)
         return ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory");
-    rc = aws_client_init("ecs", "AmazonEC2ContainerServiceV20141113", "1.1", cfg != NULL ? cfg->log : NULL,
-                         &e->client, msg, msglen);
+    rc = aws_client_init("ecs", "AmazonEC2ContainerServiceV20141113", "1.1",
+                         cfg != NULL ? cfg->log : NULL, &e->client, msg, msglen);
     if (rc != 0) {
         free(e);
         return rc;
@@ -79,13 +79,13 @@ static json_t *container_overrides(const json_t *overrides)
     const json_t *o;
     size_t i;
 
-    json_array_foreach (overrides, i, o) {
+    json_array_foreach(overrides, i, o) {
         json_t *c = json_pack("{s:O}", "name", json_object_get(o, "containerName"));
         json_t *env = json_array();
         const char *k;
         const json_t *v;
 
-        json_object_foreach ((json_t *)json_object_get(o, "environment"), k, v)
+        json_object_foreach((json_t *)json_object_get(o, "environment"), k, v)
             json_array_append_new(env, json_pack("{s:s, s:O}", "name", k, "value", v));
         json_object_set_new(c, "environment", env);
         if (json_object_get(o, "command") != NULL)
@@ -123,7 +123,7 @@ static int collect(const json_t *reply, struct launch_result *out)
     const json_t *f;
     size_t i;
 
-    json_array_foreach (json_object_get(reply, "tasks"), i, t) {
+    json_array_foreach(json_object_get(reply, "tasks"), i, t) {
         struct launch_task task;
         const json_t *c;
         size_t k;
@@ -142,7 +142,7 @@ static int collect(const json_t *reply, struct launch_result *out)
             free(task.containers);
             continue;
         }
-        json_array_foreach (json_object_get(t, "containers"), k, c) {
+        json_array_foreach(json_object_get(t, "containers"), k, c) {
             const json_t *code = json_object_get(c, "exitCode");
 
             task.containers[k].name = (char *)json_string_value(json_object_get(c, "name"));
@@ -156,7 +156,7 @@ static int collect(const json_t *reply, struct launch_result *out)
         if (rc != 0)
             return rc;
     }
-    json_array_foreach (json_object_get(reply, "failures"), i, f) {
+    json_array_foreach(json_object_get(reply, "failures"), i, f) {
         char text[512];
         const char *reason = json_string_value(json_object_get(f, "reason"));
         const char *arn = json_string_value(json_object_get(f, "arn"));
@@ -168,6 +168,48 @@ static int collect(const json_t *reply, struct launch_result *out)
         if (launch_result_fail(out, text) != 0)
             return ECS_ENOMEM;
     }
+    return 0;
+}
+
+/* Add env ({"NAME": "value"}) to every container of the task definition:
+ * ECS overrides name their container, so ask ECS which there are. */
+static int add_everywhere(struct ecs *e, const struct launch_request *rq, json_t *list, char *msg,
+                          size_t msglen)
+{
+    json_t *body = json_pack("{s:s}", "taskDefinition", rq->family);
+    json_t *reply = NULL;
+    const json_t *cdef;
+    size_t i;
+    int rc;
+
+    rc = aws_call(e->client, "DescribeTaskDefinition", body, &reply,
+                  rq->deadline_ms != 0 ? rq->deadline_ms : deadline(), msg, msglen);
+    json_decref(body);
+    if (rc != 0)
+        return rc;
+    json_array_foreach(
+        json_object_get(json_object_get(reply, "taskDefinition"), "containerDefinitions"), i,
+        cdef) {
+        const json_t *name = json_object_get(cdef, "name");
+        json_t *target = NULL;
+        const json_t *c;
+        size_t k;
+        const char *key;
+        const json_t *value;
+
+        json_array_foreach(list, k, c) {
+            if (json_equal(json_object_get(c, "name"), name))
+                target = (json_t *)c;
+        }
+        if (target == NULL) {
+            target = json_pack("{s:O, s:[]}", "name", name, "environment");
+            json_array_append_new(list, target);
+        }
+        json_object_foreach((json_t *)rq->environment, key, value)
+            json_array_append_new(json_object_get(target, "environment"),
+                                  json_pack("{s:s, s:O}", "name", key, "value", value));
+    }
+    json_decref(reply);
     return 0;
 }
 
@@ -192,10 +234,18 @@ static int ecs_run(void *impl, const struct launch_request *rq, struct launch_re
         json_object_set_new(body, "startedBy", json_string(rq->started_by));
     if (rq->client_token != NULL)
         json_object_set_new(body, "clientToken", json_string(rq->client_token));
-    if (json_array_size(rq->overrides) > 0)
-        json_object_set_new(
-            body, "overrides",
-            json_pack("{s:o}", "containerOverrides", container_overrides(rq->overrides)));
+    if (json_array_size(rq->overrides) > 0 || json_object_size(rq->environment) > 0) {
+        json_t *list = container_overrides(rq->overrides);
+
+        rc = json_object_size(rq->environment) > 0 ? add_everywhere(e, rq, list, msg, msglen) : 0;
+        if (rc != 0) {
+            json_decref(list);
+            json_decref(body);
+            json_decref(s);
+            return rc;
+        }
+        json_object_set_new(body, "overrides", json_pack("{s:o}", "containerOverrides", list));
+    }
     rc = aws_call(e->client, "RunTask", body, &reply,
                   rq->deadline_ms != 0 ? rq->deadline_ms : deadline(), msg, msglen);
     if (rc == 0)
@@ -225,7 +275,7 @@ static int ecs_list(void *impl, const char *started_by, const json_t *job_settin
         rc = aws_call(e->client, "ListTasks", body, &reply, deadline(), msg, msglen);
         if (rc != 0)
             break;
-        json_array_foreach (json_object_get(reply, "taskArns"), i, a) {
+        json_array_foreach(json_object_get(reply, "taskArns"), i, a) {
             char **grown = realloc(*arns, (*n + 1) * sizeof(**arns));
 
             if (grown == NULL) {

@@ -27,6 +27,9 @@ struct launch_request {
      * networkConfiguration, group, tags, propagateTags,
      * enableECSManagedTags), over the daemon's defaults; may be NULL */
     const json_t *settings;
+    /* {"NAME": "value", ...} added to every container's environment, after
+     * the overrides' (a pipeline run's upstream); may be NULL */
+    const json_t *environment;
     /* unix ms by which retries of a throttled or failing call give up (the
      * firing's startingDeadlineSeconds); 0: the launcher's own default */
     int64_t deadline_ms;

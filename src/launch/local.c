@@ -79,8 +79,9 @@ static int local_open(const struct launcher_config *cfg, void **impl, char *msg,
     snprintf(l->taskdef_dir, sizeof(l->taskdef_dir), "%s", cfg->task_definition_dir);
     snprintf(l->log_dir, sizeof(l->log_dir), "%s", cfg->log_dir);
     if (mkdirs(l->log_dir) != 0) {
-        int rc = ecs_fail(ECS_EIO, msg, msglen, "local launcher: cannot create log directory %s: %s",
-                          l->log_dir, strerror(errno));
+        int rc =
+            ecs_fail(ECS_EIO, msg, msglen, "local launcher: cannot create log directory %s: %s",
+                     l->log_dir, strerror(errno));
 
         free(l);
         return rc;
@@ -208,9 +209,36 @@ static int build_argv(const json_t *cdef, const json_t *ov, char **argv, size_t 
     return *argc > 0 ? 0 : -1;
 }
 
+/* Set NAME=value in env (n entries), replacing an earlier NAME: later
+ * sources win, as they do in ECS. */
+static void env_put(char **env, size_t *n, const char *name, const char *value)
+{
+    size_t len = strlen(name);
+    size_t i;
+    char *entry = NULL;
+
+    if (asprintf(&entry, "%s=%s", name, value) < 0)
+        return;
+    for (i = 0; i < *n; i++) {
+        if (strncmp(env[i], name, len) == 0 && env[i][len] == '=') {
+            free(env[i]);
+            env[i] = entry;
+            return;
+        }
+    }
+    if (*n + 1 >= ENV_MAX) {
+        free(entry);
+        return;
+    }
+    env[*n] = entry;
+    (*n)++;
+}
+
 /* Environment: PATH and HOME from here, the container's, the overrides',
- * then the task's own ARN. Strings are allocated; free with free_env. */
-static size_t build_env(const json_t *cdef, const json_t *ov, const char *arn, char **env)
+ * the request's extra variables, then the task's own ARN. Strings are
+ * allocated; free with free_env. */
+static size_t build_env(const json_t *cdef, const json_t *ov, const json_t *extra, const char *arn,
+                        char **env)
 {
     size_t n = 0;
     size_t i;
@@ -221,26 +249,25 @@ static size_t build_env(const json_t *cdef, const json_t *ov, const char *arn, c
     for (i = 0; i < 2; i++) {
         const char *val = getenv(keep[i]);
 
-        if (val != NULL && n + 1 < ENV_MAX && asprintf(&env[n], "%s=%s", keep[i], val) >= 0)
-            n++;
+        if (val != NULL)
+            env_put(env, &n, keep[i], val);
     }
     json_array_foreach(json_object_get(cdef, "environment"), i, v) {
         const char *name = json_string_value(json_object_get(v, "name"));
         const char *val = json_string_value(json_object_get(v, "value"));
 
-        if (name != NULL && val != NULL && n + 1 < ENV_MAX &&
-            asprintf(&env[n], "%s=%s", name, val) >= 0)
-            n++;
+        if (name != NULL && val != NULL)
+            env_put(env, &n, name, val);
     }
-    if (ov != NULL) {
-        json_object_foreach((json_t *)json_object_get(ov, "environment"), k, v) {
-            if (json_is_string(v) && n + 1 < ENV_MAX &&
-                asprintf(&env[n], "%s=%s", k, json_string_value(v)) >= 0)
-                n++;
-        }
+    json_object_foreach((json_t *)json_object_get(ov, "environment"), k, v) {
+        if (json_is_string(v))
+            env_put(env, &n, k, json_string_value(v));
     }
-    if (n + 1 < ENV_MAX && asprintf(&env[n], "ECSCHED_TASK_ARN=%s", arn) >= 0)
-        n++;
+    json_object_foreach((json_t *)extra, k, v) {
+        if (json_is_string(v))
+            env_put(env, &n, k, json_string_value(v));
+    }
+    env_put(env, &n, "ECSCHED_TASK_ARN", arn);
     env[n] = NULL;
     return n;
 }
@@ -306,7 +333,8 @@ static int start_task(struct local *l, const json_t *def, const struct launch_re
 
     memset(lt, 0, sizeof(*lt));
     if (nc == 0) {
-        snprintf(reason, reasonlen, "task definition %.100s has no containerDefinitions", rq->family);
+        snprintf(reason, reasonlen, "task definition %.100s has no containerDefinitions",
+                 rq->family);
         return -1;
     }
     snprintf(id, sizeof(id), "%08lx%08lx%016lx", (unsigned long)getpid() & 0xffffffffUL,
@@ -327,7 +355,8 @@ static int start_task(struct local *l, const json_t *def, const struct launch_re
     lt->e.started_by = rq->started_by != NULL ? strdup(rq->started_by) : NULL;
     lt->e.token = rq->client_token != NULL ? strdup(rq->client_token) : NULL;
     lt->stop_timeout = STOP_TIMEOUT_DEFAULT;
-    if (lt->e.t.arn == NULL || lt->e.t.containers == NULL || lt->pids == NULL || lt->essential == NULL) {
+    if (lt->e.t.arn == NULL || lt->e.t.containers == NULL || lt->pids == NULL ||
+        lt->essential == NULL) {
         snprintf(reason, reasonlen, "out of memory");
         return -1;
     }
@@ -351,12 +380,13 @@ static int start_task(struct local *l, const json_t *def, const struct launch_re
         if (json_is_integer(timeout) && json_integer_value(timeout) > 0)
             lt->stop_timeout = (int)json_integer_value(timeout);
         if (build_argv(cdef, ov, argv, &argc) != 0) {
-            snprintf(reason, reasonlen, "container %.100s of %.100s has no entryPoint or command to run",
+            snprintf(reason, reasonlen,
+                     "container %.100s of %.100s has no entryPoint or command to run",
                      name != NULL ? name : "?", rq->family);
             stop_now(lt, SIGKILL);
             return -1;
         }
-        nenv = build_env(cdef, ov, arn, env);
+        nenv = build_env(cdef, ov, rq->environment, arn, env);
         if (snprintf(log_path, sizeof(log_path), "%s/%s.log", dir,
                      name != NULL ? name : "container") >= (int)sizeof(log_path)) {
             free_env(env, nenv);
@@ -456,8 +486,8 @@ static int local_list(void *impl, const char *started_by, const json_t *settings
     return 0;
 }
 
-static int local_describe(void *impl, const char *const *arns, size_t n,
-                          struct launch_result *out, char *msg, size_t msglen)
+static int local_describe(void *impl, const char *const *arns, size_t n, struct launch_result *out,
+                          char *msg, size_t msglen)
 {
     struct local *l = impl;
     int rc;

@@ -11,7 +11,7 @@ static void noop_validate(const json_t *in, json_t *out, json_t *errs)
     const json_t *v;
 
     (void)out;
-    json_object_foreach ((json_t *)in, k, v) {
+    json_object_foreach((json_t *)in, k, v) {
         if (strcmp(k, "type") != 0)
             trigger_error(errs, k, MSG_UNKNOWN_FIELD);
     }

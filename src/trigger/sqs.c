@@ -68,7 +68,7 @@ static void sqs_validate(const json_t *in, json_t *out, json_t *errs)
         trigger_error(errs, "countInFlight", MSG_BOOLEAN);
     else if (inflight != NULL)
         json_object_set_new(out, "countInFlight", json_boolean(b));
-    json_object_foreach ((json_t *)in, k, v) {
+    json_object_foreach((json_t *)in, k, v) {
         if (strcmp(k, "type") != 0 && strcmp(k, "queueName") != 0 && strcmp(k, "queueUrl") != 0 &&
             strcmp(k, "messagesPerTask") != 0 && strcmp(k, "countInFlight") != 0)
             trigger_error(errs, k, MSG_UNKNOWN_FIELD);

@@ -409,6 +409,33 @@ def sqs_trigger(w, srv, t):
     t.check(st == 400 and "known types are" in json.dumps(body), f"unknown trigger type: {st} {body}")
 
 
+def pipeline(w, srv, t):
+    """A step after another gets ECSCHED_UPSTREAM_* in every container (the
+    container names come from DescribeTaskDefinition)."""
+    rq = srv.request
+    rq("POST", "/jobs", {"id": "up", "taskDefinition": "sleeper", "schedule": "0 0 0",
+                         "suspended": True}, JSON)
+    rq("POST", "/jobs", {"id": "down", "taskDefinition": "sleeper",
+                         "after": {"job": "up", "on": "completion"}}, JSON)
+    run = one_manual_run(srv, "up")
+    arn = (run or {}).get("tasks", [{}])[0].get("taskArn")
+    if arn:
+        w.moto.aws("ecs", "stop-task", "--cluster", CLUSTER, "--task", arn)
+    down = wait_for(lambda: [r for r in runs_of(srv, "down") if r.get("tasks")], 10)
+    t.check(bool(down) and down[0]["reason"] == "pipeline"
+            and down[0].get("upstream", {}).get("run") == run["id"],
+            f"down ran after up: {down}")
+    if down:
+        d = w.moto.aws("ecs", "describe-tasks", "--cluster", CLUSTER, "--tasks",
+                       down[0]["tasks"][0]["taskArn"])["tasks"][0]
+        ov = d.get("overrides", {}).get("containerOverrides", [])
+        env = {e["name"]: e["value"] for o in ov if o.get("name") == "app"
+               for e in o.get("environment", [])}
+        t.check(env.get("ECSCHED_UPSTREAM_JOB") == "up"
+                and env.get("ECSCHED_UPSTREAM_RUN") == str(run["id"]),
+                f"upstream in the task's environment: {ov}")
+
+
 def graceful(w, t):
     """SIGTERM while a launch keeps being throttled: exit 0 within 10 s."""
     srv, log = w.daemon("graceful")
@@ -580,6 +607,7 @@ def main():
         manual(w, srv, log, t)
         faults(w, srv, log, t)
         sqs_trigger(w, srv, t)
+        pipeline(w, srv, t)
         t.check(srv.stop() == 0, "main daemon: SIGTERM exit status")
         graceful(w, t)
         credentials(w, t)

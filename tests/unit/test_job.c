@@ -224,6 +224,25 @@ static void test_timezones(void)
            "ERR {\"timezone\":[\"Invalid timezone format: ../../etc/passwd\"]}");
 }
 
+static void test_after(void)
+{
+    CREATE("{\"id\": \"b\", \"taskDefinition\": \"t\", \"after\": {\"job\": \"a\"}}",
+           "{\"after\":{\"job\":\"a\",\"on\":\"success\"},\"id\":\"b\",\"taskCount\":1,"
+           "\"taskDefinition\":\"t\"}");
+    CREATE("{\"id\": \"b\", \"schedule\": \"0\", \"after\": {\"job\": \"a\", \"on\": "
+           "\"completion\"}}",
+           "{\"after\":{\"job\":\"a\",\"on\":\"completion\"},\"id\":\"b\",\"schedule\":\"0\","
+           "\"taskCount\":1}");
+    CREATE("{\"id\": \"b\", \"after\": {\"job\": \"b\"}}",
+           "ERR {\"after\":{\"job\":[\"a job cannot run after itself\"]}}");
+    CREATE("{\"id\": \"b\", \"after\": {\"job\": \"a b\", \"x\": 1}}",
+           "ERR {\"after\":{\"job\":[\"job ids contain only alphanumeric, underscore, and "
+           "hyphen\"],\"x\":[\"Unknown field.\"]}}");
+    CREATE("{\"id\": \"b\", \"after\": {}}",
+           "ERR {\"after\":{\"job\":[\"Missing data for required field.\"]}}");
+    CREATE("{\"id\": \"b\"}", "ERR {\"schedule\":[\"Missing data for required field.\"]}");
+}
+
 static void test_trigger(void)
 {
     CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"trigger\": {\"type\": \"sqs\", \"queueName\": "
@@ -439,6 +458,7 @@ static const struct test_case cases[] = {
     {"datetimes", test_datetimes},
     {"timezones", test_timezones},
     {"trigger", test_trigger},
+    {"after", test_after},
     {"overrides", test_overrides},
     {"all_errors_together", test_all_errors_together},
     {"update_merges", test_update_merges},

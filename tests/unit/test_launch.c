@@ -44,7 +44,7 @@ static void cleanup_dirs(void)
 static void test_fake(void)
 {
     struct launcher *l = NULL;
-    struct launch_request rq = {"web", "ecsched-job-a", "tok-1", 3, NULL, "job-a", NULL, 0};
+    struct launch_request rq = {"web", "ecsched-job-a", "tok-1", 3, NULL, "job-a", NULL, NULL, 0};
     struct launch_result r;
     struct launch_result again;
     char **arns = NULL;
@@ -119,7 +119,7 @@ static void test_local_exit_code_and_log(void)
     json_t *ov = json_loads("[{\"containerName\": \"main\", \"environment\": "
                             "{\"GREETING\": \"there\"}}]",
                             0, &e);
-    struct launch_request rq = {"sleepy", "ecsched-sleepy", NULL, 1, ov, "sleepy", NULL, 0};
+    struct launch_request rq = {"sleepy", "ecsched-sleepy", NULL, 1, ov, "sleepy", NULL, NULL, 0};
     struct launch_result r;
     struct launch_result d;
 
@@ -201,7 +201,7 @@ static void test_local_stop_task(void)
     char logs[300];
     char path[600];
     char msg[512];
-    struct launch_request rq = {"server", "ecsched-server", "tok-x", 1, NULL, "server", NULL, 0};
+    struct launch_request rq = {"server", "ecsched-server", "tok-x", 1, NULL, "server", NULL, NULL, 0};
     struct launch_result r;
     struct launch_result again;
     struct launch_result d;

@@ -25,6 +25,16 @@ import refcron
 JSON = {"Content-Type": "application/json"}
 
 
+def wait_for(fn, timeout, step=0.1):
+    """fn's first truthy value within timeout seconds (polled), else its last."""
+    deadline = time.monotonic() + timeout
+    value = fn()
+    while not value and time.monotonic() < deadline:
+        time.sleep(step)
+        value = fn()
+    return value
+
+
 class Server:
     def __init__(self, binary, store, extra=(), env=None, role="api", log=None,
                  env_replace=False):

@@ -29,18 +29,9 @@ import time
 
 import awsmock
 import refcron
-from test_api import JSON, Server
+from test_api import JSON, Server, wait_for
 
 CLUSTER = "main"
-
-
-def wait_for(fn, timeout, step=0.1):
-    deadline = time.monotonic() + timeout
-    value = fn()
-    while not value and time.monotonic() < deadline:
-        time.sleep(step)
-        value = fn()
-    return value
 
 
 def epoch(text):

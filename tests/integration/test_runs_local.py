@@ -19,16 +19,7 @@ import tempfile
 import time
 
 import refcron
-from test_api import JSON, Server
-
-
-def wait_for(fn, timeout):
-    deadline = time.monotonic() + timeout
-    value = fn()
-    while not value and time.monotonic() < deadline:
-        time.sleep(0.1)
-        value = fn()
-    return value
+from test_api import JSON, Server, wait_for
 
 
 def all_runs(rq, job):

@@ -77,8 +77,7 @@ static int copy_record(const struct store_record *from, struct store_record *to)
     return 0;
 }
 
-static int mem_get(void *impl, const char *id, struct store_record *out, char *msg,
-                   size_t msglen)
+static int mem_get(void *impl, const char *id, struct store_record *out, char *msg, size_t msglen)
 {
     struct mem *m = impl;
     long i;
@@ -205,7 +204,10 @@ static long keeper(const struct mem *m, const char *job_id, bool claimed)
             continue;
         if (!claimed && r->ntasks > 0)
             best = (long)i;
-        if (claimed && r->claim != NULL && (best < 0 || r->scheduled > m->runs[best].scheduled))
+        /* a scheduled firing's claim is "<job>@<second>"; pipeline and
+         * trigger claims hold a ':' and say nothing of the schedule */
+        if (claimed && r->claim != NULL && strchr(r->claim, ':') == NULL &&
+            (best < 0 || r->scheduled > m->runs[best].scheduled))
             best = (long)i;
     }
     return best;
@@ -325,8 +327,8 @@ out:
     return rc;
 }
 
-static int mem_run_get(void *impl, const char *job_id, int64_t id, struct store_run *out,
-                       char *msg, size_t msglen)
+static int mem_run_get(void *impl, const char *job_id, int64_t id, struct store_run *out, char *msg,
+                       size_t msglen)
 {
     struct mem *m = impl;
     size_t i;
@@ -359,6 +361,8 @@ static bool run_matches(const struct mem *m, size_t i, enum store_run_query q, c
         return (long)i == keeper(m, job_id, false);
     case STORE_RUNS_LAST_CLAIMED:
         return (long)i == keeper(m, job_id[0] != '\0' ? job_id : r->job_id, true);
+    case STORE_RUNS_BY_CLAIM:
+        return r->claim != NULL && strcmp(r->claim, job_id) == 0;
     case STORE_RUNS_OF_JOB:
     default:
         return strcmp(r->job_id, job_id) == 0;
@@ -366,8 +370,8 @@ static bool run_matches(const struct mem *m, size_t i, enum store_run_query q, c
 }
 
 static int mem_run_query(void *impl, enum store_run_query q, const char *job_id, size_t skip,
-                         size_t count, struct store_run **out, size_t *n, size_t *total,
-                         char *msg, size_t msglen)
+                         size_t count, struct store_run **out, size_t *n, size_t *total, char *msg,
+                         size_t msglen)
 {
     struct mem *m = impl;
     bool newest_first = q == STORE_RUNS_OF_JOB;

@@ -178,9 +178,9 @@ static int sq_open(const char *location, void **impl, char *msg, size_t msglen)
     pthread_mutex_init(&s->lock, NULL);
     snprintf(s->path, sizeof(s->path), "%s", location);
     if (make_parent(location) != 0) {
-        rc = ecs_fail(ECS_EUNAVAILABLE, msg, msglen,
-                      "sqlite store %s: cannot create its directory: %s", location,
-                      strerror(errno));
+        rc =
+            ecs_fail(ECS_EUNAVAILABLE, msg, msglen,
+                     "sqlite store %s: cannot create its directory: %s", location, strerror(errno));
         sq_close(s);
         return rc;
     }
@@ -232,8 +232,7 @@ static int column_record(sqlite3_stmt *st, int first, struct store_record *out)
     return 0;
 }
 
-static int sq_get(void *impl, const char *id, struct store_record *out, char *msg,
-                  size_t msglen)
+static int sq_get(void *impl, const char *id, struct store_record *out, char *msg, size_t msglen)
 {
     struct sq *s = impl;
     sqlite3_stmt *st = NULL;
@@ -280,9 +279,8 @@ static int sq_list(void *impl, size_t skip, size_t count, struct store_record **
         rc = 0;
         goto out;
     }
-    rc = sqlite3_prepare_v2(s->db,
-                            "SELECT id, data, version FROM jobs ORDER BY seq LIMIT ?1 OFFSET ?2",
-                            -1, &st, NULL);
+    rc = sqlite3_prepare_v2(
+        s->db, "SELECT id, data, version FROM jobs ORDER BY seq LIMIT ?1 OFFSET ?2", -1, &st, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(st, 1, count > (size_t)INT64_MAX ? INT64_MAX : (int64_t)count);
     if (rc == SQLITE_OK)
@@ -420,8 +418,9 @@ static int sq_remove(void *impl, const char *id, char *msg, size_t msglen)
     if (rc == SQLITE_OK)
         rc = sqlite3_step(st);
     if (rc == SQLITE_DONE)
-        rc = sqlite3_changes(s->db) == 1 ? 0
-                                         : ecs_fail(ECS_ENOTFOUND, msg, msglen, "no record '%s'", id);
+        rc = sqlite3_changes(s->db) == 1
+                 ? 0
+                 : ecs_fail(ECS_ENOTFOUND, msg, msglen, "no record '%s'", id);
     else
         rc = sq_fail(s, rc, msg, msglen, "deleting a record");
     sqlite3_finalize(st);
@@ -512,17 +511,16 @@ static int sq_run_put(void *impl, struct store_run *run, char *msg, size_t msgle
 
 #define RUN_COLUMNS "id, job_id, claim, scheduled, status, ntasks, data"
 
-static int sq_run_get(void *impl, const char *job_id, int64_t id, struct store_run *out,
-                      char *msg, size_t msglen)
+static int sq_run_get(void *impl, const char *job_id, int64_t id, struct store_run *out, char *msg,
+                      size_t msglen)
 {
     struct sq *s = impl;
     sqlite3_stmt *st = NULL;
     int rc;
 
     pthread_mutex_lock(&s->lock);
-    rc = sqlite3_prepare_v2(s->db,
-                            "SELECT " RUN_COLUMNS " FROM runs WHERE id = ?1 AND job_id = ?2", -1,
-                            &st, NULL);
+    rc = sqlite3_prepare_v2(s->db, "SELECT " RUN_COLUMNS " FROM runs WHERE id = ?1 AND job_id = ?2",
+                            -1, &st, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(st, 1, id);
     if (rc == SQLITE_OK)
@@ -532,8 +530,8 @@ static int sq_run_get(void *impl, const char *job_id, int64_t id, struct store_r
     if (rc == SQLITE_ROW)
         rc = column_run(st, out);
     else if (rc == SQLITE_DONE)
-        rc = ecs_fail(ECS_ENOTFOUND, msg, msglen, "job '%s' has no run %lld", job_id,
-                      (long long)id);
+        rc =
+            ecs_fail(ECS_ENOTFOUND, msg, msglen, "job '%s' has no run %lld", job_id, (long long)id);
     else
         rc = sq_fail(s, rc, msg, msglen, "reading a run");
     sqlite3_finalize(st);
@@ -549,18 +547,23 @@ static const char *const run_queries[] = {
                           " AND ?1 IS NOT NULL ORDER BY id LIMIT ?2 OFFSET ?3",
     [STORE_RUNS_LAST_LAUNCHED] = "SELECT " RUN_COLUMNS " FROM runs WHERE job_id = ?1"
                                  " AND ntasks > 0 ORDER BY id DESC LIMIT min(?2, 1) OFFSET ?3",
+    /* scheduled firings' claims only: "<job>@<second>", no ':' (pipeline
+     * and trigger claims have one) */
     [STORE_RUNS_LAST_CLAIMED] = "SELECT " RUN_COLUMNS " FROM runs r WHERE claim IS NOT NULL"
+                                " AND instr(claim, ':') = 0"
                                 " AND (?1 = '' OR job_id = ?1) AND scheduled ="
                                 " (SELECT max(scheduled) FROM runs WHERE job_id = r.job_id"
-                                " AND claim IS NOT NULL) ORDER BY id LIMIT ?2 OFFSET ?3",
+                                " AND claim IS NOT NULL AND instr(claim, ':') = 0)"
+                                " ORDER BY id LIMIT ?2 OFFSET ?3",
+    [STORE_RUNS_BY_CLAIM] = "SELECT " RUN_COLUMNS " FROM runs WHERE claim = ?1"
+                            " LIMIT ?2 OFFSET ?3",
 };
 
-static int sq_run_count(struct sq *s, const char *job_id, size_t *total, char *msg,
-                        size_t msglen)
+static int sq_run_count(struct sq *s, const char *job_id, size_t *total, char *msg, size_t msglen)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "SELECT count(*) FROM runs WHERE job_id = ?1", -1, &st,
-                                NULL);
+    int rc =
+        sqlite3_prepare_v2(s->db, "SELECT count(*) FROM runs WHERE job_id = ?1", -1, &st, NULL);
 
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_text(st, 1, job_id, -1, SQLITE_STATIC);

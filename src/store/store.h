@@ -40,6 +40,7 @@ enum store_run_query {
     STORE_RUNS_LAST_LAUNCHED, /* the job's newest run that started a task (0 or 1) */
     STORE_RUNS_LAST_CLAIMED,  /* the job's latest scheduled firing (0 or 1); with job id
                                * "", every job's */
+    STORE_RUNS_BY_CLAIM,      /* the run holding the claim given as job_id (0 or 1) */
 };
 
 enum store_change { STORE_CREATED, STORE_UPDATED, STORE_DELETED };

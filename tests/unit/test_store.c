@@ -176,6 +176,36 @@ static const char *run_ids(struct store *s, enum store_run_query q, const char *
     return buf;
 }
 
+/* Pipeline and trigger claims ("<job>@after:...", "<job>@s3:...") are
+ * found by claim and never count as the job's last scheduled firing. */
+static void claims_contract(const char *backend)
+{
+    struct store *s = open_fresh(backend);
+    size_t total = 0;
+    char msg[512];
+
+    T_TRUE(s != NULL);
+    T_EQ_INT(store_create(s, "a", "{}", msg, sizeof(msg)), 0);
+    T_EQ_INT((int)put_run(s, "a", "a@200", 200, "succeeded", 1), 1);
+    T_EQ_INT((int)put_run(s, "a", "a@after:b#3", 300, "pending", 0), 2);
+    T_EQ_INT((int)put_run(s, "a", "a@s3:m-1#0", 400, "pending", 0), 3);
+    T_EQ_STR(run_ids(s, STORE_RUNS_LAST_CLAIMED, "a", 0, 100, &total), "1");
+    T_EQ_STR(run_ids(s, STORE_RUNS_LAST_CLAIMED, "", 0, 100, &total), "1");
+    T_EQ_STR(run_ids(s, STORE_RUNS_BY_CLAIM, "a@s3:m-1#0", 0, 100, &total), "3");
+    T_EQ_STR(run_ids(s, STORE_RUNS_BY_CLAIM, "a@s3:m-2#0", 0, 100, &total), "");
+    store_close(&s);
+}
+
+static void test_claims_memory(void)
+{
+    claims_contract("memory");
+}
+
+static void test_claims_sqlite(void)
+{
+    claims_contract("sqlite");
+}
+
 static void runs_contract(const char *backend)
 {
     struct store *s = open_fresh(backend);
@@ -336,6 +366,8 @@ static const struct test_case cases[] = {
     {"contract_sqlite", test_contract_sqlite},
     {"runs_memory", test_runs_memory},
     {"runs_sqlite", test_runs_sqlite},
+    {"claims_memory", test_claims_memory},
+    {"claims_sqlite", test_claims_sqlite},
     {"sqlite_survives_reopen", test_sqlite_survives_reopen},
     {"sqlite_refused_write_changes_nothing", test_sqlite_refused_write_changes_nothing},
     {"bad_specs", test_bad_specs},

@@ -260,7 +260,7 @@ static void check_schedule(struct val *v, const json_t *body, bool create)
 
     if (!present) {
         /* a pipeline step may run only after its upstream */
-        if (create && json_object_get(body, "after") == NULL)
+        if (create && json_object_get(body, "after") == NULL && !trigger_is_s3(body))
             add_error(v, "schedule", MSG_MISSING);
         return;
     }
@@ -839,9 +839,16 @@ static void check_after(struct val *v, const json_t *body)
     set_field(v, v->out, "after", out);
 }
 
-/* scheduleEnd before scheduleStart, with the merged values. */
+/* scheduleEnd before scheduleStart, with the merged values; an s3 job's
+ * tasks start on objects, so it has no schedule. */
 static void check_window(struct val *v)
 {
+    if (json_object_get(v->errors, "trigger") == NULL &&
+        json_object_get(v->errors, "schedule") == NULL && trigger_is_s3(v->out) &&
+        json_object_get(v->out, "schedule") != NULL)
+        add_error(v, "schedule",
+                  "A job with an s3 trigger starts a task per object, not on a "
+                  "schedule: leave schedule out.");
     int64_t start;
     int64_t end;
 

@@ -7,6 +7,7 @@
  * claim on (job, second) makes that hold across restarts and daemons.
  * Store reads and launches happen outside the lock. */
 #include "daemon/scheduler.h"
+#include "daemon/poller.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -33,6 +34,8 @@
 #define DEADLINE_DEFAULT 60
 /* SIGTERM to exit is promised within 10 s: launches may retry this long */
 #define STOP_BUDGET_MS 7000
+/* SQS calls (long polls above all) get this long once stopping */
+#define SQS_STOP_MS 500
 /* the least time a launch gets to retry, however late it starts */
 #define MIN_LAUNCH_WINDOW_MS 5000
 /* a firing started this many milliseconds after its time is on time, not
@@ -67,6 +70,7 @@ enum firing_kind {
     FIRE_SCHEDULE, /* claim and fire a scheduled second */
     FIRE_RUN,      /* launch a stored pending run (manual, or left by a crash) */
     FIRE_MISSED,   /* record seconds that were not fired */
+    FIRE_OBJECT,   /* start an s3 job's tasks for the objects of one message */
 };
 
 struct firing {
@@ -77,6 +81,7 @@ struct firing {
     int64_t count;   /* FIRE_MISSED: how many */
     int64_t last;    /* FIRE_MISSED: the last missed */
     bool overlapped; /* FIRE_MISSED: the job's last firing was still launching */
+    json_t *payload; /* FIRE_OBJECT: the message (see trigger_s3_receive); owned */
 };
 
 struct scheduler {
@@ -105,7 +110,8 @@ struct scheduler {
     int timer_started;
     int tracker_started;
     struct scheduler_stats stats;
-    int64_t *inflight; /* ids of runs a worker is launching now */
+    struct pollers *pollers; /* s3 jobs' queues; NULL without triggers */
+    int64_t *inflight;       /* ids of runs a worker is launching now */
     size_t ninflight;
     size_t capinflight;
 };
@@ -289,6 +295,7 @@ static void plan_job(struct scheduler *s, const char *id, const char *data, stru
                           ? json_integer_value(json_object_get(job, "startingDeadlineSeconds"))
                           : DEADLINE_DEFAULT;
         plan_after(job, u);
+        pollers_sync(s->pollers, id, job);
         json_decref(job);
     }
     if (u->rc != 0 && u->rc != ECS_ENEVER)
@@ -359,6 +366,8 @@ static void rearm(struct scheduler *s, const char *id, int64_t now)
     } else {
         memset(&u, 0, sizeof(u));
         u.rc = rc == ECS_ENOTFOUND ? ECS_ENOTFOUND : rc;
+        if (rc == ECS_ENOTFOUND)
+            pollers_sync(s->pollers, id, NULL);
         if (rc != ECS_ENOTFOUND)
             log_event(s->cfg.log, LOG_ERROR, "job.unreadable",
                       json_pack("{s:s, s:s}", "job", id, "error", msg));
@@ -407,6 +416,7 @@ static int enqueue(struct scheduler *s, const struct firing *in)
     f.id = strdup(in->id);
     if (f.id == NULL)
         return ECS_ENOMEM;
+    json_incref(f.payload);
     s->queue[(s->qhead + s->qlen) % s->qcap] = f;
     s->qlen++;
     if (f.kind != FIRE_MISSED)
@@ -417,7 +427,7 @@ static int enqueue(struct scheduler *s, const struct firing *in)
 
 int scheduler_run_now(struct scheduler *s, const char *job_id, int64_t run_id)
 {
-    struct firing f = {(char *)job_id, FIRE_RUN, 0, run_id, 0, 0, false};
+    struct firing f = {(char *)job_id, FIRE_RUN, 0, run_id, 0, 0, false, NULL};
     int rc;
 
     f.when = now_ms() / 1000;
@@ -568,6 +578,30 @@ static int ask_trigger(struct scheduler *s, const json_t *job, json_t *run, int6
     return rc;
 }
 
+/* What a run's tasks learn from how it started, in every container: a
+ * pipeline step its upstream run, an s3 run its object. NULL: nothing. */
+static json_t *run_environment(const json_t *run)
+{
+    const json_t *upstream = json_object_get(run, "upstream");
+    const json_t *object = json_object_get(run, "object");
+    char number[32];
+
+    if (upstream != NULL) {
+        snprintf(number, sizeof(number), "%" JSON_INTEGER_FORMAT,
+                 json_integer_value(json_object_get(upstream, "run")));
+        return json_pack("{s:O?, s:s}", "ECSCHED_UPSTREAM_JOB", json_object_get(upstream, "job"),
+                         "ECSCHED_UPSTREAM_RUN", number);
+    }
+    if (object != NULL) {
+        snprintf(number, sizeof(number), "%" JSON_INTEGER_FORMAT,
+                 json_integer_value(json_object_get(object, "size")));
+        return json_pack("{s:O?, s:O?, s:s, s:O?}", "S3_BUCKET", json_object_get(object, "bucket"),
+                         "S3_KEY", json_object_get(object, "key"), "S3_SIZE", number, "S3_ETAG",
+                         json_object_get(object, "etag"));
+    }
+    return NULL;
+}
+
 /* Ask the launcher for `need` tasks in batches of 10 and record them on
  * the run (scheduled: the firing's second). Returns the number started; errors
  * are on the run. */
@@ -583,19 +617,10 @@ static uint64_t launch(struct scheduler *s, const json_t *job, const char *id,
     uint64_t started = 0;
     int64_t start = now_ms();
     int64_t deadline_ms;
-    const json_t *upstream = json_object_get(run, "upstream");
-    json_t *upstream_env = NULL;
-    char upstream_run[32];
+    json_t *extra_env = run_environment(run);
 
     if (family == NULL)
         family = id;
-    /* a pipeline step learns which run it follows */
-    snprintf(upstream_run, sizeof(upstream_run), "%" JSON_INTEGER_FORMAT,
-             json_integer_value(json_object_get(upstream, "run")));
-    if (upstream != NULL)
-        upstream_env =
-            json_pack("{s:O?, s:s}", "ECSCHED_UPSTREAM_JOB", json_object_get(upstream, "job"),
-                      "ECSCHED_UPSTREAM_RUN", upstream_run);
     /* a throttled launch retries until the firing's starting deadline,
      * counted from the scheduled second (a manual run: from now), and
      * always gets a few seconds */
@@ -624,7 +649,7 @@ static uint64_t launch(struct scheduler *s, const json_t *job, const char *id,
         rq.job_id = id;
         rq.settings = json_object_get(job, "launch");
         rq.deadline_ms = deadline_ms;
-        rq.environment = upstream_env;
+        rq.environment = extra_env;
         msg[0] = '\0';
         if (launcher_run_task(s->cfg.launcher, &rq, &res, msg, sizeof(msg)) != 0) {
             json_object_set_new(run, "message", json_string(msg));
@@ -636,7 +661,7 @@ static uint64_t launch(struct scheduler *s, const json_t *job, const char *id,
         run_add_launch(run, &res);
         launch_result_clear(&res);
     }
-    json_decref(upstream_env);
+    json_decref(extra_env);
     return started;
 }
 
@@ -751,6 +776,120 @@ static void record_missed(struct scheduler *s, const json_t *job, const struct f
     json_decref(run);
 }
 
+/* An s3 job's message: a run per object (claimed per message and object,
+ * so a message delivered again starts nothing twice), one task each with
+ * S3_BUCKET/S3_KEY/S3_SIZE/S3_ETAG; the message is deleted only when every
+ * object's task started, else it comes back and the failed runs are tried
+ * again. */
+static void fire_objects(struct scheduler *s, const struct firing *f, const json_t *job)
+{
+    const json_t *item = f->payload;
+    const char *msg_id = json_string_value(json_object_get(item, "messageId"));
+    const json_t *object;
+    char started_by[40];
+    char msg[512];
+    bool all = true;
+    size_t i;
+
+    scheduler_started_by(f->id, started_by, sizeof(started_by));
+    json_array_foreach(json_object_get(item, "objects"), i, object) {
+        char claim[400];
+        char token[80];
+        struct store_run *found = NULL;
+        size_t n = 0;
+        size_t total = 0;
+        json_t *run = NULL;
+        json_error_t err;
+        int64_t run_id = 0;
+        int64_t now = now_ms() / 1000;
+        uint64_t errors = 0;
+        uint64_t started;
+
+        snprintf(claim, sizeof(claim), "%s@s3:%s#%zu", f->id, msg_id != NULL ? msg_id : "", i);
+        if (store_run_query(s->cfg.store, STORE_RUNS_BY_CLAIM, claim, 0, 1, &found, &n, &total, msg,
+                            sizeof(msg)) != 0) {
+            all = false;
+            continue;
+        }
+        if (n == 1) {
+            run = json_loads(found[0].data, 0, &err);
+            run_id = found[0].id;
+        }
+        store_runs_free(&found, n);
+        if (run != NULL && json_array_size(json_object_get(run, "tasks")) > 0) {
+            /* started before this delivery: the message only needs deleting */
+            json_decref(run);
+            continue;
+        }
+        if (run != NULL) {
+            /* a launch that failed: this delivery tries again */
+            json_object_set_new(
+                run, "attempts",
+                json_integer(json_integer_value(json_object_get(run, "attempts")) + 1));
+            json_object_set_new(run, "status", json_string("pending"));
+            json_object_del(run, "finished");
+        } else {
+            run = run_new(f->id, "trigger", now, NULL);
+            if (run == NULL) {
+                all = false;
+                continue;
+            }
+            json_object_set(run, "object", (json_t *)object);
+            json_object_set_new(run, "attempts", json_integer(1));
+            if (save_run(s, job, f->id, claim, now, run, &run_id, msg, sizeof(msg)) != 0) {
+                json_decref(run);
+                all = false;
+                continue;
+            }
+        }
+        snprintf(token, sizeof(token), "s3-%.40s-%zu", msg_id != NULL ? msg_id : "", i);
+        started = launch(s, job, f->id, started_by, token, now, 1, run, &errors);
+        if (started == 0) {
+            all = false;
+            run_finish(run, "failed", json_string_value(json_object_get(run, "message")), now_ms());
+        } else {
+            json_object_del(run, "message");
+            run_apply_describe(run, &(struct launch_result){0}, now_ms());
+        }
+        save_run(s, job, f->id, NULL, now, run, &run_id, msg, sizeof(msg));
+        log_event(s->cfg.log, started > 0 ? LOG_INFO : LOG_WARN, "s3.object",
+                  json_pack("{s:s, s:I, s:O?, s:O?, s:I, s:s}", "job", f->id, "run",
+                            (json_int_t)run_id, "bucket", json_object_get(object, "bucket"), "key",
+                            json_object_get(object, "key"), "started", (json_int_t)started,
+                            "status", run_status(run)));
+        pthread_mutex_lock(&s->lock);
+        s->stats.tasks_started += started;
+        s->stats.launch_errors += errors;
+        pthread_mutex_unlock(&s->lock);
+        json_decref(run);
+    }
+    if (!all)
+        return;
+    if (trigger_s3_delete(s->cfg.triggers, json_string_value(json_object_get(item, "queueUrl")),
+                          json_string_value(json_object_get(item, "receipt")), msg,
+                          sizeof(msg)) != 0)
+        log_event(s->cfg.log, LOG_WARN, "s3.delete_failed",
+                  json_pack("{s:s, s:s, s:s}", "job", f->id, "message",
+                            msg_id != NULL ? msg_id : "", "error", msg));
+}
+
+/* A poller's message for job_id: queue it for the workers. */
+static void on_message(void *ctx, const char *job_id, const json_t *message)
+{
+    struct scheduler *s = ctx;
+    struct firing f;
+
+    memset(&f, 0, sizeof(f));
+    f.id = (char *)job_id;
+    f.kind = FIRE_OBJECT;
+    f.when = now_ms() / 1000;
+    f.payload = (json_t *)message;
+    pthread_mutex_lock(&s->lock);
+    if (!s->stopping)
+        enqueue(s, &f);
+    pthread_mutex_unlock(&s->lock);
+}
+
 static void fire(struct scheduler *s, const struct firing *f)
 {
     struct store_record rec;
@@ -780,6 +919,11 @@ static void fire(struct scheduler *s, const struct firing *f)
         return;
     if (f->kind == FIRE_MISSED) {
         record_missed(s, job, f);
+        json_decref(job);
+        return;
+    }
+    if (f->kind == FIRE_OBJECT) {
+        fire_objects(s, f, job);
         json_decref(job);
         return;
     }
@@ -867,7 +1011,7 @@ static void release(struct scheduler *s, const struct firing *f)
     pthread_mutex_lock(&s->lock);
     i = find_slot(s, f->id);
     if (i >= 0 && s->slots[i].queued_when != 0 && !s->stopping) {
-        struct firing next = {f->id, FIRE_SCHEDULE, s->slots[i].queued_when, 0, 0, 0, false};
+        struct firing next = {f->id, FIRE_SCHEDULE, s->slots[i].queued_when, 0, 0, 0, false, NULL};
 
         s->slots[i].queued_when = 0;
         if (enqueue(s, &next) != 0)
@@ -906,6 +1050,7 @@ static void *worker_main(void *arg)
         if (f.kind == FIRE_SCHEDULE)
             release(s, &f);
         free(f.id);
+        json_decref(f.payload);
     }
 }
 
@@ -938,7 +1083,7 @@ static void on_due(struct scheduler *s, uint32_t i, int64_t due, int64_t now_mse
     sl->last_fired = last;
     if (count > 0) {
         struct firing m = {sl->id, FIRE_MISSED, due, 0, count, fire_at != 0 ? before_last : last,
-                           false};
+                           false,  NULL};
 
         s->stats.missed += (uint64_t)count;
         enqueue(s, &m);
@@ -947,14 +1092,15 @@ static void on_due(struct scheduler *s, uint32_t i, int64_t due, int64_t now_mse
         /* the job's previous firing is still launching: this one waits for
          * it, and only one waits */
         if (sl->queued_when != 0) {
-            struct firing m = {sl->id, FIRE_MISSED, sl->queued_when, 0, 1, sl->queued_when, true};
+            struct firing m = {sl->id, FIRE_MISSED, sl->queued_when, 0, 1, sl->queued_when,
+                               true,   NULL};
 
             s->stats.missed++;
             enqueue(s, &m);
         }
         sl->queued_when = fire_at;
     } else if (fire_at != 0) {
-        struct firing f = {sl->id, FIRE_SCHEDULE, fire_at, 0, 0, 0, false};
+        struct firing f = {sl->id, FIRE_SCHEDULE, fire_at, 0, 0, 0, false, NULL};
 
         sl->busy = true;
         if (enqueue(s, &f) != 0) {
@@ -1240,7 +1386,11 @@ int scheduler_start(const struct scheduler_config *cfg, struct scheduler **out, 
     pthread_cond_init(&s->work, NULL);
     pthread_cond_init(&s->track, NULL);
     heap_init(&s->heap);
-    rc = load_all(s, msg, msglen);
+    rc = cfg->triggers != NULL
+             ? pollers_init(cfg->triggers, cfg->log, on_message, s, &s->pollers, msg, msglen)
+             : 0;
+    if (rc == 0)
+        rc = load_all(s, msg, msglen);
     s->workers = calloc((size_t)s->nworkers, sizeof(*s->workers));
     if (rc == 0 && s->workers == NULL)
         rc = ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory starting the scheduler");
@@ -1279,9 +1429,13 @@ void scheduler_stop(struct scheduler **sp)
     s = *sp;
     /* launches in flight finish, but none retries past the stop budget */
     launcher_cancel(s->cfg.launcher, now_ms() + STOP_BUDGET_MS);
-    triggers_cancel(s->cfg.triggers, now_ms() + STOP_BUDGET_MS);
+    /* SQS long polls end at once; their messages come back later */
+    triggers_cancel(s->cfg.triggers, now_ms() + SQS_STOP_MS);
     pthread_mutex_lock(&s->lock);
     s->stopping = true;
+    pthread_mutex_unlock(&s->lock);
+    pollers_free(&s->pollers);
+    pthread_mutex_lock(&s->lock);
     pthread_cond_broadcast(&s->wake);
     pthread_cond_broadcast(&s->work);
     pthread_cond_broadcast(&s->track);
@@ -1292,8 +1446,10 @@ void scheduler_stop(struct scheduler **sp)
         pthread_join(s->tracker, NULL);
     for (w = 0; w < s->nworkers; w++)
         pthread_join(s->workers[w], NULL);
-    for (i = 0; i < s->qlen; i++)
+    for (i = 0; i < s->qlen; i++) {
         free(s->queue[(s->qhead + i) % s->qcap].id);
+        json_decref(s->queue[(s->qhead + i) % s->qcap].payload);
+    }
     for (i = 0; i < s->nslots; i++) {
         job_plan_free(&s->slots[i].plan);
         free(s->slots[i].id);

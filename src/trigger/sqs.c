@@ -18,28 +18,6 @@
 /* an SQS answer is quick; a throttled one may be retried this long */
 #define CALL_WINDOW_MS 20000
 
-static int64_t deadline(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + CALL_WINDOW_MS;
-}
-
-static void check_string(const json_t *in, json_t *out, json_t *errs, const char *key)
-{
-    const json_t *v = json_object_get(in, key);
-
-    if (v == NULL)
-        return;
-    if (json_is_null(v))
-        trigger_error(errs, key, MSG_NULL);
-    else if (!json_is_string(v))
-        trigger_error(errs, key, MSG_STRING);
-    else
-        json_object_set_new(out, key, json_string(json_string_value(v)));
-}
-
 static void sqs_validate(const json_t *in, json_t *out, json_t *errs)
 {
     const json_t *mpt = json_object_get(in, "messagesPerTask");
@@ -50,8 +28,8 @@ static void sqs_validate(const json_t *in, json_t *out, json_t *errs)
     long long n;
     bool b;
 
-    check_string(in, out, errs, "queueName");
-    check_string(in, out, errs, "queueUrl");
+    trigger_copy_string(in, out, errs, "queueName");
+    trigger_copy_string(in, out, errs, "queueUrl");
     url = json_string_value(json_object_get(out, "queueUrl"));
     if (url != NULL && strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
         trigger_error(errs, "queueUrl",
@@ -124,7 +102,7 @@ static int sqs_expected(struct triggers *t, const json_t *job, const json_t *tri
         snprintf(url, sizeof(url), "%s", given_url);
     } else {
         body = json_pack("{s:s}", "QueueName", name != NULL ? name : "");
-        rc = aws_call(c, "GetQueueUrl", body, &reply, deadline(), msg, msglen);
+        rc = aws_call(c, "GetQueueUrl", body, &reply, trigger_deadline(CALL_WINDOW_MS), msg, msglen);
         json_decref(body);
         if (rc != 0)
             return rc;
@@ -137,7 +115,7 @@ static int sqs_expected(struct triggers *t, const json_t *job, const json_t *tri
     }
     body = json_pack("{s:s, s:[s, s]}", "QueueUrl", url, "AttributeNames",
                      "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible");
-    rc = aws_call(c, "GetQueueAttributes", body, &reply, deadline(), msg, msglen);
+    rc = aws_call(c, "GetQueueAttributes", body, &reply, trigger_deadline(CALL_WINDOW_MS), msg, msglen);
     json_decref(body);
     if (rc != 0)
         return rc;

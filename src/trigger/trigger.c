@@ -5,11 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/error.h"
+#include "core/messages.h"
 #include "trigger/backends.h"
 
-static const struct trigger_ops *const registry[] = {&trigger_noop, &trigger_sqs};
+static const struct trigger_ops *const registry[] = {&trigger_noop, &trigger_sqs, &trigger_s3};
 
 #define NREGISTRY (sizeof(registry) / sizeof(registry[0]))
 
@@ -79,9 +81,38 @@ void trigger_error(json_t *errs, const char *key, const char *message)
     json_array_append_new(list, json_string(message));
 }
 
+int trigger_is_s3(const json_t *job)
+{
+    const char *type = json_string_value(json_object_get(json_object_get(job, "trigger"), "type"));
+
+    return type != NULL && strcmp(type, "s3") == 0;
+}
+
+void trigger_copy_string(const json_t *in, json_t *out, json_t *errs, const char *key)
+{
+    const json_t *v = json_object_get(in, key);
+
+    if (v == NULL)
+        return;
+    if (json_is_null(v))
+        trigger_error(errs, key, MSG_NULL);
+    else if (!json_is_string(v))
+        trigger_error(errs, key, MSG_STRING);
+    else
+        json_object_set_new(out, key, json_string(json_string_value(v)));
+}
+
+int64_t trigger_deadline(int64_t ms)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + ms;
+}
+
 const char *trigger_names(void)
 {
-    return "noop, sqs";
+    return "noop, sqs, s3";
 }
 
 static const struct trigger_ops *find(const char *name)
@@ -127,5 +158,9 @@ int trigger_expected(struct triggers *t, const json_t *job, int64_t *count, json
         return ecs_fail(ECS_EUNAVAILABLE, msg, msglen,
                         "the %s trigger cannot be evaluated by this daemon (no trigger context)",
                         ops->name);
+    if (ops->expected == NULL) {
+        *count = 0;
+        return 0;
+    }
     return ops->expected(t, job, trigger, count, detail, msg, msglen);
 }

@@ -37,7 +37,23 @@ void trigger_validate(const json_t *in, json_t *out, json_t *errs);
 int trigger_expected(struct triggers *t, const json_t *job, int64_t *count, json_t **detail,
                      char *msg, size_t msglen);
 
-/* "noop, sqs": the names, for messages. */
+/* "noop, sqs, s3": the names, for messages. */
 const char *trigger_names(void);
+
+/* Whether the job starts on S3 objects (an s3 trigger) rather than on its
+ * schedule. */
+int trigger_is_s3(const json_t *job);
+
+/* One long poll (wait_s seconds) of an s3 trigger's queue for up to max
+ * messages: *out a new array of {"messageId", "receipt", "queueUrl",
+ * "objects": [{"bucket", "key", "size", "etag"}]} or, for messages that
+ * announce nothing for this trigger (s3:TestEvent, other buckets,
+ * prefixes or suffixes), {..., "ignored": why}. Keys are URL-decoded. */
+int trigger_s3_receive(struct triggers *t, const json_t *trigger, int max, int wait_s, json_t **out,
+                       char *msg, size_t msglen);
+
+/* Delete one message once its objects' tasks started. */
+int trigger_s3_delete(struct triggers *t, const char *queue_url, const char *receipt, char *msg,
+                      size_t msglen);
 
 #endif

@@ -143,7 +143,8 @@ class FaultProxy:
     """Forwards requests to moto byte for byte (the Host header included,
     so SigV4 signatures stay valid), but answers the next `count` calls of
     `operation` with a fault: "throttle" (HTTP 400 ThrottlingException),
-    "503" or "500", or "no-memory" (RunTask's HTTP 200 with no task and a
+    "503" or "500", "hold" (never answered: the caller hangs, as on a
+    network partition), or "no-memory" (RunTask's HTTP 200 with no task and a
     RESOURCE:MEMORY failure, as ECS answers when no instance has room)."""
 
     def __init__(self, target_port):
@@ -153,6 +154,7 @@ class FaultProxy:
         self.faults = {}   # operation -> [mode, remaining]
         self.calls = {}    # operation -> count seen (faulted or not)
         self.faulted = {}  # operation -> count answered with a fault
+        self.held = []     # operations held ("hold": never answered)
         proxy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -166,16 +168,28 @@ class FaultProxy:
                 target = self.headers.get("X-Amz-Target", "")
                 op = target.rsplit(".", 1)[-1]
                 mode = proxy.take(op)
+                if mode == "hold":
+                    # never forwarded: the caller waits until it gives up
+                    with proxy.lock:
+                        proxy.held.append(op)
+                    time.sleep(30)
+                    return
                 if mode is not None:
                     self.fault(mode)
                     return
                 conn = http.client.HTTPConnection("127.0.0.1", proxy.target_port, timeout=30)
-                conn.putrequest("POST", self.path, skip_host=True, skip_accept_encoding=True)
-                for k, v in self.headers.items():
-                    conn.putheader(k, v)
-                conn.endheaders(body)
-                r = conn.getresponse()
-                data = r.read()
+                try:
+                    conn.putrequest("POST", self.path, skip_host=True, skip_accept_encoding=True)
+                    for k, v in self.headers.items():
+                        conn.putheader(k, v)
+                    conn.endheaders(body)
+                    r = conn.getresponse()
+                    data = r.read()
+                except (OSError, http.client.HTTPException):
+                    # moto went away mid-call (the test is ending): so do we
+                    conn.close()
+                    self.close_connection = True
+                    return
                 self.send_response(r.status)
                 for k, v in r.getheaders():
                     if k.lower() not in ("content-length", "transfer-encoding", "connection",

@@ -427,6 +427,104 @@ def pipeline(w, srv, t):
                 f"upstream in the task's environment: {ov}")
 
 
+PUT_OBJECTS = """
+import sys, boto3
+s3 = boto3.client("s3")
+for key in sys.argv[2:]:
+    s3.put_object(Bucket=sys.argv[1], Key=key, Body=("data of " + key).encode())
+"""
+
+
+SETUP_S3 = """
+import json, sys, boto3
+s3 = boto3.client("s3")
+sqs = boto3.client("sqs")
+s3.create_bucket(Bucket=sys.argv[1])
+url = sqs.create_queue(QueueName=sys.argv[2], Attributes={"VisibilityTimeout": "2"})["QueueUrl"]
+arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+s3.put_bucket_notification_configuration(Bucket=sys.argv[1], NotificationConfiguration={
+    "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]})
+"""
+
+QUEUE_DEPTH = """
+import sys, boto3
+sqs = boto3.client("sqs")
+url = sqs.get_queue_url(QueueName=sys.argv[1])["QueueUrl"]
+a = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
+    "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+print(int(a["ApproximateNumberOfMessages"]) + int(a["ApproximateNumberOfMessagesNotVisible"]))
+"""
+
+
+def queue_depth(w, name):
+    return int(w.moto.boto(QUEUE_DEPTH, name).strip())
+
+
+def s3_trigger(w, t):
+    """Seeds 001/003: a task per object that lands in S3, through the
+    bucket's event notifications to SQS; at least once, never twice."""
+    m = w.moto
+    m.boto(SETUP_S3, "inbox", "inbox-events")
+    srv, log = w.daemon("s3", env={"AWS_ENDPOINT_URL_SQS": w.proxy.url})
+    start(srv)
+    rq = srv.request
+    st, body, _ = rq("POST", "/jobs", {"id": "files", "taskDefinition": "sleeper",
+                                       "maxCount": 10, "trigger": {
+                                           "type": "s3", "bucket": "inbox", "prefix": "new/",
+                                           "suffix": ".csv", "queueName": "inbox-events"}}, JSON)
+    t.check(st == 201, f"create an s3 job: {st} {body}")
+    # the first RunTask fails (no room): its message must come back
+    w.proxy.inject("RunTask", "no-memory", 1)
+    keys = [f"new/day {i}.csv" for i in range(5)]
+    m.boto(PUT_OBJECTS, "inbox", *keys, "new/readme.txt", "old/x.csv")
+
+    def started():
+        runs = runs_of(srv, "files")
+        keys_started = {r["object"]["key"] for r in runs if r.get("tasks")}
+        return runs if keys_started == set(keys) else None
+    runs = wait_for(started, 20, 0.3) or runs_of(srv, "files")
+    ran = [r for r in runs if r.get("tasks")]
+    t.check(len(runs) == 5 and len(ran) == 5 and all(r["reason"] == "trigger" for r in runs),
+            f"5 objects, 5 runs with a task: {[(r.get('object', {}).get('key'), r['status'], r.get('attempts')) for r in runs]}")
+    t.check(sorted(r["object"]["key"] for r in ran) == sorted(keys),
+            f"the runs' objects: {[r['object'] for r in ran]}")
+    retried = [r for r in runs if r.get("attempts", 1) > 1]
+    t.check(len(retried) == 1 and retried[0].get("tasks"),
+            f"the failed launch was retried on redelivery: {retried}")
+    tasks = w.all_tasks("ecsched-files")
+    t.check(tasks == arns_of(ran) and len(tasks) == 5, f"moto has {len(tasks)} tasks for 5 objects")
+    seen_keys = set()
+    for arn in tasks:
+        d = m.aws("ecs", "describe-tasks", "--cluster", CLUSTER, "--tasks", arn)["tasks"][0]
+        env = {e["name"]: e["value"] for o in d.get("overrides", {}).get("containerOverrides", [])
+               for e in o.get("environment", [])}
+        seen_keys.add(env.get("S3_KEY"))
+        t.check(env.get("S3_BUCKET") == "inbox" and env.get("S3_SIZE", "").isdigit()
+                and env.get("S3_ETAG"), f"S3_* in the task's environment: {env}")
+    t.check(seen_keys == set(keys), f"each task carries its key: {seen_keys}")
+    t.check(wait_for(lambda: queue_depth(w, "inbox-events") == 0, 8, 0.5),
+            f"messages deleted: {queue_depth(w, 'inbox-events')} left")
+    failed = [e for e in events(log, "s3.object") if e.get("status") == "failed"]
+    t.check(len(failed) == 1, f"one failed attempt logged: {failed}")
+
+    # kill -9 between RunTask and DeleteMessage: the redelivered message
+    # finds its run already started, and nothing starts twice
+    w.proxy.inject("DeleteMessage", "hold", 1)
+    m.boto(PUT_OBJECTS, "inbox", "new/crash.csv")
+    wait_for(lambda: "DeleteMessage" in w.proxy.held, 10, 0.1)
+    t.check("DeleteMessage" in w.proxy.held, "the DeleteMessage was never sent")
+    srv.kill9()
+    start(srv)
+    runs = wait_for(lambda: (lambda rs: rs if queue_depth(w, "inbox-events") == 0 else None)(
+        [r for r in runs_of(srv, "files") if r["object"]["key"] == "new/crash.csv"]), 15, 0.5)
+    runs = runs or [r for r in runs_of(srv, "files") if r["object"]["key"] == "new/crash.csv"]
+    moto_tasks = w.all_tasks("ecsched-files") - tasks
+    t.check(len(runs) == 1 and len(runs[0].get("tasks", [])) == 1 and len(moto_tasks) == 1,
+            f"after kill -9 and redelivery: {len(runs)} runs, {len(moto_tasks)} new tasks in moto")
+    t.check(queue_depth(w, "inbox-events") == 0, "the redelivered message was deleted")
+    t.check(srv.stop() == 0, "s3 daemon: SIGTERM exit status (long poll cut short)")
+
+
 def graceful(w, t):
     """SIGTERM while a launch keeps being throttled: exit 0 within 10 s."""
     srv, log = w.daemon("graceful")
@@ -602,6 +700,7 @@ def main():
         t.check(srv.stop() == 0, "main daemon: SIGTERM exit status")
         graceful(w, t)
         credentials(w, t)
+        s3_trigger(w, t)
         restart(w, t)
     except Exception as e:  # a broken fixture is a failure, with its reason
         t.check(False, f"fixture: {type(e).__name__}: {e}")

@@ -256,7 +256,21 @@ static void test_trigger(void)
            "ERR {\"trigger\":{\"extra\":[\"Unknown field.\"]}}");
     CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"trigger\": {\"type\": \"foo\"}}",
            "ERR {\"trigger\":{\"type\":[\"Unknown trigger type 'foo': known types are noop, "
-           "sqs.\"]}}");
+           "sqs, s3.\"]}}");
+    CREATE("{\"id\": \"a\", \"trigger\": {\"type\": \"s3\", \"bucket\": \"in-box\", \"prefix\": "
+           "\"new/\", \"queueName\": \"q\"}}",
+           "{\"id\":\"a\",\"taskCount\":1,\"trigger\":{\"bucket\":\"in-box\",\"prefix\":\"new/\","
+           "\"queueName\":\"q\",\"type\":\"s3\"}}");
+    CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"trigger\": {\"type\": \"s3\", \"bucket\": "
+           "\"in-box\", \"queueName\": \"q\"}}",
+           "ERR {\"schedule\":[\"A job with an s3 trigger starts a task per object, not on a "
+           "schedule: leave schedule out.\"]}");
+    CREATE("{\"id\": \"a\", \"trigger\": {\"type\": \"s3\", \"bucket\": \"arn:aws:s3:::B\"}}",
+           "ERR {\"trigger\":{\"bucket\":[\"Not a bucket name: 3 to 63 lower-case letters, "
+           "digits, '.' and '-'.\"]}}");
+    CREATE("{\"id\": \"a\", \"trigger\": {\"type\": \"s3\", \"bucket\": \"b-1\"}}",
+           "ERR {\"trigger\":{\"_schema\":[\"s3 trigger type requires queueName or queueUrl "
+           "(the queue that receives the bucket's event notifications), not both\"]}}");
     CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"trigger\": {\"type\": \"noop\"}}",
            "{\"id\":\"a\",\"schedule\":\"0\",\"taskCount\":1,\"trigger\":{\"type\":\"noop\"}}");
     CREATE("{\"id\": \"a\", \"schedule\": \"0\", \"trigger\": {\"type\": \"sqs\", \"queueUrl\": "

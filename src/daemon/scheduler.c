@@ -578,6 +578,13 @@ static int ask_trigger(struct scheduler *s, const json_t *job, json_t *run, int6
     return rc;
 }
 
+static bool is_trigger_run(const json_t *run)
+{
+    const char *reason = json_string_value(json_object_get(run, "reason"));
+
+    return reason != NULL && strcmp(reason, "trigger") == 0;
+}
+
 /* What a run's tasks learn from how it started, in every container: a
  * pipeline step its upstream run, an s3 run its object. NULL: nothing. */
 static json_t *run_environment(const json_t *run)
@@ -842,6 +849,12 @@ static void fire_objects(struct scheduler *s, const struct firing *f, const json
                 continue;
             }
         }
+        /* the same message delivered twice at once: one worker launches */
+        if (!inflight(s, run_id, true)) {
+            json_decref(run);
+            all = false;
+            continue;
+        }
         snprintf(token, sizeof(token), "s3-%.40s-%zu", msg_id != NULL ? msg_id : "", i);
         started = launch(s, job, f->id, started_by, token, now, 1, run, &errors);
         if (started == 0) {
@@ -857,6 +870,7 @@ static void fire_objects(struct scheduler *s, const struct firing *f, const json
                             (json_int_t)run_id, "bucket", json_object_get(object, "bucket"), "key",
                             json_object_get(object, "key"), "started", (json_int_t)started,
                             "status", run_status(run)));
+        inflight(s, run_id, false);
         pthread_mutex_lock(&s->lock);
         s->stats.tasks_started += started;
         s->stats.launch_errors += errors;
@@ -1256,8 +1270,10 @@ static void track_once(struct scheduler *s)
             t[i].run = json_object();
         /* a run claimed but never launched: its daemon died, or only an
          * API process took it; launch it (the client token keeps a retry
-         * from starting tasks twice) */
+         * from starting tasks twice). An s3 object's run waits for its
+         * message to come back instead, which then deletes it. */
         if (json_array_size(json_object_get(t[i].run, "tasks")) == 0 &&
+            !is_trigger_run(t[i].run) &&
             strcmp(run_status(t[i].run), "pending") == 0 &&
             recs[i].scheduled + STALE_S < now / 1000 && inflight(s, recs[i].id, true)) {
             inflight(s, recs[i].id, false);

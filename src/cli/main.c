@@ -13,6 +13,7 @@ struct cli_command {
 };
 
 static const struct cli_command commands[] = {
+    {"job", cmd_job, "list, show, create, change, delete and run a server's jobs"},
     {"next", cmd_next, "print the next fire times of a schedule expression"},
     {"serve", cmd_serve, "serve the jobs API (ECS Scheduler compatible)"},
 };

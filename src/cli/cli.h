@@ -16,6 +16,8 @@
 #define CLI_EXIT_TIMEOUT 124
 #define CLI_EXIT_CLI_FAILED 125
 
+int cmd_apply(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 int cmd_job(int argc, char **argv);
 int cmd_next(int argc, char **argv);
 int cmd_serve(int argc, char **argv);

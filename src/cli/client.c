@@ -352,30 +352,54 @@ int client_get_jobs(const struct client *c, json_t **jobs, char *msg, size_t msg
     return rc;
 }
 
-json_t *client_job_ordered(const json_t *api_job, int with_read_only)
+/* A new object with obj's members, the keys named in first (in that
+ * order) ahead of the rest; the values are shared. */
+static json_t *keys_first(const json_t *obj, const char *const *first)
 {
     json_t *out = json_object();
     const char *key;
     json_t *v;
     size_t i;
 
-    if (out == NULL)
-        return NULL;
-    for (i = 0; field_order[i] != NULL; i++) {
-        v = json_object_get(api_job, field_order[i]);
-        if (v != NULL && json_object_set(out, field_order[i], v) != 0)
-            goto oom;
+    for (i = 0; out != NULL && first[i] != NULL; i++) {
+        v = json_object_get(obj, first[i]);
+        if (v != NULL)
+            json_object_set(out, first[i], v);
     }
-    json_object_foreach ((json_t *)api_job, key, v) {
-        if (json_object_get(out, key) != NULL || strcmp(key, "link") == 0)
-            continue;
-        if (!with_read_only && client_field_read_only(key))
-            continue;
-        if (json_object_set(out, key, v) != 0)
-            goto oom;
+    json_object_foreach ((json_t *)obj, key, v) {
+        if (out != NULL && json_object_get(out, key) == NULL)
+            json_object_set(out, key, v);
     }
     return out;
-oom:
-    json_decref(out);
-    return NULL;
+}
+
+json_t *client_job_ordered(const json_t *api_job, int with_read_only)
+{
+    static const char *const trigger_order[] = {"type", NULL};
+    static const char *const override_order[] = {"containerName", NULL};
+    json_t *out = keys_first(api_job, field_order);
+    const json_t *overrides = json_object_get(api_job, "overrides");
+    const json_t *item;
+    size_t i;
+
+    if (out == NULL)
+        return NULL;
+    for (i = 0; read_only_fields[i] != NULL; i++) {
+        if (!with_read_only || strcmp(read_only_fields[i], "link") == 0)
+            json_object_del(out, read_only_fields[i]);
+    }
+    /* nested objects read best with what names them first */
+    if (json_is_object(json_object_get(out, "trigger")))
+        json_object_set_new(out, "trigger",
+                            keys_first(json_object_get(out, "trigger"), trigger_order));
+    if (json_is_array(overrides)) {
+        json_t *list = json_array();
+
+        json_array_foreach (overrides, i, item) {
+            json_array_append_new(list, json_is_object(item) ? keys_first(item, override_order)
+                                                             : json_incref((json_t *)item));
+        }
+        json_object_set_new(out, "overrides", list);
+    }
+    return out;
 }

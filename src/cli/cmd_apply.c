@@ -149,7 +149,7 @@ static void check_fields(struct apply *a, size_t i, const char *name, const json
         rest = json_deep_copy(job);
         base = json_pack("{s:s, s:s, s:s, s:i}", "id", "x", "taskDefinition", "x", "schedule", "0",
                          "taskCount", 1);
-        json_object_foreach ((json_t *)errors, key, v) {
+        json_object_foreach((json_t *)errors, key, v) {
             json_object_del(rest, key);
         }
         if (rest == NULL || base == NULL || job_validate(rest, base, &jc, &kept, &again) != 0) {
@@ -160,7 +160,7 @@ static void check_fields(struct apply *a, size_t i, const char *name, const json
         }
         stored = kept;
     }
-    json_object_foreach ((json_t *)job, key, v) {
+    json_object_foreach((json_t *)job, key, v) {
         if (json_object_get(stored, key) != NULL || json_object_get(errors, key) != NULL)
             continue;
         if (client_field_read_only(key))
@@ -190,7 +190,7 @@ static void check_file(struct apply *a)
     const json_t *job;
     size_t i;
 
-    json_array_foreach (a->jf.jobs, i, job) {
+    json_array_foreach(a->jf.jobs, i, job) {
         char buf[32];
         const char *name = jobfile_job_name(&a->jf, i, buf, sizeof(buf));
         json_t *stored = NULL;
@@ -324,7 +324,7 @@ static int load_current(struct apply *a)
         fprintf(stderr, "ecsched apply: %s\n", msg);
         return -1;
     }
-    json_array_foreach (jobs, i, job) {
+    json_array_foreach(jobs, i, job) {
         const char *id = json_string_value(json_object_get(job, "id"));
 
         if (id != NULL)
@@ -342,17 +342,17 @@ static json_t *settable(const json_t *job)
     const char *key;
     json_t *v;
 
-    json_object_foreach ((json_t *)job, key, v) {
+    json_object_foreach((json_t *)job, key, v) {
         if (!client_field_read_only(key))
             json_object_set(out, key, v);
     }
     return out;
 }
 
-static void add_step(struct apply *a, const char *op, const char *id, size_t index, json_t *body,
+static void add_step(json_t *steps, const char *op, const char *id, size_t index, json_t *body,
                      json_t *changes)
 {
-    json_array_append_new(a->steps,
+    json_array_append_new(steps,
                           json_pack("{s:s, s:s, s:I, s:o*, s:o*}", "op", op, "id", id, "index",
                                     (json_int_t)index, "body", body, "changes", changes));
 }
@@ -384,7 +384,7 @@ static int plan_update(struct apply *a, size_t i, const char *id, const json_t *
         json_decref(changes);
         return -1;
     }
-    json_object_foreach (desired, key, v) {
+    json_object_foreach(desired, key, v) {
         const json_t *now = json_object_get(current, key);
         json_t *given = json_object_get(body, key);
 
@@ -395,7 +395,7 @@ static int plan_update(struct apply *a, size_t i, const char *id, const json_t *
         json_array_append_new(changes, json_pack("[s, O, O]", key, now != NULL ? now : json_null(),
                                                  given != NULL ? given : v));
     }
-    json_object_foreach ((json_t *)current, key, v) {
+    json_object_foreach((json_t *)current, key, v) {
         char *text;
 
         if (json_object_get(desired, key) != NULL)
@@ -415,8 +415,75 @@ static int plan_update(struct apply *a, size_t i, const char *id, const json_t *
         json_decref(changes);
         return 0;
     }
-    add_step(a, "update", id, i, send, changes);
+    add_step(a->steps, "update", id, i, send, changes);
     return 0;
+}
+
+/* The job a job runs after (its `after.job`), or NULL. */
+static const char *upstream_of(const json_t *job)
+{
+    return json_string_value(json_object_get(json_object_get(job, "after"), "job"));
+}
+
+static const char *step_field(const json_t *step, const char *name)
+{
+    return json_string_value(json_object_get(step, name));
+}
+
+typedef int (*ready_fn)(const struct apply *a, const json_t *step, const json_t *pending);
+
+/* A create or update waits for the creation of the job it runs after (the
+ * server refuses an `after` naming a job it does not have). */
+static int write_ready(const struct apply *a, const json_t *step, const json_t *pending)
+{
+    const char *up = upstream_of(json_object_get(step, "body"));
+    const json_t *p;
+    size_t i;
+
+    (void)a;
+    json_array_foreach(pending, i, p) {
+        if (up != NULL && p != step && strcmp(step_field(p, "op"), "create") == 0 &&
+            strcmp(step_field(p, "id"), up) == 0)
+            return 0;
+    }
+    return 1;
+}
+
+/* A delete waits for the deletion of the jobs that run after it (the
+ * server refuses to delete a job others follow). */
+static int delete_ready(const struct apply *a, const json_t *step, const json_t *pending)
+{
+    const char *id = step_field(step, "id");
+    const json_t *p;
+    size_t i;
+
+    json_array_foreach(pending, i, p) {
+        const char *up = upstream_of(json_object_get(a->current, step_field(p, "id")));
+
+        if (p != step && up != NULL && strcmp(up, id) == 0)
+            return 0;
+    }
+    return 1;
+}
+
+/* steps (stolen) in an order where each is ready when its turn comes,
+ * otherwise as given; a cycle keeps the given order (the server names it). */
+static json_t *in_order(const struct apply *a, json_t *steps, ready_fn ready)
+{
+    json_t *out = json_array();
+    size_t n;
+    size_t i;
+
+    for (n = json_array_size(steps); n > 0; n--) {
+        for (i = 0; i < n && !ready(a, json_array_get(steps, i), steps); i++)
+            continue;
+        if (i == n)
+            i = 0;
+        json_array_append(out, json_array_get(steps, i));
+        json_array_remove(steps, i);
+    }
+    json_decref(steps);
+    return out;
 }
 
 static int plan(struct apply *a)
@@ -427,29 +494,36 @@ static int plan(struct apply *a)
     size_t i;
     size_t others = 0;
     json_t *named = json_object();
+    json_t *deletes = json_array();
 
-    json_array_foreach (a->valid, i, stored) {
+    json_array_foreach(a->valid, i, stored) {
         const json_t *current;
 
         id = json_string_value(json_object_get(stored, "id"));
         json_object_set_new(named, id, json_true());
         current = json_object_get(a->current, id);
         if (current == NULL)
-            add_step(a, "create", id, i, settable(json_array_get(a->jf.jobs, i)), NULL);
+            add_step(a->steps, "create", id, i, settable(json_array_get(a->jf.jobs, i)), NULL);
         else if (plan_update(a, i, id, current) != 0) {
             json_decref(named);
+            json_decref(deletes);
             return -1;
         }
     }
-    json_object_foreach (a->current, id, v) {
+    json_object_foreach(a->current, id, v) {
         if (json_object_get(named, id) != NULL)
             continue;
         if (a->prune)
-            add_step(a, "delete", id, 0, NULL, NULL);
+            add_step(deletes, "delete", id, 0, NULL, NULL);
         else
             others++;
     }
     json_decref(named);
+    /* upstreams created first, followers deleted first, deletes last */
+    a->steps = in_order(a, a->steps, write_ready);
+    deletes = in_order(a, deletes, delete_ready);
+    json_array_extend(a->steps, deletes);
+    json_decref(deletes);
     if (others > 0)
         fprintf(stderr, "note: %zu job%s on the server %s not in %s (--prune deletes them)\n",
                 others, others == 1 ? "" : "s", others == 1 ? "is" : "are", a->jf.name);
@@ -487,7 +561,7 @@ static void print_step(const json_t *step)
         printf("- delete %s\n", id);
         return;
     }
-    json_array_foreach (json_object_get(step, "changes"), i, change) {
+    json_array_foreach(json_object_get(step, "changes"), i, change) {
         printf("~ update %s %s: ", id, json_string_value(json_array_get(change, 0)));
         print_value(json_array_get(change, 1));
         fputs(" -> ", stdout);
@@ -590,7 +664,7 @@ static void count_ops(const json_t *steps, size_t n[NSTEP_KINDS])
     size_t i;
 
     memset(n, 0, NSTEP_KINDS * sizeof(n[0]));
-    json_array_foreach (steps, i, step) {
+    json_array_foreach(steps, i, step) {
         n[step_kind_of(step)]++;
     }
 }
@@ -607,14 +681,14 @@ static int execute(struct apply *a)
         return CLI_EXIT_OK;
     }
     if (a->dry_run) {
-        json_array_foreach (a->steps, i, step) {
+        json_array_foreach(a->steps, i, step) {
             print_step(step);
         }
         printf("dry run: %zu to create, %zu to update, %zu to delete; nothing was changed\n", n[0],
                n[1], n[2]);
         return CLI_EXIT_OK;
     }
-    json_array_foreach (a->steps, i, step) {
+    json_array_foreach(a->steps, i, step) {
         if (run_step(a, step) != 0) {
             fprintf(stderr,
                     "ecsched apply: stopped; %zu of %zu changes were made, the rest "

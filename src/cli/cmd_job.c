@@ -207,7 +207,7 @@ static void table_print(const char *const *head, size_t ncols, const json_t *row
 
     for (c = 0; c < ncols; c++)
         width[c] = text_width(head[c]);
-    json_array_foreach (rows, r, row) {
+    json_array_foreach(rows, r, row) {
         for (c = 0; c < ncols; c++) {
             size_t w = text_width(json_string_value(json_array_get(row, c)));
 
@@ -218,7 +218,7 @@ static void table_print(const char *const *head, size_t ncols, const json_t *row
     for (c = 0; c < ncols; c++)
         printf("%s%*s", head[c], c + 1 < ncols ? (int)(width[c] - text_width(head[c]) + 2) : 0, "");
     fputc('\n', stdout);
-    json_array_foreach (rows, r, row) {
+    json_array_foreach(rows, r, row) {
         for (c = 0; c < ncols; c++) {
             const char *cell = json_string_value(json_array_get(row, c));
 
@@ -267,16 +267,34 @@ static int job_path(const struct job_cmd *cmd, const char *suffix, char *buf, si
 /* ------------------------------------------------------------------ */
 /* list, get, delete                                                    */
 
+/* What starts the job: its schedule (and zone), else the job it runs
+ * after, else its trigger. */
+static void list_starter(const json_t *job, char *buf, size_t len)
+{
+    const char *schedule = json_string_value(json_object_get(job, "schedule"));
+    const char *zone = json_string_value(json_object_get(job, "timezone"));
+    const json_t *after = json_object_get(job, "after");
+    const char *trigger =
+        json_string_value(json_object_get(json_object_get(job, "trigger"), "type"));
+
+    if (schedule != NULL && zone != NULL && zone[0] != '\0')
+        snprintf(buf, len, "%s (%s)", schedule, zone);
+    else if (schedule != NULL)
+        snprintf(buf, len, "%s", schedule);
+    else if (after != NULL)
+        snprintf(buf, len, "after %s (%s)", str_or(json_object_get(after, "job"), "?"),
+                 str_or(json_object_get(after, "on"), "success"));
+    else if (trigger != NULL)
+        snprintf(buf, len, "%s trigger", trigger);
+    else
+        snprintf(buf, len, "-");
+}
+
 static json_t *list_row(const json_t *job)
 {
-    const char *schedule = str_or(json_object_get(job, "schedule"), "-");
-    const char *zone = json_string_value(json_object_get(job, "timezone"));
     char sched[600];
 
-    if (zone != NULL && zone[0] != '\0')
-        snprintf(sched, sizeof(sched), "%s (%s)", schedule, zone);
-    else
-        snprintf(sched, sizeof(sched), "%s", schedule);
+    list_starter(job, sched, sizeof(sched));
     return json_pack("[s, s, s, s, s]", str_or(json_object_get(job, "id"), "?"), sched,
                      str_or(json_object_get(job, "estimatedNextRun"), "-"),
                      str_or(json_object_get(job, "lastRun"), "-"),
@@ -311,7 +329,7 @@ static int job_list(struct job_cmd *cmd)
         return CLI_EXIT_OK;
     }
     rows = json_array();
-    json_array_foreach (jobs, i, job) {
+    json_array_foreach(jobs, i, job) {
         json_array_append_new(rows, list_row(job));
     }
     table_print(head, 5, rows);
@@ -610,11 +628,11 @@ static void run_outcome(const json_t *run, char *buf, size_t len)
     const char *message = json_string_value(json_object_get(run, "message"));
 
     buf[0] = '\0';
-    json_array_foreach (json_object_get(run, "tasks"), i, task) {
+    json_array_foreach(json_object_get(run, "tasks"), i, task) {
         const char *last = json_string_value(json_object_get(task, "lastStatus"));
         int stopped = last != NULL && strcmp(last, "STOPPED") == 0;
 
-        json_array_foreach (json_object_get(task, "containers"), k, c) {
+        json_array_foreach(json_object_get(task, "containers"), k, c) {
             const json_t *code = json_object_get(c, "exitCode");
             const char *name = str_or(json_object_get(c, "name"), "?");
 
@@ -628,7 +646,7 @@ static void run_outcome(const json_t *run, char *buf, size_t len)
                     (size_t)snprintf(buf + used, len - used, "%s%s=-", used > 0 ? " " : "", name);
         }
     }
-    json_array_foreach (json_object_get(run, "failures"), i, f) {
+    json_array_foreach(json_object_get(run, "failures"), i, f) {
         if (used < len)
             used += (size_t)snprintf(buf + used, len - used, "%s%s", used > 0 ? " " : "",
                                      str_or(json_object_get(f, "reason"), "failure"));
@@ -672,7 +690,7 @@ static int job_runs(struct job_cmd *cmd)
         return CLI_EXIT_OK;
     }
     rows = json_array();
-    json_array_foreach (runs, i, run) {
+    json_array_foreach(runs, i, run) {
         char id[32];
         char tasks[32];
         char outcome[1024];
@@ -720,7 +738,7 @@ static int run_overrides(struct job_cmd *cmd, const json_t *job, json_t **out)
         json_decref(list);
         return -1;
     }
-    json_array_foreach (list, i, o) {
+    json_array_foreach(list, i, o) {
         if (strcmp(str_or(json_object_get(o, "containerName"), ""), container) == 0)
             entry = o;
     }
@@ -784,8 +802,8 @@ static int run_exit_code(const json_t *run)
 
     if (strcmp(status, "succeeded") == 0)
         return 0;
-    json_array_foreach (json_object_get(run, "tasks"), i, task) {
-        json_array_foreach (json_object_get(task, "containers"), k, c) {
+    json_array_foreach(json_object_get(run, "tasks"), i, task) {
+        json_array_foreach(json_object_get(task, "containers"), k, c) {
             json_int_t code = json_integer_value(json_object_get(c, "exitCode"));
 
             /* a shell sees exit codes modulo 256; keep a failure a failure */

@@ -6,7 +6,8 @@ changes", and a '?' schedule keeps the values the server drew; invalid
 files are refused whole with every problem at its line; a write the server
 refuses stops apply at the job's line; `export` writes YAML or JSON without
 the read-only fields, and `export | apply` is "no changes", also for
-strings that look like numbers, booleans or null.
+strings that look like numbers, booleans or null; pipelines (`after`) are
+created upstream first and pruned followers first.
 
 Run: /usr/bin/python3 tests/integration/test_apply.py --bin build/ecsched
 """
@@ -63,6 +64,7 @@ def main():
         export(t, cli, srv, tmp)
         t.check(srv.stop() == 0, "serve stopped cleanly on SIGTERM")
         refused(t, binary, tmp, path)
+        pipeline(t, binary, tmp)
     finally:
         srv.stop()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -314,6 +316,41 @@ def refused(t, binary, tmp, path):
                            env={"ECSCHED_SERVER": "http://127.0.0.1:9"}, timeout=30)
         t.check(p.returncode == 1 and "http://127.0.0.1:9" in p.stderr,
                 f"server down: {p.returncode} {p.stderr!r}")
+    finally:
+        srv.stop()
+
+
+def pipeline(t, binary, tmp):
+    """Jobs that run after others: upstreams are created first whatever the
+    file's order, and --prune deletes followers before the jobs they follow
+    (the server refuses the other orders)."""
+    example = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples",
+                           "etl-pipeline.json")
+    with open(example) as f:
+        jobs = json.load(f)
+    reverse = write(os.path.join(tmp, "pipeline.json"), json.dumps(jobs[::-1], indent=2))
+    srv = Server(binary, f"sqlite:{tmp}/pipeline.db")
+    srv.start()
+    try:
+        cli = Cli(binary, srv)
+        rc, out, err = cli("apply", "-f", reverse, "--dry-run")
+        created = re.findall(r"^\+ create (\S+)$", out, re.M)
+        t.check(rc == 0 and created.index("dor-import") < created.index("dor-load")
+                < created.index("fineos-sync") and len(created) == 4,
+                f"upstreams first: {rc} {out!r} {err!r}")
+        rc, out, err = cli("apply", "-f", reverse)
+        t.check(rc == 0 and sorted(jobs_of(srv)) == sorted(j["id"] for j in jobs),
+                f"pipeline applied: {rc} {out!r} {err!r}")
+        rc, out, err = cli("apply", "-f", example)
+        t.check(rc == 0 and out == "no changes\n", f"pipeline again: {rc} {out!r} {err!r}")
+        rc, out, err = cli("job", "list")
+        t.check(rc == 0 and re.search(r"^dor-load\s+after dor-import \(success\)\s", out, re.M)
+                is not None, f"list shows after: {out!r}")
+        rc, out, err = cli("apply", "-f", "-", "--prune", stdin="jobs: []\n")
+        deleted = re.findall(r"^- delete (\S+)$", out, re.M)
+        t.check(rc == 0 and jobs_of(srv) == {} and len(deleted) == 4
+                and deleted.index("fineos-sync") < deleted.index("dor-load")
+                < deleted.index("dor-import"), f"followers deleted first: {rc} {out!r} {err!r}")
     finally:
         srv.stop()
 

@@ -13,6 +13,9 @@ struct cli_command {
 };
 
 static const struct cli_command commands[] = {
+    {"apply", cmd_apply, "make a server's jobs match a YAML or JSON file (jobs as code)"},
+    {"export", cmd_export, "write a server's jobs as YAML or JSON, in apply's format"},
+    {"job", cmd_job, "list, show, create, change, delete and run a server's jobs"},
     {"next", cmd_next, "print the next fire times of a schedule expression"},
     {"serve", cmd_serve, "serve the jobs API (ECS Scheduler compatible)"},
 };

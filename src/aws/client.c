@@ -152,49 +152,66 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
-/* One attempt: 0 with *reply, or an error with *status (0: no answer)
- * and the AWS error type in type. */
-static int attempt(struct aws_client *c, const char *operation, const char *payload,
-                   int64_t deadline_ms, json_t **reply, long *status, char *type, size_t typelen,
-                   char *msg, size_t msglen)
+/* What one signed request sends. */
+struct http_req {
+    const char *method;       /* NULL: POST */
+    const char *url;          /* NULL: the service's endpoint */
+    const char *target;       /* X-Amz-Target, or NULL */
+    const char *content_type; /* a whole "Content-Type: ..." header, or NULL */
+    const char *body;         /* NULL: none */
+    const char *what;         /* for messages: the operation */
+};
+
+/* One signed HTTP exchange: 0 with r (the body) and *status, or
+ * ECS_EUNAVAILABLE when no answer came (credentials, network). */
+static int perform(struct aws_client *c, const struct http_req *rq, int64_t deadline_ms,
+                   struct reply *r, long *status, char *msg, size_t msglen)
 {
     int64_t timeout_ms = deadline_ms - now_ms();
     struct aws_creds cr;
     struct curl_slist *headers = NULL;
-    struct reply r = {NULL, 0};
     char header[2200];
     char sigv4[128];
     char user[300];
     CURL *h;
     CURLcode cc;
-    json_error_t err;
-    json_t *j = NULL;
     int rc;
 
     *status = 0;
-    type[0] = '\0';
     rc = aws_provider_get(c->creds, &cr, msg, msglen);
     if (rc != 0)
         return rc;
     h = curl_easy_init();
     if (h == NULL)
         return ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory");
-    snprintf(header, sizeof(header), "X-Amz-Target: %s.%s", c->prefix, operation);
-    headers = curl_slist_append(headers, header);
-    headers = curl_slist_append(headers, c->content_type);
+    if (rq->target != NULL) {
+        snprintf(header, sizeof(header), "X-Amz-Target: %s.%s", c->prefix, rq->target);
+        headers = curl_slist_append(headers, header);
+    }
+    if (rq->content_type != NULL)
+        headers = curl_slist_append(headers, rq->content_type);
+    /* S3 wants the payload's hash signed; over TLS it takes this instead,
+     * and libcurl then signs the header as given */
+    if (strcmp(c->service, "s3") == 0)
+        headers = curl_slist_append(headers, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
     if (cr.token[0] != '\0') {
         snprintf(header, sizeof(header), "X-Amz-Security-Token: %s", cr.token);
         headers = curl_slist_append(headers, header);
     }
     snprintf(sigv4, sizeof(sigv4), "aws:amz:%s:%s", c->region, c->service);
     snprintf(user, sizeof(user), "%s:%s", cr.key, cr.secret);
-    curl_easy_setopt(h, CURLOPT_URL, c->endpoint);
+    curl_easy_setopt(h, CURLOPT_URL, rq->url != NULL ? rq->url : c->endpoint);
     curl_easy_setopt(h, CURLOPT_AWS_SIGV4, sigv4);
     curl_easy_setopt(h, CURLOPT_USERPWD, user);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, payload);
+    if (rq->body != NULL)
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->body);
+    if (rq->method != NULL)
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, rq->method);
+    if (rq->method != NULL && strcmp(rq->method, "GET") == 0)
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
     if (timeout_ms > ATTEMPT_TIMEOUT_MS)
         timeout_ms = ATTEMPT_TIMEOUT_MS;
     if (timeout_ms < 1)
@@ -212,10 +229,50 @@ static int attempt(struct aws_client *c, const char *operation, const char *payl
     curl_easy_cleanup(h);
     curl_slist_free_all(headers);
     if (cc != CURLE_OK) {
-        free(r.data);
-        return ecs_fail(ECS_EUNAVAILABLE, msg, msglen, "%s %s: %s (%s)", c->service, operation,
-                        curl_easy_strerror(cc), c->endpoint);
+        free(r->data);
+        r->data = NULL;
+        return ecs_fail(ECS_EUNAVAILABLE, msg, msglen, "%s %s: %s (%s)", c->service, rq->what,
+                        curl_easy_strerror(cc), rq->url != NULL ? rq->url : c->endpoint);
     }
+    return 0;
+}
+
+/* An XML error body's <Code> and <Message> (S3, and signature errors of
+ * every service). */
+static void xml_error(const char *text, char *type, size_t typelen, char *message, size_t len)
+{
+    const char *code = text != NULL ? strstr(text, "<Code>") : NULL;
+    const char *xm = text != NULL ? strstr(text, "<Message>") : NULL;
+    const char *end;
+
+    if (code != NULL) {
+        code += 6;
+        end = strstr(code, "</Code>");
+        snprintf(type, typelen, "%.*s", end != NULL ? (int)(end - code) : 0, code);
+    }
+    if (xm != NULL) {
+        xm += 9;
+        end = strstr(xm, "</Message>");
+        snprintf(message, len, "%.*s", end != NULL ? (int)(end - xm) : 0, xm);
+    }
+}
+
+/* One attempt: 0 with *reply, or an error with *status (0: no answer)
+ * and the AWS error type in type. */
+static int attempt(struct aws_client *c, const char *operation, const char *payload,
+                   int64_t deadline_ms, json_t **reply, long *status, char *type, size_t typelen,
+                   char *msg, size_t msglen)
+{
+    struct http_req rq = {NULL, NULL, operation, c->content_type, payload, operation};
+    struct reply r = {NULL, 0};
+    json_error_t err;
+    json_t *j = NULL;
+    int rc;
+
+    type[0] = '\0';
+    rc = perform(c, &rq, deadline_ms, &r, status, msg, msglen);
+    if (rc != 0)
+        return rc;
     if (r.data != NULL)
         j = json_loads(r.data, 0, &err);
     if (*status == 200 && j != NULL) {
@@ -229,24 +286,15 @@ static int attempt(struct aws_client *c, const char *operation, const char *payl
         const char *hash = t != NULL ? strrchr(t, '#') : NULL;
         char xml_message[512];
 
+        xml_message[0] = '\0';
         if (m == NULL)
             m = json_string_value(json_object_get(j, "Message"));
         snprintf(type, typelen, "%s", hash != NULL ? hash + 1 : (t != NULL ? t : ""));
-        if (type[0] == '\0' && r.data != NULL && strstr(r.data, "<Code>") != NULL) {
+        if (type[0] == '\0') {
             /* some errors (a bad signature) come back as XML */
-            const char *code = strstr(r.data, "<Code>") + 6;
-            const char *end = strstr(code, "</Code>");
-
-            const char *xm = strstr(r.data, "<Message>");
-
-            snprintf(type, typelen, "%.*s", end != NULL ? (int)(end - code) : 0, code);
-            if (m == NULL && xm != NULL) {
-                const char *xend = strstr(xm, "</Message>");
-
-                snprintf(xml_message, sizeof(xml_message), "%.*s",
-                         xend != NULL ? (int)(xend - xm - 9) : 0, xm + 9);
+            xml_error(r.data, type, typelen, xml_message, sizeof(xml_message));
+            if (m == NULL && xml_message[0] != '\0')
                 m = xml_message;
-            }
         }
         ecs_fail(ECS_EINVAL, msg, msglen, "%s %s: HTTP %ld %s: %s", c->service, operation, *status,
                  type[0] != '\0' ? type : "error", m != NULL ? m : "(no message)");
@@ -254,6 +302,44 @@ static int attempt(struct aws_client *c, const char *operation, const char *payl
     json_decref(j);
     free(r.data);
     return ECS_EINVAL;
+}
+
+int aws_rest(struct aws_client *c, const char *method, const char *url, const char *body,
+             char **reply, int64_t deadline_ms, char *msg, size_t msglen)
+{
+    struct http_req rq = {
+        method, url, NULL, body != NULL ? "Content-Type: application/xml" : NULL, body, method};
+    struct reply r = {NULL, 0};
+    long status = 0;
+    char type[128];
+    char message[512];
+    int rc;
+
+    *reply = NULL;
+    rc = perform(c, &rq, deadline_ms, &r, &status, msg, msglen);
+    if (rc != 0)
+        return rc;
+    if (status >= 200 && status < 300) {
+        *reply = r.data != NULL ? r.data : strdup("");
+        return *reply != NULL ? 0 : ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory");
+    }
+    type[0] = '\0';
+    message[0] = '\0';
+    xml_error(r.data, type, sizeof(type), message, sizeof(message));
+    free(r.data);
+    return ecs_fail(ECS_EINVAL, msg, msglen, "%s %s %s: HTTP %ld %s: %s", c->service, method, url,
+                    status, type[0] != '\0' ? type : "error",
+                    message[0] != '\0' ? message : "(no message)");
+}
+
+const char *aws_client_endpoint(const struct aws_client *c)
+{
+    return c->endpoint;
+}
+
+const char *aws_client_region(const struct aws_client *c)
+{
+    return c->region;
 }
 
 int aws_call(struct aws_client *c, const char *operation, const json_t *body, json_t **reply,

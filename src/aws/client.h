@@ -34,6 +34,16 @@ void aws_client_cancel(struct aws_client *c, int64_t deadline_ms);
 int aws_call(struct aws_client *c, const char *operation, const json_t *body, json_t **reply,
              int64_t deadline_ms, char *msg, size_t msglen);
 
+/* A REST call (S3): method to url (a full URL), with an XML body or NULL;
+ * one attempt. *reply is the answer's body (the caller's, free()); an
+ * error answer's <Code> and <Message> are in msg. */
+int aws_rest(struct aws_client *c, const char *method, const char *url, const char *body,
+             char **reply, int64_t deadline_ms, char *msg, size_t msglen);
+
+/* The endpoint the client calls (no trailing slash) and its region. */
+const char *aws_client_endpoint(const struct aws_client *c);
+const char *aws_client_region(const struct aws_client *c);
+
 /* Whether an error type or HTTP status is worth retrying (for tests). */
 int aws_retryable(long status, const char *type);
 

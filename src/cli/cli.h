@@ -21,5 +21,6 @@ int cmd_export(int argc, char **argv);
 int cmd_job(int argc, char **argv);
 int cmd_next(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_trigger(int argc, char **argv);
 
 #endif

@@ -18,6 +18,7 @@ static const struct cli_command commands[] = {
     {"job", cmd_job, "list, show, create, change, delete and run a server's jobs"},
     {"next", cmd_next, "print the next fire times of a schedule expression"},
     {"serve", cmd_serve, "serve the jobs API (ECS Scheduler compatible)"},
+    {"trigger", cmd_trigger, "set up the AWS wiring of a job's trigger (setup-s3)"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -22,6 +22,7 @@ import re
 import shutil
 import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -440,10 +441,22 @@ import json, sys, boto3
 s3 = boto3.client("s3")
 sqs = boto3.client("sqs")
 s3.create_bucket(Bucket=sys.argv[1])
-url = sqs.create_queue(QueueName=sys.argv[2], Attributes={"VisibilityTimeout": "2"})["QueueUrl"]
-arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+sqs.create_queue(QueueName=sys.argv[2], Attributes={"VisibilityTimeout": "2"})
+# a notification of someone else's, which the setup must keep
+other = sqs.create_queue(QueueName="audit")["QueueUrl"]
+arn = sqs.get_queue_attributes(QueueUrl=other, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 s3.put_bucket_notification_configuration(Bucket=sys.argv[1], NotificationConfiguration={
-    "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]})
+    "QueueConfigurations": [{"Id": "audit", "QueueArn": arn, "Events": ["s3:ObjectRemoved:*"]}]})
+"""
+
+NOTIFICATIONS = """
+import json, sys, boto3
+s3 = boto3.client("s3")
+sqs = boto3.client("sqs")
+n = s3.get_bucket_notification_configuration(Bucket=sys.argv[1])
+url = sqs.get_queue_url(QueueName=sys.argv[2])["QueueUrl"]
+p = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"].get("Policy")
+print(json.dumps({"queues": n.get("QueueConfigurations", []), "policy": json.loads(p or "{}")}))
 """
 
 QUEUE_DEPTH = """
@@ -473,6 +486,27 @@ def s3_trigger(w, t):
                                            "type": "s3", "bucket": "inbox", "prefix": "new/",
                                            "suffix": ".csv", "queueName": "inbox-events"}}, JSON)
     t.check(st == 201, f"create an s3 job: {st} {body}")
+    # the wiring, by ecsched itself; twice, as a second run must change nothing
+    for _ in range(2):
+        p = subprocess.run([SELF.bin, "trigger", "setup-s3", "files", "--server",
+                            f"http://127.0.0.1:{srv.port}"], env=m.env(), capture_output=True,
+                           text=True, timeout=60)
+        t.check(p.returncode == 0 and "ecsched-files" in p.stdout,
+                f"trigger setup-s3: {p.returncode} {p.stdout!r} {p.stderr!r}")
+    wired = json.loads(m.boto(NOTIFICATIONS, "inbox", "inbox-events"))
+    ours = [q for q in wired["queues"] if q.get("Id") == "ecsched-files"]
+    rules = {r["Name"].lower(): r["Value"] for q in ours
+             for r in q.get("Filter", {}).get("Key", {}).get("FilterRules", [])}
+    t.check(len(ours) == 1 and rules == {"prefix": "new/", "suffix": ".csv"}
+            and any(q.get("Id") == "audit" for q in wired["queues"]),
+            f"one notification of ours with the job's filter, the other kept: {wired['queues']}")
+    sids = [s.get("Sid") for s in wired["policy"].get("Statement", [])]
+    t.check(sids == ["ecsched-s3-inbox"], f"the queue policy lets the bucket send: {wired['policy']}")
+    p = subprocess.run([SELF.bin, "trigger", "setup-s3", "sqs250", "--server",
+                        f"http://127.0.0.1:{srv.port}"], env=m.env(), capture_output=True,
+                       text=True, timeout=60)
+    t.check(p.returncode != 0 and "no such" not in p.stderr, f"setup-s3 of a job without one: "
+            f"{p.returncode} {p.stderr!r}")
     # the first RunTask fails (no room): its message must come back
     w.proxy.inject("RunTask", "no-memory", 1)
     keys = [f"new/day {i}.csv" for i in range(5)]

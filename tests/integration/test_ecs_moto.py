@@ -71,6 +71,15 @@ class World:
     def __init__(self, tmp):
         self.tmp = tmp
         self.moto = awsmock.Moto(tmp)
+        self.servers = []  # every daemon started, stopped at the end whatever happens
+        self.proxy = None
+        try:
+            self.setup()
+        except BaseException:
+            self.stop()
+            raise
+
+    def setup(self):
         self.moto.start()
         aws = self.moto.aws
         self.moto.hold("ecs::task")
@@ -91,7 +100,10 @@ class World:
         self.proxy.start()
 
     def stop(self):
-        self.proxy.stop()
+        for srv in self.servers:
+            srv.stop()
+        if self.proxy is not None:
+            self.proxy.stop()
         self.moto.stop()
 
     def daemon(self, name, env=None, endpoint=None, extra=()):
@@ -105,6 +117,7 @@ class World:
                             "--subnets", self.subnet, "--security-groups", self.group,
                             "--poll-interval", "0.5"] + list(extra),
                      env=e, env_replace=True)
+        self.servers.append(srv)
         return srv, log
 
     def tasks(self, started_by, status=None):

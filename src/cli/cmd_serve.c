@@ -156,6 +156,7 @@ int cmd_serve(int argc, char **argv)
     int c;
 
     memset(&cfg, 0, sizeof(cfg));
+    memset(&lcfg, 0, sizeof(lcfg));
     opterr = 0;
     for (;;) {
         c = getopt_long(argc, argv, "l:s:t:h", opts, NULL);

@@ -17,15 +17,20 @@ struct fake {
     size_t n;
     size_t cap;
     unsigned long next_id;
+    void (*on_run)(void *ctx, const struct launch_request *rq, int64_t now_ms);
+    void *on_run_ctx;
 };
 
 static int fake_open(const struct launcher_config *cfg, void **impl, char *msg, size_t msglen)
 {
     struct fake *f = calloc(1, sizeof(*f));
 
-    (void)cfg;
     if (f == NULL)
         return ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory opening the fake launcher");
+    if (cfg != NULL) {
+        f->on_run = cfg->on_run;
+        f->on_run_ctx = cfg->on_run_ctx;
+    }
     pthread_mutex_init(&f->lock, NULL);
     *impl = f;
     return 0;
@@ -63,6 +68,12 @@ static int fake_run(void *impl, const struct launch_request *rq, struct launch_r
     int rc = 0;
     int i;
 
+    if (f->on_run != NULL) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        f->on_run(f->on_run_ctx, rq, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+    }
     pthread_mutex_lock(&f->lock);
     rc = launch_entries_by_token(f->tasks, f->n, sizeof(f->tasks[0]), rq->client_token, out);
     if (out->ntasks > 0 || rc != 0)

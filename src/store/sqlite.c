@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -460,22 +461,20 @@ static int column_run(sqlite3_stmt *st, struct store_run *out)
     return store_run_copy(&r, out);
 }
 
-static int sq_run_put(void *impl, struct store_run *run, char *msg, size_t msglen)
-{
-    struct sq *s = impl;
-    sqlite3_stmt *st = NULL;
-    int rc;
+#define RUN_INSERT                                                                               \
+    "INSERT INTO runs (job_id, claim, scheduled, status, ntasks, data)"                          \
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+#define RUN_UPDATE "UPDATE runs SET status = ?4, ntasks = ?5, data = ?6 WHERE id = ?7"
 
-    pthread_mutex_lock(&s->lock);
-    if (run->id == 0)
-        rc = sqlite3_prepare_v2(s->db,
-                                "INSERT INTO runs (job_id, claim, scheduled, status, ntasks, data)"
-                                " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                                -1, &st, NULL);
-    else
-        rc = sqlite3_prepare_v2(s->db,
-                                "UPDATE runs SET status = ?4, ntasks = ?5, data = ?6 WHERE id = ?7",
-                                -1, &st, NULL);
+/* Insert (run->id == 0) or update one run with the prepared RUN_INSERT or
+ * RUN_UPDATE statement st, which is reset first. Lock held. */
+static int put_run(struct sq *s, sqlite3_stmt *st, struct store_run *run, char *msg,
+                   size_t msglen)
+{
+    int rc = sqlite3_reset(st);
+
+    if (rc == SQLITE_OK)
+        rc = sqlite3_clear_bindings(st);
     if (rc == SQLITE_OK && run->id == 0)
         rc = sqlite3_bind_text(st, 1, run->job_id, -1, SQLITE_STATIC);
     if (rc == SQLITE_OK && run->id == 0 && run->claim != NULL)
@@ -505,7 +504,77 @@ static int sq_run_put(void *impl, struct store_run *run, char *msg, size_t msgle
     } else {
         rc = sq_fail(s, rc, msg, msglen, "writing a run");
     }
+    return rc;
+}
+
+static int sq_run_put(void *impl, struct store_run *run, char *msg, size_t msglen)
+{
+    struct sq *s = impl;
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    pthread_mutex_lock(&s->lock);
+    rc = sqlite3_prepare_v2(s->db, run->id == 0 ? RUN_INSERT : RUN_UPDATE, -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = put_run(s, st, run, msg, msglen);
+    else
+        rc = sq_fail(s, rc, msg, msglen, "writing a run");
     sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+/* Every run in one transaction, so one durable commit (fsync) serves the
+ * lot. A claim that is taken fails only its own statement; an error that
+ * ends the transaction (disk full, I/O) fails the whole batch, and so
+ * does a failed commit: nothing of it was written. */
+static int sq_run_put_many(void *impl, struct store_run *runs, size_t n, int *rcs, char *msg,
+                           size_t msglen)
+{
+    struct sq *s = impl;
+    sqlite3_stmt *ins = NULL;
+    sqlite3_stmt *upd = NULL;
+    int64_t first_new = 0;
+    size_t i;
+    int rc;
+
+    pthread_mutex_lock(&s->lock);
+    rc = exec(s, "BEGIN IMMEDIATE", msg, msglen, "writing runs");
+    if (rc == 0) {
+        rc = sqlite3_prepare_v2(s->db, RUN_INSERT, -1, &ins, NULL);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_prepare_v2(s->db, RUN_UPDATE, -1, &upd, NULL);
+        if (rc != SQLITE_OK)
+            rc = sq_fail(s, rc, msg, msglen, "writing runs");
+    }
+    for (i = 0; rc == 0 && i < n; i++) {
+        char one[512];
+        bool insert = runs[i].id == 0;
+
+        rcs[i] = put_run(s, insert ? ins : upd, &runs[i], one, sizeof(one));
+        if (rcs[i] == 0 && insert && first_new == 0)
+            first_new = runs[i].id;
+        if (rcs[i] != 0 && sqlite3_get_autocommit(s->db)) {
+            /* SQLite rolled the transaction back: the earlier runs are gone too */
+            snprintf(msg, msglen, "%s", one);
+            rc = rcs[i];
+        }
+    }
+    sqlite3_finalize(ins);
+    sqlite3_finalize(upd);
+    if (rc == 0)
+        rc = exec(s, "COMMIT", msg, msglen, "committing runs");
+    if (rc != 0) {
+        if (!sqlite3_get_autocommit(s->db))
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        for (i = 0; i < n; i++) {
+            rcs[i] = rc;
+            /* ids only grow, so the runs inserted here are those at or
+             * after the first; rolled back, they have none */
+            if (first_new != 0 && runs[i].id >= first_new)
+                runs[i].id = 0;
+        }
+    }
     pthread_mutex_unlock(&s->lock);
     return rc;
 }
@@ -670,6 +739,7 @@ const struct store_backend store_backend_sqlite = {
     .update = sq_update,
     .remove = sq_remove,
     .run_put = sq_run_put,
+    .run_put_many = sq_run_put_many,
     .run_get = sq_run_get,
     .run_query = sq_run_query,
     .run_prune = sq_run_prune,

@@ -167,6 +167,19 @@ int store_run_put(struct store *s, struct store_run *run, char *msg, size_t msgl
     return s->be->run_put(s->impl, run, msg, msglen);
 }
 
+int store_run_put_many(struct store *s, struct store_run *runs, size_t n, int *rcs, char *msg,
+                       size_t msglen)
+{
+    size_t i;
+
+    if (s->be->run_put_many != NULL)
+        return s->be->run_put_many(s->impl, runs, n, rcs, msg, msglen);
+    /* a backend without transactions to share writes each on its own */
+    for (i = 0; i < n; i++)
+        rcs[i] = s->be->run_put(s->impl, &runs[i], msg, msglen);
+    return 0;
+}
+
 int store_run_get(struct store *s, const char *job_id, int64_t id, struct store_run *out,
                   char *msg, size_t msglen)
 {

@@ -237,6 +237,30 @@ static void runs_contract(const char *backend)
     T_EQ_STR(run_ids(s, STORE_RUNS_OF_JOB, "a", 0, 10, &total), "");
     T_EQ_INT((int)total, 0);
     T_EQ_INT((int)put_run(s, "a", "a@100", 100, "pending", 0), 7);
+    {
+        /* many in one call: each run has its own result, and one that
+         * fails does not keep the others out */
+        struct store_run many[4] = {
+            {0, "a", "a@500", 500, "pending", 0, "{}"},
+            {0, "a", "a@100", 100, "pending", 0, "{}"},
+            {7, "a", NULL, 0, "running", 1, "{\"y\":2}"},
+            {99, "a", NULL, 0, "running", 1, "{}"},
+        };
+        int rcs[4] = {1, 1, 1, 1};
+
+        T_EQ_INT(store_run_put_many(s, many, 4, rcs, msg, sizeof(msg)), 0);
+        T_EQ_INT(rcs[0], 0);
+        T_EQ_INT((int)many[0].id, 8);
+        T_EQ_INT(rcs[1], ECS_EEXIST);
+        T_EQ_INT((int)many[1].id, 0);
+        T_EQ_INT(rcs[2], 0);
+        T_EQ_INT(rcs[3], ECS_ENOTFOUND);
+        T_EQ_STR(run_ids(s, STORE_RUNS_OF_JOB, "a", 0, 10, &total), "8,7");
+        T_EQ_INT(store_run_get(s, "a", 7, &r, msg, sizeof(msg)), 0);
+        T_EQ_STR(r.status, "running");
+        T_EQ_STR(r.data, "{\"y\":2}");
+        store_run_clear(&r);
+    }
     store_close(&s);
 }
 
@@ -300,6 +324,15 @@ static void test_sqlite_refused_write_changes_nothing(void)
     T_EQ_INT(store_create(s, "new", "{}", msg, sizeof(msg)), ECS_EUNAVAILABLE);
     T_HAS_STR(msg, "database is locked");
     T_EQ_INT(store_update(s, "keep", "{\"x\":1}", 1, msg, sizeof(msg)), ECS_EUNAVAILABLE);
+    {
+        /* a batch of runs fails whole, each run told so */
+        struct store_run run = {0, "keep", "keep@1", 1, "pending", 0, "{}"};
+        int rc = 0;
+
+        T_EQ_INT(store_run_put_many(s, &run, 1, &rc, msg, sizeof(msg)), ECS_EUNAVAILABLE);
+        T_EQ_INT(rc, ECS_EUNAVAILABLE);
+        T_EQ_INT((int)run.id, 0);
+    }
     sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
     sqlite3_close(other);
     T_EQ_STR(ids(s, 0, 10, &total), "keep");

@@ -535,6 +535,7 @@ static int sq_run_put_many(void *impl, struct store_run *runs, size_t n, int *rc
     sqlite3_stmt *ins = NULL;
     sqlite3_stmt *upd = NULL;
     int64_t first_new = 0;
+    bool failed = false;
     size_t i;
     int rc;
 
@@ -554,11 +555,12 @@ static int sq_run_put_many(void *impl, struct store_run *runs, size_t n, int *rc
         rcs[i] = put_run(s, insert ? ins : upd, &runs[i], one, sizeof(one));
         if (rcs[i] == 0 && insert && first_new == 0)
             first_new = runs[i].id;
-        if (rcs[i] != 0 && sqlite3_get_autocommit(s->db)) {
-            /* SQLite rolled the transaction back: the earlier runs are gone too */
+        if (rcs[i] != 0 && !failed)
             snprintf(msg, msglen, "%s", one);
+        failed = failed || rcs[i] != 0;
+        /* SQLite rolled the transaction back: the earlier runs are gone too */
+        if (rcs[i] != 0 && sqlite3_get_autocommit(s->db))
             rc = rcs[i];
-        }
     }
     sqlite3_finalize(ins);
     sqlite3_finalize(upd);

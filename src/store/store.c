@@ -2,6 +2,8 @@
  * each call, and tells the subscriber about successful writes. */
 #include "store.h"
 
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -170,13 +172,20 @@ int store_run_put(struct store *s, struct store_run *run, char *msg, size_t msgl
 int store_run_put_many(struct store *s, struct store_run *runs, size_t n, int *rcs, char *msg,
                        size_t msglen)
 {
+    bool failed = false;
     size_t i;
 
     if (s->be->run_put_many != NULL)
         return s->be->run_put_many(s->impl, runs, n, rcs, msg, msglen);
     /* a backend without transactions to share writes each on its own */
-    for (i = 0; i < n; i++)
-        rcs[i] = s->be->run_put(s->impl, &runs[i], msg, msglen);
+    for (i = 0; i < n; i++) {
+        char one[512];
+
+        rcs[i] = s->be->run_put(s->impl, &runs[i], one, sizeof(one));
+        if (rcs[i] != 0 && !failed)
+            snprintf(msg, msglen, "%s", one);
+        failed = failed || rcs[i] != 0;
+    }
     return 0;
 }
 

@@ -132,9 +132,10 @@ int store_run_put(struct store *s, struct store_run *run, char *msg, size_t msgl
  * backend has them: one durable commit for all, so a scheduler can claim
  * (and record) many firings of the same second together. rcs[i] is run
  * i's own result (ECS_EEXIST: its claim is taken), and one run's failure
- * does not stop the others. Returns 0 once what succeeded is durable, or
- * an error when the whole batch failed (then every rcs[i] is that error
- * and nothing was written; msg says why). */
+ * does not stop the others; msg holds the first failure's message.
+ * Returns 0 once what succeeded is durable, or an error when the whole
+ * batch failed (then every rcs[i] is that error and nothing was
+ * written). */
 int store_run_put_many(struct store *s, struct store_run *runs, size_t n, int *rcs, char *msg,
                        size_t msglen);
 

@@ -961,6 +961,8 @@ struct tracked {
     struct store_run rec;
     json_t *run;
     bool changed;
+    size_t first; /* its open tasks' place among the ARNs described */
+    size_t narns;
 };
 
 /* ARNs asked about but not answered are lost to the launcher. */
@@ -985,8 +987,12 @@ static void track_lost(struct tracked *t, size_t n, const char *const *arns, siz
 static void track_describe(struct scheduler *s, struct tracked *t, size_t n)
 {
     const char **arns = NULL;
+    const struct launch_result none = {NULL, 0, NULL, 0};
+    bool answered = false;
     size_t narns = 0;
     size_t cap = 0;
+    size_t lo = 0;
+    size_t hi;
     size_t i;
     size_t k;
     char msg[512];
@@ -995,6 +1001,7 @@ static void track_describe(struct scheduler *s, struct tracked *t, size_t n)
         const char **open = NULL;
         size_t nopen = 0;
 
+        t[i].first = narns;
         if (run_open_tasks(t[i].run, &open, &nopen) != 0)
             continue;
         if (narns + nopen > cap) {
@@ -1014,25 +1021,39 @@ static void track_describe(struct scheduler *s, struct tracked *t, size_t n)
             if (arns[narns] != NULL)
                 narns++;
         }
+        t[i].narns = narns - t[i].first;
         free(open);
     }
-    /* DescribeTasks takes up to 100 ARNs a call */
+    /* DescribeTasks takes up to 100 ARNs a call; each answer goes to the
+     * runs whose tasks it holds (runs follow each other in arns), not to
+     * every run: that made a poll quadratic in the active runs */
     for (k = 0; k < narns; k += DESCRIBE_MAX) {
         struct launch_result d;
         size_t chunk = narns - k < DESCRIBE_MAX ? narns - k : DESCRIBE_MAX;
         int64_t now = now_ms();
 
+        while (lo < n && t[lo].first + t[lo].narns <= k)
+            lo++;
+        for (hi = lo; hi < n && t[hi].first < k + chunk; hi++)
+            ;
         if (launcher_describe(s->cfg.launcher, arns + k, chunk, &d, msg, sizeof(msg)) != 0) {
             log_event(s->cfg.log, LOG_WARN, "runs.describe_failed",
                       json_pack("{s:I, s:s}", "tasks", (json_int_t)chunk, "error", msg));
             continue;
         }
-        for (i = 0; i < n; i++) {
-            if (run_apply_describe(t[i].run, &d, now) > 0)
+        answered = true;
+        for (i = lo; i < hi; i++) {
+            if (t[i].narns > 0 && run_apply_describe(t[i].run, &d, now) > 0)
                 t[i].changed = true;
         }
-        track_lost(t, n, arns + k, chunk, &d, now);
+        track_lost(t + lo, hi - lo, arns + k, chunk, &d, now);
         launch_result_clear(&d);
+    }
+    /* runs with no open task get their status refreshed, as they did
+     * when every answer went to every run */
+    for (i = 0; answered && i < n; i++) {
+        if (t[i].narns == 0 && run_apply_describe(t[i].run, &none, now_ms()) > 0)
+            t[i].changed = true;
     }
     for (k = 0; k < narns; k++)
         free((char *)arns[k]);

@@ -42,10 +42,22 @@ static const char *const migrations[] = {
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
+/* Statements every firing runs, prepared once per connection: parsing
+ * the SQL again each time was a good part of a firing's cost. */
+enum cached_stmt { CACHED_GET, CACHED_RUN_INSERT, CACHED_RUN_UPDATE, CACHED_COUNT };
+
+static const char *const cached_sql[CACHED_COUNT] = {
+    [CACHED_GET] = "SELECT id, data, version FROM jobs WHERE id = ?1",
+    [CACHED_RUN_INSERT] = "INSERT INTO runs (job_id, claim, scheduled, status, ntasks, data)"
+                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [CACHED_RUN_UPDATE] = "UPDATE runs SET status = ?4, ntasks = ?5, data = ?6 WHERE id = ?7",
+};
+
 struct sq {
     sqlite3 *db;
     pthread_mutex_t lock; /* keeps sqlite3_errmsg() paired with its call */
     char path[PATH_MAX];
+    sqlite3_stmt *cached[CACHED_COUNT]; /* prepared on first use; lock held to use */
 };
 
 /* Map an SQLite failure to our codes: storage that cannot take a write now
@@ -157,10 +169,31 @@ static int migrate(struct sq *s, char *msg, size_t msglen)
     return exec(s, "COMMIT", msg, msglen, "committing the schema migration");
 }
 
+/* The cached statement `which`, reset and unbound, in *out; a sqlite
+ * code. Lock held; reset it again after use, so that it does not keep a
+ * read transaction open. */
+static int cached(struct sq *s, enum cached_stmt which, sqlite3_stmt **out)
+{
+    int rc = SQLITE_OK;
+
+    if (s->cached[which] == NULL)
+        rc = sqlite3_prepare_v3(s->db, cached_sql[which], -1, SQLITE_PREPARE_PERSISTENT,
+                                &s->cached[which], NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_reset(s->cached[which]);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_clear_bindings(s->cached[which]);
+    *out = rc == SQLITE_OK ? s->cached[which] : NULL;
+    return rc;
+}
+
 static void sq_close(void *impl)
 {
     struct sq *s = impl;
+    int i;
 
+    for (i = 0; i < CACHED_COUNT; i++)
+        sqlite3_finalize(s->cached[i]);
     sqlite3_close(s->db);
     pthread_mutex_destroy(&s->lock);
     free(s);
@@ -241,8 +274,7 @@ static int sq_get(void *impl, const char *id, struct store_record *out, char *ms
     int rc;
 
     pthread_mutex_lock(&s->lock);
-    rc = sqlite3_prepare_v2(s->db, "SELECT id, data, version FROM jobs WHERE id = ?1", -1, &st,
-                            NULL);
+    rc = cached(s, CACHED_GET, &st);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     if (rc == SQLITE_OK)
@@ -253,7 +285,8 @@ static int sq_get(void *impl, const char *id, struct store_record *out, char *ms
         rc = ecs_fail(ECS_ENOTFOUND, msg, msglen, "no record '%s'", id);
     else
         rc = sq_fail(s, rc, msg, msglen, "reading a record");
-    sqlite3_finalize(st);
+    if (st != NULL)
+        sqlite3_reset(st);
     pthread_mutex_unlock(&s->lock);
     return rc;
 }
@@ -461,20 +494,12 @@ static int column_run(sqlite3_stmt *st, struct store_run *out)
     return store_run_copy(&r, out);
 }
 
-#define RUN_INSERT                                                                               \
-    "INSERT INTO runs (job_id, claim, scheduled, status, ntasks, data)"                          \
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-#define RUN_UPDATE "UPDATE runs SET status = ?4, ntasks = ?5, data = ?6 WHERE id = ?7"
-
-/* Insert (run->id == 0) or update one run with the prepared RUN_INSERT or
- * RUN_UPDATE statement st, which is reset first. Lock held. */
-static int put_run(struct sq *s, sqlite3_stmt *st, struct store_run *run, char *msg,
-                   size_t msglen)
+/* Insert (run->id == 0) or update one run. Lock held. */
+static int put_run(struct sq *s, struct store_run *run, char *msg, size_t msglen)
 {
-    int rc = sqlite3_reset(st);
+    sqlite3_stmt *st = NULL;
+    int rc = cached(s, run->id == 0 ? CACHED_RUN_INSERT : CACHED_RUN_UPDATE, &st);
 
-    if (rc == SQLITE_OK)
-        rc = sqlite3_clear_bindings(st);
     if (rc == SQLITE_OK && run->id == 0)
         rc = sqlite3_bind_text(st, 1, run->job_id, -1, SQLITE_STATIC);
     if (rc == SQLITE_OK && run->id == 0 && run->claim != NULL)
@@ -504,22 +529,18 @@ static int put_run(struct sq *s, sqlite3_stmt *st, struct store_run *run, char *
     } else {
         rc = sq_fail(s, rc, msg, msglen, "writing a run");
     }
+    if (st != NULL)
+        sqlite3_reset(st);
     return rc;
 }
 
 static int sq_run_put(void *impl, struct store_run *run, char *msg, size_t msglen)
 {
     struct sq *s = impl;
-    sqlite3_stmt *st = NULL;
     int rc;
 
     pthread_mutex_lock(&s->lock);
-    rc = sqlite3_prepare_v2(s->db, run->id == 0 ? RUN_INSERT : RUN_UPDATE, -1, &st, NULL);
-    if (rc == SQLITE_OK)
-        rc = put_run(s, st, run, msg, msglen);
-    else
-        rc = sq_fail(s, rc, msg, msglen, "writing a run");
-    sqlite3_finalize(st);
+    rc = put_run(s, run, msg, msglen);
     pthread_mutex_unlock(&s->lock);
     return rc;
 }
@@ -532,8 +553,6 @@ static int sq_run_put_many(void *impl, struct store_run *runs, size_t n, int *rc
                            size_t msglen)
 {
     struct sq *s = impl;
-    sqlite3_stmt *ins = NULL;
-    sqlite3_stmt *upd = NULL;
     int64_t first_new = 0;
     bool failed = false;
     size_t i;
@@ -541,18 +560,11 @@ static int sq_run_put_many(void *impl, struct store_run *runs, size_t n, int *rc
 
     pthread_mutex_lock(&s->lock);
     rc = exec(s, "BEGIN IMMEDIATE", msg, msglen, "writing runs");
-    if (rc == 0) {
-        rc = sqlite3_prepare_v2(s->db, RUN_INSERT, -1, &ins, NULL);
-        if (rc == SQLITE_OK)
-            rc = sqlite3_prepare_v2(s->db, RUN_UPDATE, -1, &upd, NULL);
-        if (rc != SQLITE_OK)
-            rc = sq_fail(s, rc, msg, msglen, "writing runs");
-    }
     for (i = 0; rc == 0 && i < n; i++) {
         char one[512];
         bool insert = runs[i].id == 0;
 
-        rcs[i] = put_run(s, insert ? ins : upd, &runs[i], one, sizeof(one));
+        rcs[i] = put_run(s, &runs[i], one, sizeof(one));
         if (rcs[i] == 0 && insert && first_new == 0)
             first_new = runs[i].id;
         if (rcs[i] != 0 && !failed)
@@ -562,8 +574,6 @@ static int sq_run_put_many(void *impl, struct store_run *runs, size_t n, int *rc
         if (rcs[i] != 0 && sqlite3_get_autocommit(s->db))
             rc = rcs[i];
     }
-    sqlite3_finalize(ins);
-    sqlite3_finalize(upd);
     if (rc == 0)
         rc = exec(s, "COMMIT", msg, msglen, "committing runs");
     if (rc != 0) {

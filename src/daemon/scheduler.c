@@ -27,9 +27,11 @@
 
 #define WORKERS_DEFAULT 4
 #define BATCH_MAX 10
-/* firings a worker takes from the queue at once (claimed in one store
- * transaction, recorded in another) */
+/* firings a worker takes from the queue at once, claimed in one store
+ * transaction; and how many it may have launched before it records them
+ * (in one more) */
 #define FIRE_BATCH_MAX 64
+#define FIRE_PENDING_MAX 1024
 #define COUNT_CAP 50
 #define POLL_DEFAULT_MS 5000
 #define HISTORY_DEFAULT 100
@@ -95,6 +97,7 @@ struct scheduler {
     pthread_t tracker;
     pthread_t *workers;
     int nworkers;
+    int launching; /* workers claiming and launching a batch now */
     int timer_started;
     int tracker_started;
     struct scheduler_stats stats;
@@ -599,9 +602,10 @@ static void record_missed(struct scheduler *s, const json_t *job, const struct f
     json_decref(run);
 }
 
-/* One firing on its way through fire_batch(). */
+/* One firing on its way through a worker: taken from the queue, opened,
+ * claimed, launched, then recorded. */
 struct shot {
-    const struct firing *f;
+    struct firing f; /* owns f.id */
     json_t *job;
     json_t *run;     /* NULL: nothing (left) to do */
     char claim[320]; /* a scheduled second not claimed yet; "" otherwise */
@@ -620,7 +624,7 @@ struct shot {
  * the run of a scheduled second, still to be claimed. */
 static void open_shot(struct scheduler *s, struct shot *sh)
 {
-    const struct firing *f = sh->f;
+    const struct firing *f = &sh->f;
     struct store_record rec;
     json_error_t err;
     char msg[512];
@@ -660,7 +664,7 @@ static void save_shots(struct scheduler *s, struct shot *sh, size_t n, bool clai
         x->at = SIZE_MAX;
         if (x->run == NULL || (claiming && x->claim[0] == '\0') || recs == NULL || rcs == NULL)
             continue;
-        if (run_record(x->run, x->f->id, claiming ? x->claim : NULL, x->scheduled, x->run_id,
+        if (run_record(x->run, x->f.id, claiming ? x->claim : NULL, x->scheduled, x->run_id,
                        &recs[k]) == 0)
             x->at = k++;
     }
@@ -678,17 +682,17 @@ static void save_shots(struct scheduler *s, struct shot *sh, size_t n, bool clai
             x->claim[0] = '\0';
             inflight(s, x->run_id, true);
         } else if (rc == 0) {
-            prune_ended(s, x->job, x->f->id, run_status(x->run));
+            prune_ended(s, x->job, x->f.id, run_status(x->run));
         } else if (claiming) {
             snprintf(why, sizeof(why), "firing %s is already claimed", x->claim);
             log_event(s->cfg.log, LOG_WARN, "job.not_claimed",
-                      json_pack("{s:s, s:I, s:s}", "job", x->f->id, "scheduled",
-                                (json_int_t)x->f->when, "error", rc == ECS_EEXIST ? why : msg));
+                      json_pack("{s:s, s:I, s:s}", "job", x->f.id, "scheduled",
+                                (json_int_t)x->f.when, "error", rc == ECS_EEXIST ? why : msg));
             json_decref(x->run);
             x->run = NULL;
         } else {
             log_event(s->cfg.log, LOG_ERROR, "run.unrecorded",
-                      json_pack("{s:s, s:s}", "job", x->f->id, "error", msg));
+                      json_pack("{s:s, s:s}", "job", x->f.id, "error", msg));
         }
     }
     for (i = 0; i < k; i++)
@@ -708,7 +712,7 @@ static void launch_shot(struct scheduler *s, struct shot *sh)
 
     msg[0] = '\0';
     sh->reason = json_string_value(json_object_get(sh->run, "reason"));
-    scheduler_started_by(sh->f->id, sh->started_by, sizeof(sh->started_by));
+    scheduler_started_by(sh->f.id, sh->started_by, sizeof(sh->started_by));
     if (launcher_list_active(s->cfg.launcher, sh->started_by, json_object_get(sh->job, "launch"),
                              &active, &sh->nactive, msg, sizeof(msg)) != 0) {
         sh->errors++;
@@ -731,7 +735,7 @@ static void launch_shot(struct scheduler *s, struct shot *sh)
         else
             snprintf(token_base, sizeof(token_base), "%s-%" PRId64, sh->started_by,
                      sh->scheduled);
-        sh->started = launch(s, sh->job, sh->f->id, sh->started_by, token_base, need, sh->run,
+        sh->started = launch(s, sh->job, sh->f.id, sh->started_by, token_base, need, sh->run,
                              &sh->errors);
         if (sh->started == 0)
             run_finish(sh->run, "failed", json_string_value(json_object_get(sh->run, "message")),
@@ -748,7 +752,7 @@ static void log_shot(struct scheduler *s, const struct shot *sh)
 
     format_time(sh->scheduled, when_text, sizeof(when_text));
     log_event(s->cfg.log, sh->errors > 0 ? LOG_WARN : LOG_INFO, "job.fired",
-              json_pack("{s:s, s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s}", "job", sh->f->id,
+              json_pack("{s:s, s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s}", "job", sh->f.id,
                         "run", (json_int_t)sh->run_id, "reason",
                         sh->reason != NULL ? sh->reason : "", "scheduled", when_text, "lateMs",
                         (json_int_t)(now_ms() - sh->scheduled * 1000), "expected",
@@ -757,54 +761,8 @@ static void log_shot(struct scheduler *s, const struct shot *sh)
                         run_status(sh->run)));
     if (sh->errors > 0 && why != NULL)
         log_event(s->cfg.log, LOG_ERROR, "job.launch_failed",
-                  json_pack("{s:s, s:I, s:s}", "job", sh->f->id, "run", (json_int_t)sh->run_id,
+                  json_pack("{s:s, s:I, s:s}", "job", sh->f.id, "run", (json_int_t)sh->run_id,
                             "error", why));
-}
-
-/* Fire the firings a worker took from the queue together. The scheduled
- * seconds among them are claimed in one store transaction and the runs
- * recorded in another: two durable commits for the batch instead of two
- * per firing, which is what keeps a second's launches on time when
- * thousands of jobs share it. Each step takes the firings in queue order. */
-static void fire_batch(struct scheduler *s, const struct firing *fs, size_t n)
-{
-    struct shot *sh = calloc(n, sizeof(*sh));
-    uint64_t started = 0;
-    uint64_t errors = 0;
-    size_t i;
-
-    if (sh == NULL) {
-        /* unclaimed, so missed by policy at the next start */
-        pthread_mutex_lock(&s->lock);
-        s->stats.launch_errors += n;
-        pthread_mutex_unlock(&s->lock);
-        return;
-    }
-    for (i = 0; i < n; i++) {
-        sh[i].f = &fs[i];
-        open_shot(s, &sh[i]);
-    }
-    save_shots(s, sh, n, true);
-    for (i = 0; i < n; i++) {
-        if (sh[i].run != NULL)
-            launch_shot(s, &sh[i]);
-    }
-    save_shots(s, sh, n, false);
-    for (i = 0; i < n; i++) {
-        if (sh[i].run != NULL) {
-            log_shot(s, &sh[i]);
-            inflight(s, sh[i].run_id, false);
-            started += sh[i].started;
-            errors += sh[i].errors;
-        }
-        json_decref(sh[i].run);
-        json_decref(sh[i].job);
-    }
-    free(sh);
-    pthread_mutex_lock(&s->lock);
-    s->stats.tasks_started += started;
-    s->stats.launch_errors += errors;
-    pthread_mutex_unlock(&s->lock);
 }
 
 /* The job's firing is done: start the one that came due meanwhile. */
@@ -826,45 +784,124 @@ static void release(struct scheduler *s, const struct firing *f)
     pthread_mutex_unlock(&s->lock);
 }
 
+/* This worker's share of the queue, at most max firings, into sh. Lock
+ * held. */
+static size_t take_shots(struct scheduler *s, struct shot *sh, size_t max)
+{
+    /* a burst is shared out, so every worker launches its part at once */
+    size_t share = (s->qlen + (size_t)s->nworkers - 1) / (size_t)s->nworkers;
+    int64_t now = now_ms();
+    size_t n;
+
+    for (n = 0; n < share && n < max; n++) {
+        int64_t late;
+
+        memset(&sh[n], 0, sizeof(sh[n]));
+        sh[n].f = s->queue[s->qhead];
+        s->qhead = (s->qhead + 1) % s->qcap;
+        s->qlen--;
+        late = now - sh[n].f.when * 1000;
+        if (sh[n].f.kind == FIRE_SCHEDULE && late > s->stats.max_lateness_ms)
+            s->stats.max_lateness_ms = late;
+    }
+    return n;
+}
+
+/* The first half of firing: open the shots, claim the scheduled seconds
+ * among them in one store transaction, launch. */
+static void launch_shots(struct scheduler *s, struct shot *sh, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        open_shot(s, &sh[i]);
+    save_shots(s, sh, n, true);
+    for (i = 0; i < n; i++) {
+        if (sh[i].run != NULL)
+            launch_shot(s, &sh[i]);
+    }
+}
+
+/* The second half: record the runs in one store transaction, log, and let
+ * each job fire again. */
+static void finish_shots(struct scheduler *s, struct shot *sh, size_t n)
+{
+    uint64_t started = 0;
+    uint64_t errors = 0;
+    size_t i;
+
+    save_shots(s, sh, n, false);
+    for (i = 0; i < n; i++) {
+        if (sh[i].run != NULL) {
+            log_shot(s, &sh[i]);
+            inflight(s, sh[i].run_id, false);
+            started += sh[i].started;
+            errors += sh[i].errors;
+        }
+        json_decref(sh[i].run);
+        json_decref(sh[i].job);
+        if (sh[i].f.kind == FIRE_SCHEDULE)
+            release(s, &sh[i].f);
+        free(sh[i].f.id);
+    }
+    pthread_mutex_lock(&s->lock);
+    s->stats.tasks_started += started;
+    s->stats.launch_errors += errors;
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* A worker takes firings FIRE_BATCH_MAX at a time, claims each batch in
+ * one store transaction and launches it, and records the runs of all it
+ * launched in one more once the queue is empty (or FIRE_PENDING_MAX are
+ * waiting): two durable commits per firing could not keep a second's
+ * launches on time when thousands of jobs share it, and recording before
+ * the rest of the second is launched would make those later. */
 static void *worker_main(void *arg)
 {
     struct scheduler *s = arg;
-    struct firing batch[FIRE_BATCH_MAX];
+    struct shot *sh = calloc(FIRE_PENDING_MAX, sizeof(*sh));
+    size_t n = 0;
 
     for (;;) {
-        size_t share;
-        size_t n;
-        size_t i;
-        int64_t now;
+        bool stop;
 
         pthread_mutex_lock(&s->lock);
-        while (!s->stopping && s->qlen == 0)
+        /* records wait while another worker is still launching: their
+         * commit would hold up its claims */
+        while (!s->stopping && s->qlen == 0 && (n == 0 || s->launching > 0))
             pthread_cond_wait(&s->work, &s->lock);
-        if (s->stopping) {
-            /* in-flight firings finish; queued ones stay unclaimed, so the
-             * next start treats them as missed, by policy */
-            pthread_mutex_unlock(&s->lock);
-            return NULL;
-        }
-        /* a burst is shared out, so every worker launches its part at once */
-        share = (s->qlen + (size_t)s->nworkers - 1) / (size_t)s->nworkers;
-        now = now_ms();
-        for (n = 0; n < share && n < FIRE_BATCH_MAX; n++) {
-            int64_t late;
+        /* in-flight firings finish; queued ones stay unclaimed, so the
+         * next start treats them as missed, by policy */
+        stop = s->stopping;
+        if (!stop && s->qlen > 0 && sh != NULL && n + FIRE_BATCH_MAX <= FIRE_PENDING_MAX) {
+            size_t got = take_shots(s, sh + n, FIRE_BATCH_MAX);
 
-            batch[n] = s->queue[s->qhead];
-            s->qhead = (s->qhead + 1) % s->qcap;
-            s->qlen--;
-            late = now - batch[n].when * 1000;
-            if (batch[n].kind == FIRE_SCHEDULE && late > s->stats.max_lateness_ms)
-                s->stats.max_lateness_ms = late;
+            s->launching++;
+            pthread_mutex_unlock(&s->lock);
+            launch_shots(s, sh + n, got);
+            n += got;
+            pthread_mutex_lock(&s->lock);
+            if (--s->launching == 0)
+                pthread_cond_broadcast(&s->work);
+            pthread_mutex_unlock(&s->lock);
+            continue;
+        }
+        if (!stop && sh == NULL) {
+            /* no room for a batch: fire one at a time */
+            struct shot one;
+
+            take_shots(s, &one, 1);
+            pthread_mutex_unlock(&s->lock);
+            launch_shots(s, &one, 1);
+            finish_shots(s, &one, 1);
+            continue;
         }
         pthread_mutex_unlock(&s->lock);
-        fire_batch(s, batch, n);
-        for (i = 0; i < n; i++) {
-            if (batch[i].kind == FIRE_SCHEDULE)
-                release(s, &batch[i]);
-            free(batch[i].id);
+        finish_shots(s, sh, n);
+        n = 0;
+        if (stop) {
+            free(sh);
+            return NULL;
         }
     }
 }

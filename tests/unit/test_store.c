@@ -1,6 +1,7 @@
 /* test_store.c - the store contract, run against every backend: the same
  * cases for memory and sqlite, then what only a durable store promises
  * (survives a reopen, refuses a write it cannot make and stays intact). */
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -274,6 +275,87 @@ static void test_runs_sqlite(void)
     runs_contract("sqlite");
 }
 
+#define PUTTERS 4
+#define PUTS 25
+#define PER_PUT 8
+
+/* One thread's share of test_sqlite_shared_commits. */
+struct putter {
+    struct store *s;
+    int who;
+    int created;  /* runs written, by rcs */
+    int taken;    /* claims refused as taken (ECS_EEXIST) */
+    int failed;   /* anything else */
+};
+
+static void *putter_main(void *arg)
+{
+    struct putter *p = arg;
+    int k;
+
+    for (k = 0; k < PUTS; k++) {
+        struct store_run runs[PER_PUT + 1];
+        char claims[PER_PUT + 1][32];
+        int rcs[PER_PUT + 1];
+        char msg[512];
+        int i;
+
+        for (i = 0; i <= PER_PUT; i++) {
+            /* the last claim of each call is every thread's: one wins */
+            if (i < PER_PUT)
+                snprintf(claims[i], sizeof(claims[i]), "p%d@%d", p->who, k * PER_PUT + i);
+            else
+                snprintf(claims[i], sizeof(claims[i]), "all@%d", k);
+            runs[i] = (struct store_run){0, "p", claims[i], k, "pending", 0, "{}"};
+        }
+        if (store_run_put_many(p->s, runs, PER_PUT + 1, rcs, msg, sizeof(msg)) != 0) {
+            p->failed += PER_PUT + 1;
+            continue;
+        }
+        for (i = 0; i <= PER_PUT; i++) {
+            if (rcs[i] == 0 && runs[i].id > 0)
+                p->created++;
+            else if (rcs[i] == ECS_EEXIST && runs[i].id == 0)
+                p->taken++;
+            else
+                p->failed++;
+        }
+    }
+    return NULL;
+}
+
+/* Writers that call at once may share a commit: each still gets its own
+ * results, every claim is taken exactly once. */
+static void test_sqlite_shared_commits(void)
+{
+    struct store *s = open_fresh("sqlite");
+    struct putter p[PUTTERS];
+    pthread_t t[PUTTERS];
+    size_t total = 0;
+    int created = 0;
+    int taken = 0;
+    int i;
+
+    T_TRUE(s != NULL);
+    if (s == NULL)
+        return;
+    for (i = 0; i < PUTTERS; i++) {
+        p[i] = (struct putter){s, i, 0, 0, 0};
+        T_EQ_INT(pthread_create(&t[i], NULL, putter_main, &p[i]), 0);
+    }
+    for (i = 0; i < PUTTERS; i++) {
+        pthread_join(t[i], NULL);
+        created += p[i].created;
+        taken += p[i].taken;
+        T_EQ_INT(p[i].failed, 0);
+    }
+    T_EQ_INT(created, PUTTERS * PUTS * PER_PUT + PUTS);
+    T_EQ_INT(taken, (PUTTERS - 1) * PUTS);
+    run_ids(s, STORE_RUNS_OF_JOB, "p", 0, 1, &total);
+    T_EQ_INT(total, PUTTERS * PUTS * PER_PUT + PUTS);
+    store_close(&s);
+}
+
 static void test_sqlite_survives_reopen(void)
 {
     struct store *s = open_fresh("sqlite");
@@ -369,6 +451,7 @@ static const struct test_case cases[] = {
     {"contract_sqlite", test_contract_sqlite},
     {"runs_memory", test_runs_memory},
     {"runs_sqlite", test_runs_sqlite},
+    {"sqlite_shared_commits", test_sqlite_shared_commits},
     {"sqlite_survives_reopen", test_sqlite_survives_reopen},
     {"sqlite_refused_write_changes_nothing", test_sqlite_refused_write_changes_nothing},
     {"bad_specs", test_bad_specs},

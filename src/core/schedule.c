@@ -62,9 +62,23 @@ struct cron_spec {
     bool has_dow_nth;
     bool year_all;
     int nyears;
-    struct year_item years[YEAR_ITEMS_MAX];
+    /* nyears items (at most YEAR_ITEMS_MAX), grown one at a time: most
+     * schedules have one (the year field's '*'), and a daemon keeps a
+     * schedule per job, so a fixed array of 32 was most of its memory */
+    struct year_item *years;
     int32_t year_max; /* the dialect's last year */
 };
+
+/* Room for one more year item. 0 or ECS_ENOMEM. */
+static int years_room(struct cron_spec *c)
+{
+    struct year_item *more = realloc(c->years, (size_t)(c->nyears + 1) * sizeof(*more));
+
+    if (more == NULL)
+        return ECS_ENOMEM;
+    c->years = more;
+    return 0;
+}
 
 struct schedule {
     enum schedule_dialect dialect;
@@ -202,6 +216,8 @@ static int seed_add_range(struct cron_spec *c, struct seed_acc *acc, int field, 
         if (c->nyears >= YEAR_ITEMS_MAX)
             return ecs_fail(ECS_EINVAL, msg, msglen,
                             "too many items in field \"year\" (at most %d)", YEAR_ITEMS_MAX);
+        if (years_room(c) != 0)
+            return ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory parsing a schedule");
         c->years[c->nyears].first = first;
         c->years[c->nyears].last = last;
         c->years[c->nyears].step = step;
@@ -780,6 +796,8 @@ static int cron_item(struct cron_spec *c, enum cron_kind kind, const struct cron
     if (f->slot == SLOT_YEAR && c->nyears >= YEAR_ITEMS_MAX)
         return ecs_fail(ECS_EINVAL, msg, msglen, "%s: too many items (at most %d)", f->name,
                         YEAR_ITEMS_MAX);
+    if (f->slot == SLOT_YEAR && years_room(c) != 0)
+        return ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory parsing a schedule");
     cron_set(c, kind, f, first, last, step);
     return 0;
 }
@@ -1158,7 +1176,7 @@ int schedule_parse(const char *expr, const struct tz *zone, struct schedule **ou
     rc = parse_seed(&s->cron, expr, msg, msglen);
 done:
     if (rc != 0) {
-        free(s);
+        schedule_free(&s);
         return rc;
     }
     if (s->dialect != SCHEDULE_RATE && s->dialect != SCHEDULE_AT)
@@ -1171,6 +1189,7 @@ void schedule_free(struct schedule **s)
 {
     if (s == NULL || *s == NULL)
         return;
+    free((*s)->cron.years);
     free(*s);
     *s = NULL;
 }

@@ -28,6 +28,11 @@
 
 #define WORKERS_DEFAULT 4
 #define BATCH_MAX 10
+/* firings a worker takes from the queue at once, claimed in one store
+ * transaction; and how many it may have launched before it records them
+ * (in one more) */
+#define FIRE_BATCH_MAX 64
+#define FIRE_PENDING_MAX 1024
 #define COUNT_CAP 50
 #define POLL_DEFAULT_MS 5000
 #define HISTORY_DEFAULT 100
@@ -107,6 +112,7 @@ struct scheduler {
     pthread_t tracker;
     pthread_t *workers;
     int nworkers;
+    int launching; /* workers claiming and launching a batch now */
     int timer_started;
     int tracker_started;
     struct scheduler_stats stats;
@@ -449,6 +455,31 @@ static json_int_t job_int(const json_t *job, const char *key, json_int_t dflt)
 
 static void follow(struct scheduler *s, const char *upstream, int64_t run_id, const char *status);
 
+/* The store's record of a run; r->data is a new string the caller frees.
+ * 0 or ECS_ENOMEM. */
+static int run_record(const json_t *run, const char *id, const char *claim, int64_t scheduled,
+                      int64_t run_id, struct store_run *r)
+{
+    r->id = run_id;
+    r->job_id = (char *)id;
+    r->claim = (char *)claim;
+    r->scheduled = scheduled;
+    r->status = (char *)run_status(run);
+    r->ntasks = (int64_t)json_array_size(json_object_get(run, "tasks"));
+    r->data = json_dumps(run, JSON_COMPACT);
+    return r->data != NULL ? 0 : ECS_ENOMEM;
+}
+
+/* A run has ended: keep the job's history bounded. */
+static void prune_ended(struct scheduler *s, const json_t *job, const char *id, const char *status)
+{
+    char msg[512];
+
+    if (strcmp(status, "pending") != 0 && strcmp(status, "running") != 0)
+        store_run_prune(s->cfg.store, id, (size_t)job_int(job, "runHistoryLimit", HISTORY_DEFAULT),
+                        msg, sizeof(msg));
+}
+
 /* Write the run (insert when *id == 0) and keep the job's history bounded;
  * a run that just ended starts the jobs that run after it. ECS_EEXIST: the
  * claim was someone else's. */
@@ -456,28 +487,18 @@ static int save_run(struct scheduler *s, const json_t *job, const char *id, cons
                     int64_t scheduled, json_t *run, int64_t *run_id, char *msg, size_t msglen)
 {
     struct store_run r;
-    char *data = json_dumps(run, JSON_COMPACT);
-    const json_t *tasks = json_object_get(run, "tasks");
     int rc;
 
-    if (data == NULL)
+    if (run_record(run, id, claim, scheduled, *run_id, &r) != 0)
         return ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory recording a run");
-    r.id = *run_id;
-    r.job_id = (char *)id;
-    r.claim = (char *)claim;
-    r.scheduled = scheduled;
-    r.status = (char *)run_status(run);
-    r.ntasks = (int64_t)json_array_size(tasks);
-    r.data = data;
     rc = store_run_put(s->cfg.store, &r, msg, msglen);
-    free(data);
-    if (rc == 0)
+    free(r.data);
+    if (rc == 0) {
         *run_id = r.id;
-    if (rc == 0 && strcmp(r.status, "pending") != 0 && strcmp(r.status, "running") != 0)
-        store_run_prune(s->cfg.store, id, (size_t)job_int(job, "runHistoryLimit", HISTORY_DEFAULT),
-                        msg, msglen);
-    if (rc == 0 && (strcmp(r.status, "succeeded") == 0 || strcmp(r.status, "failed") == 0))
-        follow(s, id, r.id, r.status);
+        prune_ended(s, job, id, r.status);
+        if (strcmp(r.status, "succeeded") == 0 || strcmp(r.status, "failed") == 0)
+            follow(s, id, r.id, r.status);
+    }
     return rc;
 }
 
@@ -705,52 +726,34 @@ static bool inflight(struct scheduler *s, int64_t id, bool on)
     return ok;
 }
 
-/* A scheduled second: claim it, or a stored run: load it. NULL when there
- * is nothing (left) to do. */
+/* A stored run (manual, or left pending by a crash): load it. NULL when
+ * there is nothing (left) to do. */
 static json_t *open_run(struct scheduler *s, const struct firing *f, int64_t *run_id,
-                        int64_t *scheduled, const json_t *job)
+                        int64_t *scheduled)
 {
     struct store_run r;
     json_error_t err;
     json_t *run;
-    char claim[320];
     char msg[512];
 
-    if (f->kind == FIRE_RUN) {
-        if (!inflight(s, f->run_id, true))
-            return NULL;
-        if (store_run_get(s->cfg.store, f->id, f->run_id, &r, msg, sizeof(msg)) != 0) {
-            inflight(s, f->run_id, false);
-            return NULL;
-        }
-        run = json_loads(r.data, 0, &err);
-        *scheduled = r.scheduled;
-        store_run_clear(&r);
-        /* launched already (by us a moment ago, or before a restart) */
-        if (run != NULL && (strcmp(run_status(run), "pending") != 0 ||
-                            json_array_size(json_object_get(run, "tasks")) > 0)) {
-            json_decref(run);
-            run = NULL;
-        }
-        if (run == NULL)
-            inflight(s, f->run_id, false);
-        *run_id = f->run_id;
-        return run;
-    }
-    *run_id = 0;
-    *scheduled = f->when;
-    run = run_new(f->id, "schedule", f->when, NULL);
-    if (run == NULL)
+    if (!inflight(s, f->run_id, true))
         return NULL;
-    snprintf(claim, sizeof(claim), "%s@%" PRId64, f->id, f->when);
-    if (save_run(s, job, f->id, claim, f->when, run, run_id, msg, sizeof(msg)) != 0) {
-        log_event(s->cfg.log, LOG_WARN, "job.not_claimed",
-                  json_pack("{s:s, s:I, s:s}", "job", f->id, "scheduled", (json_int_t)f->when,
-                            "error", msg));
+    if (store_run_get(s->cfg.store, f->id, f->run_id, &r, msg, sizeof(msg)) != 0) {
+        inflight(s, f->run_id, false);
+        return NULL;
+    }
+    run = json_loads(r.data, 0, &err);
+    *scheduled = r.scheduled;
+    store_run_clear(&r);
+    /* launched already (by us a moment ago, or before a restart) */
+    if (run != NULL && (strcmp(run_status(run), "pending") != 0 ||
+                        json_array_size(json_object_get(run, "tasks")) > 0)) {
         json_decref(run);
-        return NULL;
+        run = NULL;
     }
-    inflight(s, *run_id, true);
+    if (run == NULL)
+        inflight(s, f->run_id, false);
+    *run_id = f->run_id;
     return run;
 }
 
@@ -904,117 +907,186 @@ static void on_message(void *ctx, const char *job_id, const json_t *message)
     pthread_mutex_unlock(&s->lock);
 }
 
-static void fire(struct scheduler *s, const struct firing *f)
+/* One firing on its way through a worker: taken from the queue, opened,
+ * claimed, launched, then recorded. */
+struct shot {
+    struct firing f; /* owns f.id */
+    json_t *job;
+    json_t *run;     /* NULL: nothing (left) to do */
+    char claim[320]; /* a scheduled second not claimed yet; "" otherwise */
+    int64_t run_id;
+    int64_t scheduled;
+    size_t at; /* its place in save_shots()' batch, or SIZE_MAX */
+    const char *reason;
+    char started_by[40];
+    json_int_t expected;
+    size_t nactive;
+    uint64_t started;
+    uint64_t errors;
+};
+
+/* Read the job, then: record missed seconds, load a stored run, or make
+ * the run of a scheduled second, still to be claimed. */
+static void open_shot(struct scheduler *s, struct shot *sh)
 {
+    const struct firing *f = &sh->f;
     struct store_record rec;
     json_error_t err;
-    json_t *job;
-    json_t *run;
     char msg[512];
-    char started_by[40];
-    char token_base[64];
+
+    if (store_get(s->cfg.store, f->id, &rec, msg, sizeof(msg)) != 0)
+        return;
+    sh->job = json_loads(rec.data, 0, &err);
+    store_record_clear(&rec);
+    if (sh->job == NULL)
+        return;
+    if (f->kind == FIRE_MISSED) {
+        record_missed(s, sh->job, f);
+    } else if (f->kind == FIRE_OBJECT) {
+        fire_objects(s, f, sh->job);
+    } else if (f->kind == FIRE_RUN) {
+        sh->run = open_run(s, f, &sh->run_id, &sh->scheduled);
+    } else {
+        sh->scheduled = f->when;
+        sh->run = run_new(f->id, "schedule", f->when, NULL);
+        snprintf(sh->claim, sizeof(sh->claim), "%s@%" PRId64, f->id, f->when);
+    }
+}
+
+/* Write the shots' runs in one store transaction: when claiming, the
+ * claims of the scheduled seconds (a shot whose claim fails is dropped:
+ * the second was someone else's); else every run as it now stands. */
+static void save_shots(struct scheduler *s, struct shot *sh, size_t n, bool claiming)
+{
+    struct store_run *recs = calloc(n, sizeof(*recs));
+    int *rcs = calloc(n, sizeof(*rcs));
+    size_t k = 0;
+    size_t i;
+    char msg[512];
+
+    snprintf(msg, sizeof(msg), "out of memory recording a run");
+    for (i = 0; i < n; i++) {
+        struct shot *x = &sh[i];
+
+        x->at = SIZE_MAX;
+        if (x->run == NULL || (claiming && x->claim[0] == '\0') || recs == NULL || rcs == NULL)
+            continue;
+        if (run_record(x->run, x->f.id, claiming ? x->claim : NULL, x->scheduled, x->run_id,
+                       &recs[k]) == 0)
+            x->at = k++;
+    }
+    if (k > 0)
+        store_run_put_many(s->cfg.store, recs, k, rcs, msg, sizeof(msg));
+    for (i = 0; i < n; i++) {
+        struct shot *x = &sh[i];
+        int rc = x->at != SIZE_MAX ? rcs[x->at] : ECS_ENOMEM;
+        char why[400];
+
+        if (x->run == NULL || (claiming && x->claim[0] == '\0'))
+            continue;
+        if (rc == 0 && claiming) {
+            x->run_id = recs[x->at].id;
+            x->claim[0] = '\0';
+            inflight(s, x->run_id, true);
+        } else if (rc == 0) {
+            const char *status = run_status(x->run);
+
+            prune_ended(s, x->job, x->f.id, status);
+            if (strcmp(status, "succeeded") == 0 || strcmp(status, "failed") == 0)
+                follow(s, x->f.id, x->run_id, status);
+        } else if (claiming) {
+            snprintf(why, sizeof(why), "firing %s is already claimed", x->claim);
+            log_event(s->cfg.log, LOG_WARN, "job.not_claimed",
+                      json_pack("{s:s, s:I, s:s}", "job", x->f.id, "scheduled",
+                                (json_int_t)x->f.when, "error", rc == ECS_EEXIST ? why : msg));
+            json_decref(x->run);
+            x->run = NULL;
+        } else {
+            log_event(s->cfg.log, LOG_ERROR, "run.unrecorded",
+                      json_pack("{s:s, s:s}", "job", x->f.id, "error", msg));
+        }
+    }
+    for (i = 0; i < k; i++)
+        free(recs[i].data);
+    free(recs);
+    free(rcs);
+}
+
+/* Ask the launcher for the tasks the job still needs and note on the run
+ * what came of it. */
+static void launch_shot(struct scheduler *s, struct shot *sh)
+{
     char **active = NULL;
-    size_t nactive = 0;
-    json_int_t expected = 0;
-    const char *reason;
+    char token_base[64];
+    char msg[512];
     int64_t need = 0;
-    int64_t run_id = 0;
-    int64_t scheduled = 0;
-    uint64_t started = 0;
-    uint64_t errors = 0;
     int64_t from_trigger = -1;
 
     msg[0] = '\0';
-    if (store_get(s->cfg.store, f->id, &rec, msg, sizeof(msg)) != 0)
-        return;
-    job = json_loads(rec.data, 0, &err);
-    store_record_clear(&rec);
-    if (job == NULL)
-        return;
-    if (f->kind == FIRE_MISSED) {
-        record_missed(s, job, f);
-        json_decref(job);
-        return;
-    }
-    if (f->kind == FIRE_OBJECT) {
-        fire_objects(s, f, job);
-        json_decref(job);
-        return;
-    }
-    run = open_run(s, f, &run_id, &scheduled, job);
-    if (run == NULL) {
-        json_decref(job);
-        return;
-    }
-    reason = json_string_value(json_object_get(run, "reason"));
-    scheduler_started_by(f->id, started_by, sizeof(started_by));
-    if (reason != NULL && strcmp(reason, "schedule") == 0 &&
-        ask_trigger(s, job, run, &from_trigger, msg, sizeof(msg)) != 0) {
-        errors++;
-        run_set_launched(run, now_ms());
-        run_finish(run, "failed", msg, now_ms());
-    } else if (launcher_list_active(s->cfg.launcher, started_by, json_object_get(job, "launch"),
-                                    &active, &nactive, msg, sizeof(msg)) != 0) {
-        errors++;
-        run_set_launched(run, now_ms());
-        run_finish(run, "failed", msg, now_ms());
+    sh->reason = json_string_value(json_object_get(sh->run, "reason"));
+    scheduler_started_by(sh->f.id, sh->started_by, sizeof(sh->started_by));
+    if (sh->reason != NULL && strcmp(sh->reason, "schedule") == 0 &&
+        ask_trigger(s, sh->job, sh->run, &from_trigger, msg, sizeof(msg)) != 0) {
+        sh->errors++;
+        run_set_launched(sh->run, now_ms());
+        run_finish(sh->run, "failed", msg, now_ms());
+    } else if (launcher_list_active(s->cfg.launcher, sh->started_by,
+                                    json_object_get(sh->job, "launch"), &active, &sh->nactive, msg,
+                                    sizeof(msg)) != 0) {
+        sh->errors++;
+        run_set_launched(sh->run, now_ms());
+        run_finish(sh->run, "failed", msg, now_ms());
     } else {
-        need = tasks_needed(job, reason != NULL ? reason : "schedule", nactive, from_trigger,
-                            &expected);
+        need = tasks_needed(sh->job, sh->reason != NULL ? sh->reason : "schedule", sh->nactive,
+                            from_trigger, &sh->expected);
     }
-    launch_strings_free(&active, nactive);
-    if (errors == 0 && from_trigger == 0) {
+    launch_strings_free(&active, sh->nactive);
+    if (sh->errors == 0 && from_trigger == 0) {
         const char *queue =
-            json_string_value(json_object_get(json_object_get(run, "trigger"), "queue"));
+            json_string_value(json_object_get(json_object_get(sh->run, "trigger"), "queue"));
 
         snprintf(msg, sizeof(msg), "queue %s has no messages: nothing to start",
                  queue != NULL ? queue : "?");
-        run_finish(run, "skipped", msg, now_ms());
-    } else if (errors == 0 && need <= 0) {
+        run_finish(sh->run, "skipped", msg, now_ms());
+    } else if (sh->errors == 0 && need <= 0) {
         snprintf(msg, sizeof(msg), "%zu task(s) already active, %lld expected: nothing to start",
-                 nactive, (long long)expected);
-        run_finish(run, "skipped", msg, now_ms());
-    } else if (errors == 0) {
+                 sh->nactive, (long long)sh->expected);
+        run_finish(sh->run, "skipped", msg, now_ms());
+    } else if (sh->errors == 0) {
         /* a scheduled second has one token whoever launches it (this
          * worker, or the tracker after a crash); a manual run, its id */
-        if (reason != NULL && strcmp(reason, "schedule") != 0)
-            snprintf(token_base, sizeof(token_base), "%s-r%" PRId64, started_by, run_id);
+        if (sh->reason != NULL && strcmp(sh->reason, "schedule") != 0)
+            snprintf(token_base, sizeof(token_base), "%s-r%" PRId64, sh->started_by, sh->run_id);
         else
-            snprintf(token_base, sizeof(token_base), "%s-%" PRId64, started_by, scheduled);
-        started = launch(s, job, f->id, started_by, token_base, scheduled, need, run, &errors);
-        if (started == 0)
-            run_finish(run, "failed", json_string_value(json_object_get(run, "message")), now_ms());
+            snprintf(token_base, sizeof(token_base), "%s-%" PRId64, sh->started_by, sh->scheduled);
+        sh->started = launch(s, sh->job, sh->f.id, sh->started_by, token_base, sh->scheduled, need,
+                             sh->run, &sh->errors);
+        if (sh->started == 0)
+            run_finish(sh->run, "failed", json_string_value(json_object_get(sh->run, "message")),
+                       now_ms());
         else
-            run_apply_describe(run, &(struct launch_result){0}, now_ms());
+            run_apply_describe(sh->run, &(struct launch_result){0}, now_ms());
     }
-    if (save_run(s, job, f->id, NULL, scheduled, run, &run_id, msg, sizeof(msg)) != 0)
-        log_event(s->cfg.log, LOG_ERROR, "run.unrecorded",
-                  json_pack("{s:s, s:s}", "job", f->id, "error", msg));
-    {
-        char when_text[48];
-        const char *why = json_string_value(json_object_get(run, "message"));
+}
 
-        format_time(scheduled, when_text, sizeof(when_text));
-        log_event(s->cfg.log, errors > 0 ? LOG_WARN : LOG_INFO, "job.fired",
-                  json_pack("{s:s, s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s}", "job", f->id,
-                            "run", (json_int_t)run_id, "reason", reason != NULL ? reason : "",
-                            "scheduled", when_text, "lateMs",
-                            (json_int_t)(now_ms() - scheduled * 1000), "expected",
-                            (json_int_t)expected, "active", (json_int_t)nactive, "started",
-                            (json_int_t)started, "failures", (json_int_t)errors, "status",
-                            run_status(run)));
-        if (errors > 0 && why != NULL)
-            log_event(s->cfg.log, LOG_ERROR, "job.launch_failed",
-                      json_pack("{s:s, s:I, s:s}", "job", f->id, "run", (json_int_t)run_id, "error",
-                                why));
-    }
-    inflight(s, run_id, false);
-    json_decref(run);
-    json_decref(job);
-    pthread_mutex_lock(&s->lock);
-    s->stats.tasks_started += started;
-    s->stats.launch_errors += errors;
-    pthread_mutex_unlock(&s->lock);
+static void log_shot(struct scheduler *s, const struct shot *sh)
+{
+    char when_text[48];
+    const char *why = json_string_value(json_object_get(sh->run, "message"));
+
+    format_time(sh->scheduled, when_text, sizeof(when_text));
+    log_event(s->cfg.log, sh->errors > 0 ? LOG_WARN : LOG_INFO, "job.fired",
+              json_pack("{s:s, s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s}", "job", sh->f.id,
+                        "run", (json_int_t)sh->run_id, "reason",
+                        sh->reason != NULL ? sh->reason : "", "scheduled", when_text, "lateMs",
+                        (json_int_t)(now_ms() - sh->scheduled * 1000), "expected",
+                        (json_int_t)sh->expected, "active", (json_int_t)sh->nactive, "started",
+                        (json_int_t)sh->started, "failures", (json_int_t)sh->errors, "status",
+                        run_status(sh->run)));
+    if (sh->errors > 0 && why != NULL)
+        log_event(s->cfg.log, LOG_ERROR, "job.launch_failed",
+                  json_pack("{s:s, s:I, s:s}", "job", sh->f.id, "run", (json_int_t)sh->run_id,
+                            "error", why));
 }
 
 /* The job's firing is done: start the one that came due meanwhile. */
@@ -1036,35 +1108,126 @@ static void release(struct scheduler *s, const struct firing *f)
     pthread_mutex_unlock(&s->lock);
 }
 
+/* This worker's share of the queue, at most max firings, into sh. Lock
+ * held. */
+static size_t take_shots(struct scheduler *s, struct shot *sh, size_t max)
+{
+    /* a burst is shared out, so every worker launches its part at once */
+    size_t share = (s->qlen + (size_t)s->nworkers - 1) / (size_t)s->nworkers;
+    int64_t now = now_ms();
+    size_t n;
+
+    for (n = 0; n < share && n < max; n++) {
+        int64_t late;
+
+        memset(&sh[n], 0, sizeof(sh[n]));
+        sh[n].f = s->queue[s->qhead];
+        s->qhead = (s->qhead + 1) % s->qcap;
+        s->qlen--;
+        late = now - sh[n].f.when * 1000;
+        if (sh[n].f.kind == FIRE_SCHEDULE && late > s->stats.max_lateness_ms)
+            s->stats.max_lateness_ms = late;
+    }
+    return n;
+}
+
+/* The first half of firing: open the shots, claim the scheduled seconds
+ * among them in one store transaction, launch. */
+static void launch_shots(struct scheduler *s, struct shot *sh, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        open_shot(s, &sh[i]);
+    save_shots(s, sh, n, true);
+    for (i = 0; i < n; i++) {
+        if (sh[i].run != NULL)
+            launch_shot(s, &sh[i]);
+    }
+}
+
+/* The second half: record the runs in one store transaction, log, and let
+ * each job fire again. */
+static void finish_shots(struct scheduler *s, struct shot *sh, size_t n)
+{
+    uint64_t started = 0;
+    uint64_t errors = 0;
+    size_t i;
+
+    save_shots(s, sh, n, false);
+    for (i = 0; i < n; i++) {
+        if (sh[i].run != NULL) {
+            log_shot(s, &sh[i]);
+            inflight(s, sh[i].run_id, false);
+            started += sh[i].started;
+            errors += sh[i].errors;
+        }
+        json_decref(sh[i].run);
+        json_decref(sh[i].job);
+        if (sh[i].f.kind == FIRE_SCHEDULE)
+            release(s, &sh[i].f);
+        free(sh[i].f.id);
+        json_decref(sh[i].f.payload);
+    }
+    pthread_mutex_lock(&s->lock);
+    s->stats.tasks_started += started;
+    s->stats.launch_errors += errors;
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* A worker takes firings FIRE_BATCH_MAX at a time, claims each batch in
+ * one store transaction and launches it, and records the runs of all it
+ * launched in one more once the queue is empty (or FIRE_PENDING_MAX are
+ * waiting): two durable commits per firing could not keep a second's
+ * launches on time when thousands of jobs share it, and recording before
+ * the rest of the second is launched would make those later. */
 static void *worker_main(void *arg)
 {
     struct scheduler *s = arg;
+    struct shot *sh = calloc(FIRE_PENDING_MAX, sizeof(*sh));
+    size_t n = 0;
 
     for (;;) {
-        struct firing f;
-        int64_t late;
+        bool stop;
 
         pthread_mutex_lock(&s->lock);
-        while (!s->stopping && s->qlen == 0)
+        /* records wait while another worker is still launching: their
+         * commit would hold up its claims */
+        while (!s->stopping && s->qlen == 0 && (n == 0 || s->launching > 0))
             pthread_cond_wait(&s->work, &s->lock);
-        if (s->stopping) {
-            /* in-flight firings finish; queued ones stay unclaimed, so the
-             * next start treats them as missed, by policy */
+        /* in-flight firings finish; queued ones stay unclaimed, so the
+         * next start treats them as missed, by policy */
+        stop = s->stopping;
+        if (!stop && s->qlen > 0 && sh != NULL && n + FIRE_BATCH_MAX <= FIRE_PENDING_MAX) {
+            size_t got = take_shots(s, sh + n, FIRE_BATCH_MAX);
+
+            s->launching++;
             pthread_mutex_unlock(&s->lock);
+            launch_shots(s, sh + n, got);
+            n += got;
+            pthread_mutex_lock(&s->lock);
+            if (--s->launching == 0)
+                pthread_cond_broadcast(&s->work);
+            pthread_mutex_unlock(&s->lock);
+            continue;
+        }
+        if (!stop && sh == NULL) {
+            /* no room for a batch: fire one at a time */
+            struct shot one;
+
+            take_shots(s, &one, 1);
+            pthread_mutex_unlock(&s->lock);
+            launch_shots(s, &one, 1);
+            finish_shots(s, &one, 1);
+            continue;
+        }
+        pthread_mutex_unlock(&s->lock);
+        finish_shots(s, sh, n);
+        n = 0;
+        if (stop) {
+            free(sh);
             return NULL;
         }
-        f = s->queue[s->qhead];
-        s->qhead = (s->qhead + 1) % s->qcap;
-        s->qlen--;
-        late = now_ms() - f.when * 1000;
-        if (f.kind == FIRE_SCHEDULE && late > s->stats.max_lateness_ms)
-            s->stats.max_lateness_ms = late;
-        pthread_mutex_unlock(&s->lock);
-        fire(s, &f);
-        if (f.kind == FIRE_SCHEDULE)
-            release(s, &f);
-        free(f.id);
-        json_decref(f.payload);
     }
 }
 
@@ -1162,6 +1325,8 @@ struct tracked {
     struct store_run rec;
     json_t *run;
     bool changed;
+    size_t first; /* its open tasks' place among the ARNs described */
+    size_t narns;
 };
 
 /* ARNs asked about but not answered are lost to the launcher. */
@@ -1186,8 +1351,12 @@ static void track_lost(struct tracked *t, size_t n, const char *const *arns, siz
 static void track_describe(struct scheduler *s, struct tracked *t, size_t n)
 {
     const char **arns = NULL;
+    const struct launch_result none = {NULL, 0, NULL, 0};
+    bool answered = false;
     size_t narns = 0;
     size_t cap = 0;
+    size_t lo = 0;
+    size_t hi;
     size_t i;
     size_t k;
     char msg[512];
@@ -1196,6 +1365,7 @@ static void track_describe(struct scheduler *s, struct tracked *t, size_t n)
         const char **open = NULL;
         size_t nopen = 0;
 
+        t[i].first = narns;
         if (run_open_tasks(t[i].run, &open, &nopen) != 0)
             continue;
         if (narns + nopen > cap) {
@@ -1215,25 +1385,39 @@ static void track_describe(struct scheduler *s, struct tracked *t, size_t n)
             if (arns[narns] != NULL)
                 narns++;
         }
+        t[i].narns = narns - t[i].first;
         free(open);
     }
-    /* DescribeTasks takes up to 100 ARNs a call */
+    /* DescribeTasks takes up to 100 ARNs a call; each answer goes to the
+     * runs whose tasks it holds (runs follow each other in arns), not to
+     * every run: that made a poll quadratic in the active runs */
     for (k = 0; k < narns; k += DESCRIBE_MAX) {
         struct launch_result d;
         size_t chunk = narns - k < DESCRIBE_MAX ? narns - k : DESCRIBE_MAX;
         int64_t now = now_ms();
 
+        while (lo < n && t[lo].first + t[lo].narns <= k)
+            lo++;
+        for (hi = lo; hi < n && t[hi].first < k + chunk; hi++)
+            ;
         if (launcher_describe(s->cfg.launcher, arns + k, chunk, &d, msg, sizeof(msg)) != 0) {
             log_event(s->cfg.log, LOG_WARN, "runs.describe_failed",
                       json_pack("{s:I, s:s}", "tasks", (json_int_t)chunk, "error", msg));
             continue;
         }
-        for (i = 0; i < n; i++) {
-            if (run_apply_describe(t[i].run, &d, now) > 0)
+        answered = true;
+        for (i = lo; i < hi; i++) {
+            if (t[i].narns > 0 && run_apply_describe(t[i].run, &d, now) > 0)
                 t[i].changed = true;
         }
-        track_lost(t, n, arns + k, chunk, &d, now);
+        track_lost(t + lo, hi - lo, arns + k, chunk, &d, now);
         launch_result_clear(&d);
+    }
+    /* runs with no open task get their status refreshed, as they did
+     * when every answer went to every run */
+    for (i = 0; answered && i < n; i++) {
+        if (t[i].narns == 0 && run_apply_describe(t[i].run, &none, now_ms()) > 0)
+            t[i].changed = true;
     }
     for (k = 0; k < narns; k++)
         free((char *)arns[k]);
@@ -1272,8 +1456,7 @@ static void track_once(struct scheduler *s)
          * API process took it; launch it (the client token keeps a retry
          * from starting tasks twice). An s3 object's run waits for its
          * message to come back instead, which then deletes it. */
-        if (json_array_size(json_object_get(t[i].run, "tasks")) == 0 &&
-            !is_trigger_run(t[i].run) &&
+        if (json_array_size(json_object_get(t[i].run, "tasks")) == 0 && !is_trigger_run(t[i].run) &&
             strcmp(run_status(t[i].run), "pending") == 0 &&
             recs[i].scheduled + STALE_S < now / 1000 && inflight(s, recs[i].id, true)) {
             inflight(s, recs[i].id, false);

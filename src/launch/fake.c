@@ -3,6 +3,8 @@
  * token returns the tasks of its first call, as RunTask's clientToken
  * does. */
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,21 +13,137 @@
 #include "core/error.h"
 #include "launch/backends.h"
 
+#define NONE UINT32_MAX
+#define ARN_PREFIX "arn:aws:ecs:fake:000000000000:task/fake/"
+
+/* Benchmarks start a hundred thousand tasks and more, so every lookup goes
+ * through an index instead of a walk over every task: an ARN names its
+ * task's place in the array, and two hash indexes find a client token's
+ * first task and a startedBy's newest, whose tasks chain to the older. */
+struct fake_entry {
+    struct launch_entry e;
+    uint32_t older_by; /* the previous task of the same startedBy, or NONE */
+};
+
+/* A string -> task map, open addressing; keys are read from the tasks. */
+struct index {
+    uint32_t *slots; /* task index or NONE */
+    size_t cap;      /* a power of two, or 0 */
+    size_t n;
+};
+
 struct fake {
     pthread_mutex_t lock;
-    struct launch_entry *tasks;
+    struct fake_entry *tasks;
     size_t n;
     size_t cap;
-    unsigned long next_id;
+    struct index by_token;   /* client token -> its first task */
+    struct index by_started; /* startedBy -> its newest task */
+    void (*on_run)(void *ctx, const struct launch_request *rq, int64_t now_ms);
+    void *on_run_ctx;
 };
+
+static uint32_t fnv32(const char *s)
+{
+    uint32_t h = 2166136261u;
+
+    while (*s != '\0') {
+        h ^= (unsigned char)*s++;
+        h *= 16777619u;
+    }
+    return h;
+}
+
+static const char *key_of(const struct fake *f, const struct index *ix, uint32_t i)
+{
+    return ix == &f->by_token ? f->tasks[i].e.token : f->tasks[i].e.started_by;
+}
+
+/* The slot holding key, or the empty one where it would go; NULL while the
+ * index is empty. */
+static uint32_t *index_slot(const struct fake *f, const struct index *ix, const char *key)
+{
+    size_t mask = ix->cap - 1;
+    size_t at;
+
+    if (ix->cap == 0)
+        return NULL;
+    for (at = fnv32(key) & mask;; at = (at + 1) & mask) {
+        if (ix->slots[at] == NONE || strcmp(key_of(f, ix, ix->slots[at]), key) == 0)
+            return &ix->slots[at];
+    }
+}
+
+/* The task stored under key, or NONE. */
+static uint32_t index_get(const struct fake *f, const struct index *ix, const char *key)
+{
+    const uint32_t *slot = index_slot(f, ix, key);
+
+    return slot != NULL ? *slot : NONE;
+}
+
+/* Room for one more key (at most half full). 0 or ECS_ENOMEM. */
+static int index_reserve(const struct fake *f, struct index *ix)
+{
+    struct index grown;
+    size_t i;
+
+    if ((ix->n + 1) * 2 <= ix->cap)
+        return 0;
+    grown.cap = ix->cap == 0 ? 64 : ix->cap * 2;
+    grown.n = ix->n;
+    grown.slots = malloc(grown.cap * sizeof(*grown.slots));
+    if (grown.slots == NULL)
+        return ECS_ENOMEM;
+    for (i = 0; i < grown.cap; i++)
+        grown.slots[i] = NONE;
+    for (i = 0; i < ix->cap; i++) {
+        if (ix->slots[i] != NONE)
+            *index_slot(f, &grown, key_of(f, ix, ix->slots[i])) = ix->slots[i];
+    }
+    free(ix->slots);
+    *ix = grown;
+    return 0;
+}
+
+/* Store task i under its key, replacing an older task; index_reserve()
+ * made room. */
+static void index_put(const struct fake *f, struct index *ix, uint32_t i)
+{
+    uint32_t *slot = index_slot(f, ix, key_of(f, ix, i));
+
+    if (*slot == NONE)
+        ix->n++;
+    *slot = i;
+}
+
+/* The task of an ARN this fake made, or NULL. */
+static struct fake_entry *find(struct fake *f, const char *arn)
+{
+    const char *hex;
+    char *end = NULL;
+    unsigned long long id;
+
+    if (strncmp(arn, ARN_PREFIX, strlen(ARN_PREFIX)) != 0)
+        return NULL;
+    hex = arn + strlen(ARN_PREFIX);
+    id = strtoull(hex, &end, 16);
+    if (end == hex || *end != '\0' || id == 0 || id > f->n ||
+        strcmp(f->tasks[id - 1].e.t.arn, arn) != 0)
+        return NULL;
+    return &f->tasks[id - 1];
+}
 
 static int fake_open(const struct launcher_config *cfg, void **impl, char *msg, size_t msglen)
 {
     struct fake *f = calloc(1, sizeof(*f));
 
-    (void)cfg;
     if (f == NULL)
         return ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory opening the fake launcher");
+    if (cfg != NULL) {
+        f->on_run = cfg->on_run;
+        f->on_run_ctx = cfg->on_run_ctx;
+    }
     pthread_mutex_init(&f->lock, NULL);
     *impl = f;
     return 0;
@@ -38,71 +156,133 @@ static void fake_close(void *impl)
     size_t i;
 
     for (i = 0; i < f->n; i++) {
-        free(f->tasks[i].started_by);
-        free(f->tasks[i].token);
+        free(f->tasks[i].e.started_by);
+        free(f->tasks[i].e.token);
     }
     /* the embedded launch_tasks are freed through a result of them */
     if (f->n > 0) {
         all.tasks = malloc(f->n * sizeof(*all.tasks));
         if (all.tasks != NULL) {
             for (i = 0; i < f->n; i++)
-                all.tasks[i] = f->tasks[i].t;
+                all.tasks[i] = f->tasks[i].e.t;
             all.ntasks = f->n;
             launch_result_clear(&all);
         }
     }
     free(f->tasks);
+    free(f->by_token.slots);
+    free(f->by_started.slots);
     pthread_mutex_destroy(&f->lock);
     free(f);
+}
+
+/* Append one task of rq, indexed. 0 or ECS_ENOMEM. */
+static int add_task(struct fake *f, const struct launch_request *rq, bool first)
+{
+    struct fake_entry ft;
+    char arn[128];
+    uint32_t i = (uint32_t)f->n;
+
+    if (f->n >= NONE - 1)
+        return ECS_ENOMEM;
+    if (f->n == f->cap) {
+        size_t ncap = f->cap == 0 ? 64 : f->cap * 2;
+        struct fake_entry *nt = realloc(f->tasks, ncap * sizeof(*nt));
+
+        if (nt == NULL)
+            return ECS_ENOMEM;
+        f->tasks = nt;
+        f->cap = ncap;
+    }
+    if (index_reserve(f, &f->by_token) != 0 || index_reserve(f, &f->by_started) != 0)
+        return ECS_ENOMEM;
+    memset(&ft, 0, sizeof(ft));
+    /* the ARN ends in the task's place + 1, which find() reads back */
+    snprintf(arn, sizeof(arn), ARN_PREFIX "%032zx", f->n + 1);
+    ft.e.t.arn = strdup(arn);
+    ft.e.t.status = LAUNCH_RUNNING;
+    ft.e.t.started_at = (int64_t)time(NULL);
+    ft.e.started_by = rq->started_by != NULL ? strdup(rq->started_by) : NULL;
+    ft.e.token = rq->client_token != NULL ? strdup(rq->client_token) : NULL;
+    if (ft.e.t.arn == NULL || (rq->started_by != NULL && ft.e.started_by == NULL) ||
+        (rq->client_token != NULL && ft.e.token == NULL)) {
+        free(ft.e.t.arn);
+        free(ft.e.started_by);
+        free(ft.e.token);
+        return ECS_ENOMEM;
+    }
+    ft.older_by = ft.e.started_by != NULL ? index_get(f, &f->by_started, ft.e.started_by) : NONE;
+    f->tasks[f->n++] = ft;
+    if (ft.e.started_by != NULL)
+        index_put(f, &f->by_started, i);
+    /* a token's tasks are one call's, side by side from its first */
+    if (first && ft.e.token != NULL)
+        index_put(f, &f->by_token, i);
+    return 0;
 }
 
 static int fake_run(void *impl, const struct launch_request *rq, struct launch_result *out,
                     char *msg, size_t msglen)
 {
     struct fake *f = impl;
+    uint32_t k = NONE;
     int rc = 0;
     int i;
 
+    if (f->on_run != NULL) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        f->on_run(f->on_run_ctx, rq, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+    }
     pthread_mutex_lock(&f->lock);
-    rc = launch_entries_by_token(f->tasks, f->n, sizeof(f->tasks[0]), rq->client_token, out);
-    if (out->ntasks > 0 || rc != 0)
+    if (rq->client_token != NULL)
+        k = index_get(f, &f->by_token, rq->client_token);
+    if (k != NONE) {
+        for (; k < f->n && f->tasks[k].e.token != NULL &&
+               strcmp(f->tasks[k].e.token, rq->client_token) == 0 && rc == 0;
+             k++)
+            rc = launch_result_add(out, &f->tasks[k].e.t);
         goto done;
+    }
     for (i = 0; i < rq->count && rc == 0; i++) {
-        struct launch_entry ft;
-        char arn[128];
-
-        if (f->n == f->cap) {
-            size_t ncap = f->cap == 0 ? 64 : f->cap * 2;
-            struct launch_entry *nt = realloc(f->tasks, ncap * sizeof(*nt));
-
-            if (nt == NULL) {
-                rc = ECS_ENOMEM;
-                break;
-            }
-            f->tasks = nt;
-            f->cap = ncap;
-        }
-        memset(&ft, 0, sizeof(ft));
-        snprintf(arn, sizeof(arn), "arn:aws:ecs:fake:000000000000:task/fake/%032lx",
-                 ++f->next_id);
-        ft.t.arn = strdup(arn);
-        ft.t.status = LAUNCH_RUNNING;
-        ft.t.started_at = (int64_t)time(NULL);
-        ft.started_by = rq->started_by != NULL ? strdup(rq->started_by) : NULL;
-        ft.token = rq->client_token != NULL ? strdup(rq->client_token) : NULL;
-        if (ft.t.arn == NULL) {
-            free(ft.started_by);
-            free(ft.token);
-            rc = ECS_ENOMEM;
-            break;
-        }
-        f->tasks[f->n++] = ft;
-        rc = launch_result_add(out, &ft.t);
+        rc = add_task(f, rq, i == 0);
+        if (rc == 0)
+            rc = launch_result_add(out, &f->tasks[f->n - 1].e.t);
     }
 done:
     pthread_mutex_unlock(&f->lock);
     if (rc != 0)
         return ecs_fail(rc, msg, msglen, "fake launcher: out of memory");
+    return 0;
+}
+
+/* ARNs of started_by's tasks not yet stopped, oldest first. */
+static int active_of(struct fake *f, const char *started_by, char ***arns, size_t *n)
+{
+    uint32_t k;
+    size_t i;
+
+    for (k = index_get(f, &f->by_started, started_by); k != NONE; k = f->tasks[k].older_by) {
+        char **nv;
+
+        if (f->tasks[k].e.t.status == LAUNCH_STOPPED)
+            continue;
+        nv = realloc(*arns, (*n + 1) * sizeof(*nv));
+        if (nv == NULL)
+            return ECS_ENOMEM;
+        *arns = nv;
+        (*arns)[*n] = strdup(f->tasks[k].e.t.arn);
+        if ((*arns)[*n] == NULL)
+            return ECS_ENOMEM;
+        (*n)++;
+    }
+    for (i = 0; i < *n / 2; i++) {
+        char *swap = (*arns)[i];
+
+        (*arns)[i] = (*arns)[*n - 1 - i];
+        (*arns)[*n - 1 - i] = swap;
+    }
     return 0;
 }
 
@@ -114,7 +294,7 @@ static int fake_list(void *impl, const char *started_by, const json_t *settings,
     int rc;
 
     pthread_mutex_lock(&f->lock);
-    rc = launch_entries_active(f->tasks, f->n, sizeof(f->tasks[0]), started_by, arns, n);
+    rc = active_of(f, started_by, arns, n);
     pthread_mutex_unlock(&f->lock);
     if (rc != 0)
         return ecs_fail(rc, msg, msglen, "fake launcher: out of memory");
@@ -125,10 +305,15 @@ static int fake_describe(void *impl, const char *const *arns, size_t n, struct l
                          char *msg, size_t msglen)
 {
     struct fake *f = impl;
-    int rc;
+    size_t i;
+    int rc = 0;
 
     pthread_mutex_lock(&f->lock);
-    rc = launch_entries_describe(f->tasks, f->n, sizeof(f->tasks[0]), arns, n, out);
+    for (i = 0; i < n && rc == 0; i++) {
+        const struct fake_entry *ft = find(f, arns[i]);
+
+        rc = ft != NULL ? launch_result_add(out, &ft->e.t) : launch_result_fail(out, "MISSING");
+    }
     pthread_mutex_unlock(&f->lock);
     if (rc != 0)
         return ecs_fail(rc, msg, msglen, "fake launcher: out of memory");
@@ -138,17 +323,17 @@ static int fake_describe(void *impl, const char *const *arns, size_t n, struct l
 static int fake_stop(void *impl, const char *arn, const char *reason, char *msg, size_t msglen)
 {
     struct fake *f = impl;
-    struct launch_entry *ft;
+    struct fake_entry *ft;
     int rc = 0;
 
     pthread_mutex_lock(&f->lock);
-    ft = launch_entries_find(f->tasks, f->n, sizeof(f->tasks[0]), arn);
+    ft = find(f, arn);
     if (ft == NULL) {
         rc = ecs_fail(ECS_ENOTFOUND, msg, msglen, "no task %s", arn);
-    } else if (ft->t.status != LAUNCH_STOPPED) {
-        ft->t.status = LAUNCH_STOPPED;
-        ft->t.stopped_at = (int64_t)time(NULL);
-        ft->t.stop_reason = strdup(reason != NULL ? reason : "stopped");
+    } else if (ft->e.t.status != LAUNCH_STOPPED) {
+        ft->e.t.status = LAUNCH_STOPPED;
+        ft->e.t.stopped_at = (int64_t)time(NULL);
+        ft->e.t.stop_reason = strdup(reason != NULL ? reason : "stopped");
     }
     pthread_mutex_unlock(&f->lock);
     return rc;

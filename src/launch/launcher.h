@@ -74,6 +74,12 @@ struct launcher_config {
      * "launch"), borrowed for the launcher's life; may be NULL */
     const json_t *defaults;
     struct logger *log; /* borrowed; retries and the like; may be NULL */
+    /* fake: called as each run_task begins, on the caller's thread and
+     * outside the fake's lock, with the wall-clock time in milliseconds, so
+     * a benchmark can time every launch against its scheduled second; NULL
+     * for none */
+    void (*on_run)(void *ctx, const struct launch_request *rq, int64_t now_ms);
+    void *on_run_ctx;
 };
 
 struct launcher_ops {

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,16 +42,44 @@ static const char *const migrations[] = {
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
+/* Statements every firing runs, prepared once: parsing the SQL again each
+ * time was a good part of a firing's cost. The job read runs on the
+ * reader connection. */
+enum cached_stmt { CACHED_GET, CACHED_RUN_INSERT, CACHED_RUN_UPDATE, CACHED_COUNT };
+
+static const char *const cached_sql[CACHED_COUNT] = {
+    [CACHED_GET] = "SELECT id, data, version FROM jobs WHERE id = ?1",
+    [CACHED_RUN_INSERT] = "INSERT INTO runs (job_id, claim, scheduled, status, ntasks, data)"
+                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [CACHED_RUN_UPDATE] = "UPDATE runs SET status = ?4, ntasks = ?5, data = ?6 WHERE id = ?7",
+};
+
+struct put_request;
+
 struct sq {
     sqlite3 *db;
     pthread_mutex_t lock; /* keeps sqlite3_errmsg() paired with its call */
+    /* a second connection for reading one job (store_get, on every
+     * firing): WAL lets it read the last commit while db writes, so a
+     * firing's read no longer waits behind other firings' commits and
+     * their fsyncs */
+    sqlite3 *rdb;
+    pthread_mutex_t rlock;
+    /* run_put_many callers waiting for a shared commit (group_lock) */
+    pthread_mutex_t group_lock;
+    pthread_cond_t group_written;
+    struct put_request *group;
+    struct put_request **group_tail;
+    bool group_writing;
     char path[PATH_MAX];
+    sqlite3_stmt *cached[CACHED_COUNT]; /* prepared on first use; its lock held to use */
 };
 
 /* Map an SQLite failure to our codes: storage that cannot take a write now
  * (full disk, read-only file, locked database, I/O error) is "unavailable"
  * so the API answers 503; the write did not happen. */
-static int sq_fail(struct sq *s, int rc, char *msg, size_t msglen, const char *what)
+static int sq_fail_on(struct sq *s, sqlite3 *db, int rc, char *msg, size_t msglen,
+                      const char *what)
 {
     int code = ECS_EIO;
 
@@ -74,7 +103,12 @@ static int sq_fail(struct sq *s, int rc, char *msg, size_t msglen, const char *w
         break;
     }
     return ecs_fail(code, msg, msglen, "sqlite store %s: %s while %s", s->path,
-                    s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc), what);
+                    db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc), what);
+}
+
+static int sq_fail(struct sq *s, int rc, char *msg, size_t msglen, const char *what)
+{
+    return sq_fail_on(s, s->db, rc, msg, msglen, what);
 }
 
 /* mkdir -p of path's parent directory. */
@@ -156,12 +190,37 @@ static int migrate(struct sq *s, char *msg, size_t msglen)
     return exec(s, "COMMIT", msg, msglen, "committing the schema migration");
 }
 
+/* The cached statement `which`, reset and unbound, in *out; a sqlite
+ * code. Lock held; reset it again after use, so that it does not keep a
+ * read transaction open. */
+static int cached(struct sq *s, enum cached_stmt which, sqlite3_stmt **out)
+{
+    int rc = SQLITE_OK;
+
+    if (s->cached[which] == NULL)
+        rc = sqlite3_prepare_v3(which == CACHED_GET ? s->rdb : s->db, cached_sql[which], -1,
+                                SQLITE_PREPARE_PERSISTENT, &s->cached[which], NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_reset(s->cached[which]);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_clear_bindings(s->cached[which]);
+    *out = rc == SQLITE_OK ? s->cached[which] : NULL;
+    return rc;
+}
+
 static void sq_close(void *impl)
 {
     struct sq *s = impl;
+    int i;
 
+    for (i = 0; i < CACHED_COUNT; i++)
+        sqlite3_finalize(s->cached[i]);
+    sqlite3_close(s->rdb);
     sqlite3_close(s->db);
+    pthread_mutex_destroy(&s->rlock);
     pthread_mutex_destroy(&s->lock);
+    pthread_mutex_destroy(&s->group_lock);
+    pthread_cond_destroy(&s->group_written);
     free(s);
 }
 
@@ -176,6 +235,10 @@ static int sq_open(const char *location, void **impl, char *msg, size_t msglen)
     if (s == NULL)
         return ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory opening the sqlite store");
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->rlock, NULL);
+    pthread_mutex_init(&s->group_lock, NULL);
+    pthread_cond_init(&s->group_written, NULL);
+    s->group_tail = &s->group;
     snprintf(s->path, sizeof(s->path), "%s", location);
     if (make_parent(location) != 0) {
         rc =
@@ -197,6 +260,14 @@ static int sq_open(const char *location, void **impl, char *msg, size_t msglen)
         rc = exec(s, "PRAGMA synchronous=FULL", msg, msglen, "setting synchronous=FULL");
     if (rc == 0)
         rc = migrate(s, msg, msglen);
+    if (rc == 0) {
+        rc = sqlite3_open_v2(location, &s->rdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
+                             NULL);
+        if (rc != SQLITE_OK)
+            rc = sq_fail_on(s, s->rdb, rc, msg, msglen, "opening a reader");
+        else
+            sqlite3_busy_timeout(s->rdb, 5000);
+    }
     if (rc != 0) {
         sq_close(s);
         return rc;
@@ -238,9 +309,8 @@ static int sq_get(void *impl, const char *id, struct store_record *out, char *ms
     sqlite3_stmt *st = NULL;
     int rc;
 
-    pthread_mutex_lock(&s->lock);
-    rc = sqlite3_prepare_v2(s->db, "SELECT id, data, version FROM jobs WHERE id = ?1", -1, &st,
-                            NULL);
+    pthread_mutex_lock(&s->rlock);
+    rc = cached(s, CACHED_GET, &st);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     if (rc == SQLITE_OK)
@@ -250,9 +320,10 @@ static int sq_get(void *impl, const char *id, struct store_record *out, char *ms
     else if (rc == SQLITE_DONE)
         rc = ecs_fail(ECS_ENOTFOUND, msg, msglen, "no record '%s'", id);
     else
-        rc = sq_fail(s, rc, msg, msglen, "reading a record");
-    sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->lock);
+        rc = sq_fail_on(s, s->rdb, rc, msg, msglen, "reading a record");
+    if (st != NULL)
+        sqlite3_reset(st);
+    pthread_mutex_unlock(&s->rlock);
     return rc;
 }
 
@@ -459,22 +530,12 @@ static int column_run(sqlite3_stmt *st, struct store_run *out)
     return store_run_copy(&r, out);
 }
 
-static int sq_run_put(void *impl, struct store_run *run, char *msg, size_t msglen)
+/* Insert (run->id == 0) or update one run. Lock held. */
+static int put_run(struct sq *s, struct store_run *run, char *msg, size_t msglen)
 {
-    struct sq *s = impl;
     sqlite3_stmt *st = NULL;
-    int rc;
+    int rc = cached(s, run->id == 0 ? CACHED_RUN_INSERT : CACHED_RUN_UPDATE, &st);
 
-    pthread_mutex_lock(&s->lock);
-    if (run->id == 0)
-        rc = sqlite3_prepare_v2(s->db,
-                                "INSERT INTO runs (job_id, claim, scheduled, status, ntasks, data)"
-                                " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                                -1, &st, NULL);
-    else
-        rc = sqlite3_prepare_v2(s->db,
-                                "UPDATE runs SET status = ?4, ntasks = ?5, data = ?6 WHERE id = ?7",
-                                -1, &st, NULL);
     if (rc == SQLITE_OK && run->id == 0)
         rc = sqlite3_bind_text(st, 1, run->job_id, -1, SQLITE_STATIC);
     if (rc == SQLITE_OK && run->id == 0 && run->claim != NULL)
@@ -504,9 +565,120 @@ static int sq_run_put(void *impl, struct store_run *run, char *msg, size_t msgle
     } else {
         rc = sq_fail(s, rc, msg, msglen, "writing a run");
     }
-    sqlite3_finalize(st);
+    if (st != NULL)
+        sqlite3_reset(st);
+    return rc;
+}
+
+static int sq_run_put(void *impl, struct store_run *run, char *msg, size_t msglen)
+{
+    struct sq *s = impl;
+    int rc;
+
+    pthread_mutex_lock(&s->lock);
+    rc = put_run(s, run, msg, msglen);
     pthread_mutex_unlock(&s->lock);
     return rc;
+}
+
+/* One caller's runs, waiting to be written with others' (see
+ * sq_run_put_many). */
+struct put_request {
+    struct store_run *runs;
+    size_t n;
+    int *rcs;
+    char *msg;
+    size_t msglen;
+    int rc;
+    bool done;
+    struct put_request *next;
+};
+
+/* Write the runs of every request in group in one transaction. A claim
+ * that is taken fails only its own statement; an error that ends the
+ * transaction (disk full, I/O), or a failed commit, fails every request:
+ * nothing of them was written. */
+static void write_group(struct sq *s, struct put_request *group)
+{
+    struct put_request *r;
+    int64_t first_new = 0;
+    char why[512];
+    size_t i;
+    int rc;
+
+    pthread_mutex_lock(&s->lock);
+    rc = exec(s, "BEGIN IMMEDIATE", why, sizeof(why), "writing runs");
+    for (r = group; r != NULL; r = r->next) {
+        bool failed = false;
+
+        r->rc = rc;
+        for (i = 0; rc == 0 && i < r->n; i++) {
+            char one[512];
+            bool insert = r->runs[i].id == 0;
+
+            r->rcs[i] = put_run(s, &r->runs[i], one, sizeof(one));
+            if (r->rcs[i] == 0 && insert && first_new == 0)
+                first_new = r->runs[i].id;
+            if (r->rcs[i] != 0 && !failed)
+                snprintf(r->msg, r->msglen, "%s", one);
+            failed = failed || r->rcs[i] != 0;
+            /* SQLite rolled the transaction back: the earlier runs are gone too */
+            if (r->rcs[i] != 0 && sqlite3_get_autocommit(s->db)) {
+                snprintf(why, sizeof(why), "%s", one);
+                rc = r->rcs[i];
+            }
+        }
+    }
+    if (rc == 0)
+        rc = exec(s, "COMMIT", why, sizeof(why), "committing runs");
+    if (rc != 0 && !sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    pthread_mutex_unlock(&s->lock);
+    for (r = group; rc != 0 && r != NULL; r = r->next) {
+        r->rc = rc;
+        snprintf(r->msg, r->msglen, "%s", why);
+        for (i = 0; i < r->n; i++) {
+            r->rcs[i] = rc;
+            /* ids only grow, so the runs inserted here are those at or
+             * after the first; rolled back, they have none */
+            if (first_new != 0 && r->runs[i].id >= first_new)
+                r->runs[i].id = 0;
+        }
+    }
+}
+
+/* Group commit: callers that arrive while another group is being written
+ * queue up, and the first of them then writes all their runs in one
+ * transaction, so one durable commit (one fsync) serves every worker
+ * that was waiting for the store instead of one each. */
+static int sq_run_put_many(void *impl, struct store_run *runs, size_t n, int *rcs, char *msg,
+                           size_t msglen)
+{
+    struct sq *s = impl;
+    struct put_request me = {runs, n, rcs, msg, msglen, 0, false, NULL};
+
+    pthread_mutex_lock(&s->group_lock);
+    *s->group_tail = &me;
+    s->group_tail = &me.next;
+    while (!me.done && s->group_writing)
+        pthread_cond_wait(&s->group_written, &s->group_lock);
+    if (!me.done) {
+        struct put_request *group = s->group;
+        struct put_request *r;
+
+        s->group = NULL;
+        s->group_tail = &s->group;
+        s->group_writing = true;
+        pthread_mutex_unlock(&s->group_lock);
+        write_group(s, group);
+        pthread_mutex_lock(&s->group_lock);
+        for (r = group; r != NULL; r = r->next)
+            r->done = true;
+        s->group_writing = false;
+        pthread_cond_broadcast(&s->group_written);
+    }
+    pthread_mutex_unlock(&s->group_lock);
+    return me.rc;
 }
 
 #define RUN_COLUMNS "id, job_id, claim, scheduled, status, ntasks, data"
@@ -673,6 +845,7 @@ const struct store_backend store_backend_sqlite = {
     .update = sq_update,
     .remove = sq_remove,
     .run_put = sq_run_put,
+    .run_put_many = sq_run_put_many,
     .run_get = sq_run_get,
     .run_query = sq_run_query,
     .run_prune = sq_run_prune,

@@ -2,6 +2,8 @@
  * each call, and tells the subscriber about successful writes. */
 #include "store.h"
 
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -165,6 +167,26 @@ void store_records_free(struct store_record **records, size_t n)
 int store_run_put(struct store *s, struct store_run *run, char *msg, size_t msglen)
 {
     return s->be->run_put(s->impl, run, msg, msglen);
+}
+
+int store_run_put_many(struct store *s, struct store_run *runs, size_t n, int *rcs, char *msg,
+                       size_t msglen)
+{
+    bool failed = false;
+    size_t i;
+
+    if (s->be->run_put_many != NULL)
+        return s->be->run_put_many(s->impl, runs, n, rcs, msg, msglen);
+    /* a backend without transactions to share writes each on its own */
+    for (i = 0; i < n; i++) {
+        char one[512];
+
+        rcs[i] = s->be->run_put(s->impl, &runs[i], one, sizeof(one));
+        if (rcs[i] != 0 && !failed)
+            snprintf(msg, msglen, "%s", one);
+        failed = failed || rcs[i] != 0;
+    }
+    return 0;
 }
 
 int store_run_get(struct store *s, const char *job_id, int64_t id, struct store_run *out,

@@ -68,6 +68,10 @@ struct store_backend {
     /* run->id == 0: insert and set run->id (ECS_EEXIST if the claim is
      * taken); else replace status, ntasks and data of run->id */
     int (*run_put)(void *impl, struct store_run *run, char *msg, size_t msglen);
+    /* run_put for each of n runs in one transaction, rcs[i] run i's
+     * result; optional (NULL: store.c calls run_put for each) */
+    int (*run_put_many)(void *impl, struct store_run *runs, size_t n, int *rcs, char *msg,
+                        size_t msglen);
     int (*run_get)(void *impl, const char *job_id, int64_t id, struct store_run *out, char *msg,
                    size_t msglen);
     int (*run_query)(void *impl, enum store_run_query q, const char *job_id, size_t skip,
@@ -124,6 +128,17 @@ void store_records_free(struct store_record **records, size_t n);
  * data. ECS_EEXIST when run->claim is already taken: that firing is
  * someone else's. */
 int store_run_put(struct store *s, struct store_run *run, char *msg, size_t msglen);
+
+/* store_run_put for each of runs[0..n-1], in one transaction where the
+ * backend has them: one durable commit for all, so a scheduler can claim
+ * (and record) many firings of the same second together. rcs[i] is run
+ * i's own result (ECS_EEXIST: its claim is taken), and one run's failure
+ * does not stop the others; msg holds the first failure's message.
+ * Returns 0 once what succeeded is durable, or an error when the whole
+ * batch failed (then every rcs[i] is that error and nothing was
+ * written). */
+int store_run_put_many(struct store *s, struct store_run *runs, size_t n, int *rcs, char *msg,
+                       size_t msglen);
 
 /* ECS_ENOTFOUND when job_id has no run id. *out is the caller's:
  * store_run_clear(). */

@@ -1,6 +1,7 @@
 /* test_store.c - the store contract, run against every backend: the same
  * cases for memory and sqlite, then what only a durable store promises
  * (survives a reopen, refuses a write it cannot make and stays intact). */
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -267,6 +268,30 @@ static void runs_contract(const char *backend)
     T_EQ_STR(run_ids(s, STORE_RUNS_OF_JOB, "a", 0, 10, &total), "");
     T_EQ_INT((int)total, 0);
     T_EQ_INT((int)put_run(s, "a", "a@100", 100, "pending", 0), 7);
+    {
+        /* many in one call: each run has its own result, and one that
+         * fails does not keep the others out */
+        struct store_run many[4] = {
+            {0, "a", "a@500", 500, "pending", 0, "{}"},
+            {0, "a", "a@100", 100, "pending", 0, "{}"},
+            {7, "a", NULL, 0, "running", 1, "{\"y\":2}"},
+            {99, "a", NULL, 0, "running", 1, "{}"},
+        };
+        int rcs[4] = {1, 1, 1, 1};
+
+        T_EQ_INT(store_run_put_many(s, many, 4, rcs, msg, sizeof(msg)), 0);
+        T_EQ_INT(rcs[0], 0);
+        T_EQ_INT((int)many[0].id, 8);
+        T_EQ_INT(rcs[1], ECS_EEXIST);
+        T_EQ_INT((int)many[1].id, 0);
+        T_EQ_INT(rcs[2], 0);
+        T_EQ_INT(rcs[3], ECS_ENOTFOUND);
+        T_EQ_STR(run_ids(s, STORE_RUNS_OF_JOB, "a", 0, 10, &total), "8,7");
+        T_EQ_INT(store_run_get(s, "a", 7, &r, msg, sizeof(msg)), 0);
+        T_EQ_STR(r.status, "running");
+        T_EQ_STR(r.data, "{\"y\":2}");
+        store_run_clear(&r);
+    }
     store_close(&s);
 }
 
@@ -278,6 +303,87 @@ static void test_runs_memory(void)
 static void test_runs_sqlite(void)
 {
     runs_contract("sqlite");
+}
+
+#define PUTTERS 4
+#define PUTS 25
+#define PER_PUT 8
+
+/* One thread's share of test_sqlite_shared_commits. */
+struct putter {
+    struct store *s;
+    int who;
+    int created; /* runs written, by rcs */
+    int taken;   /* claims refused as taken (ECS_EEXIST) */
+    int failed;  /* anything else */
+};
+
+static void *putter_main(void *arg)
+{
+    struct putter *p = arg;
+    int k;
+
+    for (k = 0; k < PUTS; k++) {
+        struct store_run runs[PER_PUT + 1];
+        char claims[PER_PUT + 1][32];
+        int rcs[PER_PUT + 1];
+        char msg[512];
+        int i;
+
+        for (i = 0; i <= PER_PUT; i++) {
+            /* the last claim of each call is every thread's: one wins */
+            if (i < PER_PUT)
+                snprintf(claims[i], sizeof(claims[i]), "p%d@%d", p->who, k * PER_PUT + i);
+            else
+                snprintf(claims[i], sizeof(claims[i]), "all@%d", k);
+            runs[i] = (struct store_run){0, "p", claims[i], k, "pending", 0, "{}"};
+        }
+        if (store_run_put_many(p->s, runs, PER_PUT + 1, rcs, msg, sizeof(msg)) != 0) {
+            p->failed += PER_PUT + 1;
+            continue;
+        }
+        for (i = 0; i <= PER_PUT; i++) {
+            if (rcs[i] == 0 && runs[i].id > 0)
+                p->created++;
+            else if (rcs[i] == ECS_EEXIST && runs[i].id == 0)
+                p->taken++;
+            else
+                p->failed++;
+        }
+    }
+    return NULL;
+}
+
+/* Writers that call at once may share a commit: each still gets its own
+ * results, every claim is taken exactly once. */
+static void test_sqlite_shared_commits(void)
+{
+    struct store *s = open_fresh("sqlite");
+    struct putter p[PUTTERS];
+    pthread_t t[PUTTERS];
+    size_t total = 0;
+    int created = 0;
+    int taken = 0;
+    int i;
+
+    T_TRUE(s != NULL);
+    if (s == NULL)
+        return;
+    for (i = 0; i < PUTTERS; i++) {
+        p[i] = (struct putter){s, i, 0, 0, 0};
+        T_EQ_INT(pthread_create(&t[i], NULL, putter_main, &p[i]), 0);
+    }
+    for (i = 0; i < PUTTERS; i++) {
+        pthread_join(t[i], NULL);
+        created += p[i].created;
+        taken += p[i].taken;
+        T_EQ_INT(p[i].failed, 0);
+    }
+    T_EQ_INT(created, PUTTERS * PUTS * PER_PUT + PUTS);
+    T_EQ_INT(taken, (PUTTERS - 1) * PUTS);
+    run_ids(s, STORE_RUNS_OF_JOB, "p", 0, 1, &total);
+    T_EQ_INT(total, PUTTERS * PUTS * PER_PUT + PUTS);
+    store_close(&s);
 }
 
 static void test_sqlite_survives_reopen(void)
@@ -330,6 +436,15 @@ static void test_sqlite_refused_write_changes_nothing(void)
     T_EQ_INT(store_create(s, "new", "{}", msg, sizeof(msg)), ECS_EUNAVAILABLE);
     T_HAS_STR(msg, "database is locked");
     T_EQ_INT(store_update(s, "keep", "{\"x\":1}", 1, msg, sizeof(msg)), ECS_EUNAVAILABLE);
+    {
+        /* a batch of runs fails whole, each run told so */
+        struct store_run run = {0, "keep", "keep@1", 1, "pending", 0, "{}"};
+        int rc = 0;
+
+        T_EQ_INT(store_run_put_many(s, &run, 1, &rc, msg, sizeof(msg)), ECS_EUNAVAILABLE);
+        T_EQ_INT(rc, ECS_EUNAVAILABLE);
+        T_EQ_INT((int)run.id, 0);
+    }
     sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
     sqlite3_close(other);
     T_EQ_STR(ids(s, 0, 10, &total), "keep");
@@ -368,6 +483,7 @@ static const struct test_case cases[] = {
     {"runs_sqlite", test_runs_sqlite},
     {"claims_memory", test_claims_memory},
     {"claims_sqlite", test_claims_sqlite},
+    {"sqlite_shared_commits", test_sqlite_shared_commits},
     {"sqlite_survives_reopen", test_sqlite_survives_reopen},
     {"sqlite_refused_write_changes_nothing", test_sqlite_refused_write_changes_nothing},
     {"bad_specs", test_bad_specs},

@@ -741,7 +741,7 @@ static void launch_shot(struct scheduler *s, struct shot *sh)
             run_finish(sh->run, "failed", json_string_value(json_object_get(sh->run, "message")),
                        now_ms());
         else
-            run_apply_describe(sh->run, &(struct launch_result){0}, now_ms());
+            run_refresh(sh->run, now_ms());
     }
 }
 

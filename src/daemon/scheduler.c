@@ -881,7 +881,8 @@ static void *worker_main(void *arg)
             launch_shots(s, sh + n, got);
             n += got;
             pthread_mutex_lock(&s->lock);
-            if (--s->launching == 0)
+            s->launching--;
+            if (s->launching == 0)
                 pthread_cond_broadcast(&s->work);
             pthread_mutex_unlock(&s->lock);
             continue;

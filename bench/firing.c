@@ -388,6 +388,7 @@ static int run(const char *spec, size_t jobs, long seconds)
     printf("%-36s %12zu\n", "launches observed", in_window);
     printf("%-36s %12zu\n", "  of which due during start-up", startup_firings);
     printf("%-36s %12zu\n", "  steady state, timed below", steady);
+    printf("%-36s %12" PRId32 "\n", "lateness min ms", steady > 0 ? obs.samples[0].late_ms : 0);
     printf("%-36s %12" PRId32 " %12s\n", "lateness p50 ms", percentile(obs.samples, steady, 0.50),
            "");
     printf("%-36s %12" PRId32 " %12d\n", "lateness p99 ms", percentile(obs.samples, steady, 0.99),

@@ -219,6 +219,11 @@ int run_apply_describe(json_t *run, const struct launch_result *d, int64_t now_m
     return changed;
 }
 
+void run_refresh(json_t *run, int64_t now_ms)
+{
+    refresh_status(run, now_ms);
+}
+
 int run_mark_lost(json_t *run, const char *arn, int64_t now_ms)
 {
     json_t *t;

@@ -30,6 +30,11 @@ int run_finish(json_t *run, const char *status, const char *message, int64_t now
  * status. Returns 1 when something changed, 0 when not, <0 on error. */
 int run_apply_describe(json_t *run, const struct launch_result *d, int64_t now_ms);
 
+/* Recompute the run's status from its tasks as they stand (after
+ * run_add_launch): run_apply_describe with no answer, without its
+ * before-and-after comparison, which a firing has no use for. */
+void run_refresh(json_t *run, int64_t now_ms);
+
 /* The launcher no longer knows task arn (it restarted, or ECS forgot a
  * long-stopped task): record it as stopped with no exit code, so the run
  * ends (failed) instead of waiting forever. Returns 1 if arn was open. */

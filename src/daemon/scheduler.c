@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "core/error.h"
+#include "core/hash.h"
 #include "core/heap.h"
 #include "core/isotime.h"
 #include "core/job.h"
@@ -130,23 +131,12 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static uint32_t fnv32(const char *s)
-{
-    uint32_t h = 2166136261u;
-
-    while (*s != '\0') {
-        h ^= (unsigned char)*s++;
-        h *= 16777619u;
-    }
-    return h;
-}
-
 void scheduler_started_by(const char *id, char *buf, size_t len)
 {
     if (strlen(id) + 8 <= 36)
         snprintf(buf, len, "ecsched-%s", id);
     else
-        snprintf(buf, len, "ecsched-%.19s-%08" PRIx32, id, fnv32(id));
+        snprintf(buf, len, "ecsched-%.19s-%08" PRIx32, id, hash_fnv32(id));
 }
 
 static void format_time(int64_t t, char *buf, size_t len)
@@ -163,7 +153,7 @@ static long find_slot(const struct scheduler *s, const char *id)
 
     if (s->nbuckets == 0)
         return -1;
-    for (i = s->buckets[fnv32(id) & (s->nbuckets - 1)]; i != NONE; i = s->slots[i].chain) {
+    for (i = s->buckets[hash_fnv32(id) & (s->nbuckets - 1)]; i != NONE; i = s->slots[i].chain) {
         if (strcmp(s->slots[i].id, id) == 0)
             return (long)i;
     }
@@ -184,7 +174,7 @@ static int rehash(struct scheduler *s, size_t nbuckets)
 
         if (s->slots[i].id == NULL)
             continue;
-        h = fnv32(s->slots[i].id) & (uint32_t)(nbuckets - 1);
+        h = hash_fnv32(s->slots[i].id) & (uint32_t)(nbuckets - 1);
         s->slots[i].chain = b[h];
         b[h] = (uint32_t)i;
     }
@@ -227,7 +217,7 @@ static long take_slot(struct scheduler *s, const char *id)
         return -1;
     }
     s->slots[i].last_fired = INT64_MIN;
-    h = fnv32(id) & (uint32_t)(s->nbuckets - 1);
+    h = hash_fnv32(id) & (uint32_t)(s->nbuckets - 1);
     s->slots[i].chain = s->buckets[h];
     s->buckets[h] = i;
     return (long)i;
@@ -235,7 +225,7 @@ static long take_slot(struct scheduler *s, const char *id)
 
 static void drop_slot(struct scheduler *s, uint32_t i)
 {
-    uint32_t *link = &s->buckets[fnv32(s->slots[i].id) & (s->nbuckets - 1)];
+    uint32_t *link = &s->buckets[hash_fnv32(s->slots[i].id) & (s->nbuckets - 1)];
 
     while (*link != i)
         link = &s->slots[*link].chain;
@@ -1065,7 +1055,7 @@ static void launch_shot(struct scheduler *s, struct shot *sh)
             run_finish(sh->run, "failed", json_string_value(json_object_get(sh->run, "message")),
                        now_ms());
         else
-            run_apply_describe(sh->run, &(struct launch_result){0}, now_ms());
+            run_refresh(sh->run, now_ms());
     }
 }
 
@@ -1206,7 +1196,8 @@ static void *worker_main(void *arg)
             launch_shots(s, sh + n, got);
             n += got;
             pthread_mutex_lock(&s->lock);
-            if (--s->launching == 0)
+            s->launching--;
+            if (s->launching == 0)
                 pthread_cond_broadcast(&s->work);
             pthread_mutex_unlock(&s->lock);
             continue;

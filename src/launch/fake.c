@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "core/error.h"
+#include "core/hash.h"
 #include "launch/backends.h"
 
 #define NONE UINT32_MAX
@@ -43,17 +44,6 @@ struct fake {
     void *on_run_ctx;
 };
 
-static uint32_t fnv32(const char *s)
-{
-    uint32_t h = 2166136261u;
-
-    while (*s != '\0') {
-        h ^= (unsigned char)*s++;
-        h *= 16777619u;
-    }
-    return h;
-}
-
 static const char *key_of(const struct fake *f, const struct index *ix, uint32_t i)
 {
     return ix == &f->by_token ? f->tasks[i].e.token : f->tasks[i].e.started_by;
@@ -68,7 +58,7 @@ static uint32_t *index_slot(const struct fake *f, const struct index *ix, const 
 
     if (ix->cap == 0)
         return NULL;
-    for (at = fnv32(key) & mask;; at = (at + 1) & mask) {
+    for (at = hash_fnv32(key) & mask;; at = (at + 1) & mask) {
         if (ix->slots[at] == NONE || strcmp(key_of(f, ix, ix->slots[at]), key) == 0)
             return &ix->slots[at];
     }

@@ -523,7 +523,13 @@ def s3_trigger(w, t):
     # the first RunTask fails (no room): its message must come back
     w.proxy.inject("RunTask", "no-memory", 1)
     keys = [f"new/day {i}.csv" for i in range(5)]
-    m.boto(PUT_OBJECTS, "inbox", *keys, "new/readme.txt", "old/x.csv")
+    body = os.path.join(w.tmp, "object.csv")
+    with open(body, "w") as f:
+        f.write("id,amount\n1,100\n")
+    # the proof's way: the aws CLI uploads the five objects
+    for key in keys:
+        m.aws("s3api", "put-object", "--bucket", "inbox", "--key", key, "--body", body)
+    m.boto(PUT_OBJECTS, "inbox", "new/readme.txt", "old/x.csv")
 
     def started():
         runs = runs_of(srv, "files")

@@ -35,6 +35,18 @@ def wait_for(fn, timeout, step=0.1):
     return value
 
 
+def shell_task_definitions(defs, scripts, env):
+    """Write <defs>/<family>.json for the local launcher: one container
+    "main" running `sh -c SCRIPT` with env ({name: value}) as its own
+    environment, for each family: script in scripts."""
+    os.makedirs(defs, exist_ok=True)
+    for family, script in scripts.items():
+        with open(os.path.join(defs, family + ".json"), "w") as f:
+            json.dump({"family": family, "containerDefinitions": [{
+                "name": "main", "command": ["sh", "-c", script],
+                "environment": [{"name": k, "value": v} for k, v in env.items()]}]}, f)
+
+
 class Server:
     def __init__(self, binary, store, extra=(), env=None, role="api", log=None,
                  env_replace=False):

@@ -21,7 +21,7 @@ import tempfile
 import time
 
 import refcron
-from test_api import Server
+from test_api import Server, shell_task_definitions
 
 ISO = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d"
 
@@ -66,17 +66,11 @@ def write(path, text):
 
 
 def task_defs(defs):
-    os.makedirs(defs)
-    scripts = {
+    shell_task_definitions(defs, {
         "exit3": "echo started; sleep 1; exit 3",
         "ok": "echo mark=$MARK other=$OTHER",
         "slow": "sleep 4",
-    }
-    for family, script in scripts.items():
-        with open(os.path.join(defs, family + ".json"), "w") as f:
-            json.dump({"family": family, "containerDefinitions": [{
-                "name": "main", "command": ["sh", "-c", script],
-                "environment": [{"name": "MARK", "value": "unset"}]}]}, f)
+    }, {"MARK": "unset"})
 
 
 def crud(t, cli, srv, tmp):

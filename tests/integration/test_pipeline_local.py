@@ -19,7 +19,7 @@ import tempfile
 import time
 
 import refcron
-from test_api import JSON, Server, wait_for
+from test_api import JSON, Server, shell_task_definitions, wait_for
 
 
 def runs_of(rq, job):
@@ -50,16 +50,10 @@ def main():
     tmp = tempfile.mkdtemp(prefix="ecsched-pipe-")
     defs = os.path.join(tmp, "defs")
     logs = os.path.join(tmp, "logs")
-    os.makedirs(defs)
-    steps = {
+    shell_task_definitions(defs, {
         "step": "echo step $STEP upstream=$ECSCHED_UPSTREAM_JOB/$ECSCHED_UPSTREAM_RUN; sleep 0.3",
         "broken": "echo broken; exit 4",
-    }
-    for family, script in steps.items():
-        with open(os.path.join(defs, family + ".json"), "w") as f:
-            json.dump({"family": family, "containerDefinitions": [{
-                "name": "main", "command": ["sh", "-c", script],
-                "environment": [{"name": "STEP", "value": "?"}]}]}, f)
+    }, {"STEP": "?"})
     log = os.path.join(tmp, "daemon.log")
     srv = Server(os.path.abspath(args.bin), f"sqlite:{tmp}/jobs.db", role="all", log=log,
                  extra=["--launcher", "local", "--task-definitions", defs, "--log-dir", logs,

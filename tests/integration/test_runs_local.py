@@ -19,7 +19,7 @@ import tempfile
 import time
 
 import refcron
-from test_api import JSON, Server, wait_for
+from test_api import JSON, Server, shell_task_definitions, wait_for
 
 
 def all_runs(rq, job):
@@ -55,13 +55,8 @@ def main():
     tmp = tempfile.mkdtemp(prefix="ecsched-runs-")
     defs = os.path.join(tmp, "defs")
     logs = os.path.join(tmp, "logs")
-    os.makedirs(defs)
-    for family, script in (("exit3", "echo started $MARK; sleep 1; exit 3"),
-                           ("ok", "echo ok $MARK")):
-        with open(os.path.join(defs, family + ".json"), "w") as f:
-            json.dump({"family": family, "containerDefinitions": [{
-                "name": "main", "command": ["sh", "-c", script],
-                "environment": [{"name": "MARK", "value": "unset"}]}]}, f)
+    shell_task_definitions(defs, {"exit3": "echo started $MARK; sleep 1; exit 3",
+                                  "ok": "echo ok $MARK"}, {"MARK": "unset"})
     log = os.path.join(tmp, "daemon.log")
     srv = Server(os.path.abspath(args.bin), f"sqlite:{tmp}/jobs.db", role="all", log=log,
                  extra=["--launcher", "local", "--task-definitions", defs, "--log-dir", logs,

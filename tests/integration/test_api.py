@@ -47,6 +47,15 @@ def shell_task_definitions(defs, scripts, env):
                 "environment": [{"name": k, "value": v} for k, v in env.items()]}]}, f)
 
 
+def tidy(tally, tmp):
+    """Remove a test's directory when it passed; keep it, and say where,
+    when it did not, so the daemon's logs can be read."""
+    if tally.failed == 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+    else:
+        print(f"logs kept in {tmp}")
+
+
 class Server:
     def __init__(self, binary, store, extra=(), env=None, role="api", log=None,
                  env_replace=False):

@@ -19,7 +19,6 @@ Run: /usr/bin/python3 tests/integration/test_ecs_moto.py --bin build/ecsched
 import json
 import os
 import re
-import shutil
 import signal
 import statistics
 import subprocess
@@ -30,7 +29,7 @@ import time
 
 import awsmock
 import refcron
-from test_api import JSON, Server, wait_for
+from test_api import JSON, Server, tidy, wait_for
 
 CLUSTER = "main"
 
@@ -405,8 +404,8 @@ def sqs_trigger(w, srv, t):
     t.check(r.get("status") == "skipped" and not r.get("tasks")
             and "no messages" in r.get("message", ""), f"an empty queue starts nothing: {r}")
     r = first["sqsnone"]
-    t.check(r.get("status") == "failed" and "QueueDoesNotExist" in r.get("message", "")
-            or "NonExistentQueue" in r.get("message", ""), f"a missing queue: the AWS error: {r}")
+    t.check(r.get("status") == "failed" and "QueueDoesNotExist" in r.get("message", ""),
+            f"a missing queue: the AWS error: {r}")
     t.check(len(w.all_tasks("ecsched-sqs250")) == 3 and w.all_tasks("ecsched-sqsidle") == set(),
             "moto's tasks match the trigger's counts")
     st, body, _ = rq("POST", "/jobs", {"id": "typo", "taskDefinition": "sleeper",
@@ -515,11 +514,13 @@ def s3_trigger(w, t):
             f"one notification of ours with the job's filter, the other kept: {wired['queues']}")
     sids = [s.get("Sid") for s in wired["policy"].get("Statement", [])]
     t.check(sids == ["ecsched-s3-inbox"], f"the queue policy lets the bucket send: {wired['policy']}")
-    p = subprocess.run([SELF.bin, "trigger", "setup-s3", "sqs250", "--server",
+    rq("POST", "/jobs", {"id": "plain", "taskDefinition": "sleeper", "schedule": "0 0 0",
+                         "suspended": True}, JSON)
+    p = subprocess.run([SELF.bin, "trigger", "setup-s3", "plain", "--server",
                         f"http://127.0.0.1:{srv.port}"], env=m.env(), capture_output=True,
                        text=True, timeout=60)
-    t.check(p.returncode != 0 and "no such" not in p.stderr, f"setup-s3 of a job without one: "
-            f"{p.returncode} {p.stderr!r}")
+    t.check(p.returncode == 2 and "job plain has no s3 trigger" in p.stderr,
+            f"setup-s3 of a job without an s3 trigger: {p.returncode} {p.stderr!r}")
     # the first RunTask fails (no room): its message must come back
     w.proxy.inject("RunTask", "no-memory", 1)
     keys = [f"new/day {i}.csv" for i in range(5)]
@@ -760,10 +761,7 @@ def main():
     finally:
         if w is not None:
             w.stop()
-        if t.failed == 0:
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            print(f"logs kept in {tmp}")
+        tidy(t, tmp)
     sys.exit(t.finish())
 
 

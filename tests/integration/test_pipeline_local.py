@@ -13,13 +13,12 @@ Run: /usr/bin/python3 tests/integration/test_pipeline_local.py --bin build/ecsch
 import glob
 import json
 import os
-import shutil
 import sys
 import tempfile
 import time
 
 import refcron
-from test_api import JSON, Server, shell_task_definitions, wait_for
+from test_api import JSON, Server, shell_task_definitions, tidy, wait_for
 
 
 def runs_of(rq, job):
@@ -169,10 +168,7 @@ def main():
         t.check(False, f"fixture: {type(exc).__name__}: {exc}")
     finally:
         srv.stop()
-        if t.failed == 0:
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            print(f"logs kept in {tmp}")
+        tidy(t, tmp)
     sys.exit(t.finish())
 
 

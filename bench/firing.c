@@ -13,6 +13,7 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,8 +153,7 @@ static char *job_text(size_t i, char *msg, size_t msglen)
 
     snprintf(id, sizeof(id), JOB_PREFIX "%06zu", i);
     snprintf(schedule, sizeof(schedule), "%d *", job_second(i));
-    body = json_pack("{s:s, s:s, s:s}", "id", id, "taskDefinition", "bench", "schedule",
-                     schedule);
+    body = json_pack("{s:s, s:s, s:s}", "id", id, "taskDefinition", "bench", "schedule", schedule);
     if (body == NULL || job_validate(body, NULL, NULL, &job, &errors) != 0) {
         char *why = errors != NULL ? json_dumps(errors, JSON_COMPACT) : NULL;
 
@@ -266,6 +266,67 @@ static int parse_arg(const char *text, long min, long max, long *out)
     return 0;
 }
 
+#define WORST_SHOWN 5
+
+/* The seconds whose slowest launch was latest: a second's burst is what
+ * lateness is made of, so the bad ones point at what got in its way. */
+struct worst {
+    size_t seconds; /* seconds with a timed launch */
+    size_t over;    /* of which one launch missed the target */
+    int64_t second[WORST_SHOWN];
+    int32_t max_ms[WORST_SHOWN];
+};
+
+static void per_second(const struct sample *x, size_t n, int64_t first, int64_t last,
+                       struct worst *w)
+{
+    size_t span = last >= first ? (size_t)(last - first + 1) : 0;
+    int32_t *max = calloc(span > 0 ? span : 1, sizeof(*max));
+    bool *seen = calloc(span > 0 ? span : 1, sizeof(*seen));
+    size_t i;
+    size_t k;
+
+    memset(w, 0, sizeof(*w));
+    if (max == NULL || seen == NULL) {
+        free(max);
+        free(seen);
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        size_t at = (size_t)(x[i].scheduled - first);
+
+        if (x[i].scheduled < first || at >= span)
+            continue;
+        seen[at] = true;
+        if (x[i].late_ms > max[at])
+            max[at] = x[i].late_ms;
+    }
+    for (i = 0; i < span; i++) {
+        if (!seen[i])
+            continue;
+        w->seconds++;
+        if (max[i] > TARGET_P99_MS)
+            w->over++;
+        /* insertion into the short list, slowest first */
+        for (k = 0; k < WORST_SHOWN; k++) {
+            if (k >= w->seconds - 1 || max[i] > w->max_ms[k])
+                break;
+        }
+        if (k < WORST_SHOWN) {
+            size_t m = WORST_SHOWN - 1;
+
+            for (; m > k; m--) {
+                w->second[m] = w->second[m - 1];
+                w->max_ms[m] = w->max_ms[m - 1];
+            }
+            w->second[k] = first + (int64_t)i;
+            w->max_ms[k] = max[i];
+        }
+    }
+    free(max);
+    free(seen);
+}
+
 /* Run the scheduler for `seconds` and print what it did. */
 static int run(const char *spec, size_t jobs, long seconds)
 {
@@ -298,6 +359,7 @@ static int run(const char *spec, size_t jobs, long seconds)
     int32_t startup_max = 0;
     uint64_t due;
     uint64_t firsts;
+    struct worst worst;
 
     memset(&obs, 0, sizeof(obs));
     obs.jobs = jobs;
@@ -375,6 +437,7 @@ static int run(const char *spec, size_t jobs, long seconds)
         }
         obs.samples[steady++] = x;
     }
+    per_second(obs.samples, steady, first, last, &worst);
     qsort(obs.samples, steady, sizeof(*obs.samples), cmp_late);
     expected_firings(jobs, first, last, &due, &firsts);
 
@@ -403,14 +466,18 @@ static int run(const char *spec, size_t jobs, long seconds)
     printf("%-36s %12.1f\n", "CPU per firing us (user+sys)",
            stats.firings > 0 ? (double)(cpu1 - cpu0) / (double)stats.firings : 0.0);
     printf("%-36s %12.1f\n", "RSS after start-up MiB", (double)rss_start / 1024.0);
-    printf("%-36s %12.1f %12d\n", "RSS at end MiB (VmRSS)", (double)rss / 1024.0,
-           TARGET_RSS_MIB);
+    printf("%-36s %12.1f %12d\n", "RSS at end MiB (VmRSS)", (double)rss / 1024.0, TARGET_RSS_MIB);
     printf("%-36s %12.1f %12d\n", "RSS peak MiB (VmHWM)", (double)hwm / 1024.0, TARGET_RSS_MIB);
     printf("%-36s %12" PRIu64 "\n", "scheduler: firings", stats.firings);
     printf("%-36s %12" PRIu64 "\n", "scheduler: tasks started", stats.tasks_started);
     printf("%-36s %12" PRIu64 "\n", "scheduler: missed", stats.missed);
     printf("%-36s %12" PRIu64 "\n", "scheduler: launch errors", stats.launch_errors);
     printf("%-36s %12" PRId64 "\n", "scheduler: max dequeue lateness ms", stats.max_lateness_ms);
+    printf("%-36s %8zu of %zu\n", "seconds with a launch over target", worst.over, worst.seconds);
+    printf("%-36s", "slowest seconds (:ss max ms)");
+    for (i = 0; i < WORST_SHOWN && i < worst.seconds; i++)
+        printf(" :%02d %" PRId32, (int)(worst.second[i] % 60), worst.max_ms[i]);
+    printf("\n");
     if (atomic_load(&obs.dropped) > 0)
         printf("%-36s %12zu\n", "launches not recorded", atomic_load(&obs.dropped));
     printf("\n");
@@ -437,8 +504,8 @@ int main(int argc, char **argv)
 
     if (argc > 3 || (argc > 1 && parse_arg(argv[1], 1, 10000000, &jobs) != 0) ||
         (argc > 2 && parse_arg(argv[2], 1, 86400, &seconds) != 0)) {
-        fprintf(stderr, "usage: firing [JOBS [SECONDS]]  (default %d jobs, %d s)\n",
-                JOBS_DEFAULT, SECONDS_DEFAULT);
+        fprintf(stderr, "usage: firing [JOBS [SECONDS]]  (default %d jobs, %d s)\n", JOBS_DEFAULT,
+                SECONDS_DEFAULT);
         return 2;
     }
     /* the store's disk decides much of the lateness: TMPDIR picks it */
@@ -456,8 +523,7 @@ int main(int argc, char **argv)
         remove_store(dir);
         return 1;
     }
-    printf("created %ld jobs in %.1f s (not measured)\n", jobs,
-           (double)(mono_us() - t0) / 1e6);
+    printf("created %ld jobs in %.1f s (not measured)\n", jobs, (double)(mono_us() - t0) / 1e6);
     rc = run(spec, (size_t)jobs, seconds);
     remove_store(dir);
     return rc;

@@ -61,6 +61,11 @@ int log_level_parse(const char *text, enum log_level *out)
     return -1;
 }
 
+bool log_enabled(const struct logger *l, enum log_level level)
+{
+    return l != NULL && level >= l->min;
+}
+
 void log_event(struct logger *l, enum log_level level, const char *event, json_t *fields)
 {
     struct timespec ts;
@@ -78,8 +83,7 @@ void log_event(struct logger *l, enum log_level level, const char *event, json_t
     isotime_format((int64_t)ts.tv_sec, 0, when, sizeof(when));
     /* milliseconds, then the offset: 2026-11-24T13:50:09.123+00:00 */
     snprintf(stamp, sizeof(stamp), "%.19s.%03ld%s", when, ts.tv_nsec / 1000000L, when + 19);
-    line = json_pack("{s:s, s:s, s:s}", "time", stamp, "level", level_names[level], "event",
-                     event);
+    line = json_pack("{s:s, s:s, s:s}", "time", stamp, "level", level_names[level], "event", event);
     if (line == NULL) {
         json_decref(fields);
         return;

@@ -36,6 +36,10 @@
 #define FIRE_PENDING_MAX 1024
 #define COUNT_CAP 50
 #define POLL_DEFAULT_MS 5000
+/* the tracker starts a round only this long before the next firing... */
+#define TRACK_GAP_MS 300
+/* ...looking again this often while firings are busy */
+#define TRACK_RECHECK_MS 10
 #define HISTORY_DEFAULT 100
 #define DEADLINE_DEFAULT 60
 /* SIGTERM to exit is promised within 10 s: launches may retry this long */
@@ -114,6 +118,7 @@ struct scheduler {
     pthread_t *workers;
     int nworkers;
     int launching; /* workers claiming and launching a batch now */
+    size_t held;   /* firings taken by workers and not finished yet */
     int timer_started;
     int tracker_started;
     struct scheduler_stats stats;
@@ -445,29 +450,23 @@ static json_int_t job_int(const json_t *job, const char *key, json_int_t dflt)
 
 static void follow(struct scheduler *s, const char *upstream, int64_t run_id, const char *status);
 
-/* The store's record of a run; r->data is a new string the caller frees.
- * 0 or ECS_ENOMEM. */
-static int run_record(const json_t *run, const char *id, const char *claim, int64_t scheduled,
-                      int64_t run_id, struct store_run *r)
+/* The store's record of a run of job (NULL: defaults), which keeps the
+ * job's history bounded once the run has ended; r->data is a new string
+ * the caller frees. 0 or ECS_ENOMEM. */
+static int run_record(const json_t *job, const json_t *run, const char *id, const char *claim,
+                      int64_t scheduled, int64_t run_id, struct store_run *r)
 {
+    json_int_t keep = job_int(job, "runHistoryLimit", HISTORY_DEFAULT);
+
     r->id = run_id;
     r->job_id = (char *)id;
     r->claim = (char *)claim;
     r->scheduled = scheduled;
     r->status = (char *)run_status(run);
     r->ntasks = (int64_t)json_array_size(json_object_get(run, "tasks"));
+    r->keep = keep > 0 ? (size_t)keep : HISTORY_DEFAULT;
     r->data = json_dumps(run, JSON_COMPACT);
     return r->data != NULL ? 0 : ECS_ENOMEM;
-}
-
-/* A run has ended: keep the job's history bounded. */
-static void prune_ended(struct scheduler *s, const json_t *job, const char *id, const char *status)
-{
-    char msg[512];
-
-    if (strcmp(status, "pending") != 0 && strcmp(status, "running") != 0)
-        store_run_prune(s->cfg.store, id, (size_t)job_int(job, "runHistoryLimit", HISTORY_DEFAULT),
-                        msg, sizeof(msg));
 }
 
 /* Write the run (insert when *id == 0) and keep the job's history bounded;
@@ -479,13 +478,12 @@ static int save_run(struct scheduler *s, const json_t *job, const char *id, cons
     struct store_run r;
     int rc;
 
-    if (run_record(run, id, claim, scheduled, *run_id, &r) != 0)
+    if (run_record(job, run, id, claim, scheduled, *run_id, &r) != 0)
         return ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory recording a run");
     rc = store_run_put(s->cfg.store, &r, msg, msglen);
     free(r.data);
     if (rc == 0) {
         *run_id = r.id;
-        prune_ended(s, job, id, r.status);
         if (strcmp(r.status, "succeeded") == 0 || strcmp(r.status, "failed") == 0)
             follow(s, id, r.id, r.status);
     }
@@ -915,19 +913,14 @@ struct shot {
     uint64_t errors;
 };
 
-/* Read the job, then: record missed seconds, load a stored run, or make
- * the run of a scheduled second, still to be claimed. */
-static void open_shot(struct scheduler *s, struct shot *sh)
+/* With the job's stored text: record missed seconds, load a stored run,
+ * or make the run of a scheduled second, still to be claimed. */
+static void open_shot(struct scheduler *s, struct shot *sh, const char *job_text)
 {
     const struct firing *f = &sh->f;
-    struct store_record rec;
     json_error_t err;
-    char msg[512];
 
-    if (store_get(s->cfg.store, f->id, &rec, msg, sizeof(msg)) != 0)
-        return;
-    sh->job = json_loads(rec.data, 0, &err);
-    store_record_clear(&rec);
+    sh->job = json_loads(job_text, 0, &err);
     if (sh->job == NULL)
         return;
     if (f->kind == FIRE_MISSED) {
@@ -961,7 +954,7 @@ static void save_shots(struct scheduler *s, struct shot *sh, size_t n, bool clai
         x->at = SIZE_MAX;
         if (x->run == NULL || (claiming && x->claim[0] == '\0') || recs == NULL || rcs == NULL)
             continue;
-        if (run_record(x->run, x->f.id, claiming ? x->claim : NULL, x->scheduled, x->run_id,
+        if (run_record(x->job, x->run, x->f.id, claiming ? x->claim : NULL, x->scheduled, x->run_id,
                        &recs[k]) == 0)
             x->at = k++;
     }
@@ -981,7 +974,6 @@ static void save_shots(struct scheduler *s, struct shot *sh, size_t n, bool clai
         } else if (rc == 0) {
             const char *status = run_status(x->run);
 
-            prune_ended(s, x->job, x->f.id, status);
             if (strcmp(status, "succeeded") == 0 || strcmp(status, "failed") == 0)
                 follow(s, x->f.id, x->run_id, status);
         } else if (claiming) {
@@ -1064,6 +1056,8 @@ static void log_shot(struct scheduler *s, const struct shot *sh)
     char when_text[48];
     const char *why = json_string_value(json_object_get(sh->run, "message"));
 
+    if (sh->errors == 0 && !log_enabled(s->cfg.log, LOG_INFO))
+        return;
     format_time(sh->scheduled, when_text, sizeof(when_text));
     log_event(s->cfg.log, sh->errors > 0 ? LOG_WARN : LOG_INFO, "job.fired",
               json_pack("{s:s, s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s}", "job", sh->f.id,
@@ -1114,6 +1108,7 @@ static size_t take_shots(struct scheduler *s, struct shot *sh, size_t max)
         sh[n].f = s->queue[s->qhead];
         s->qhead = (s->qhead + 1) % s->qcap;
         s->qlen--;
+        s->held++;
         late = now - sh[n].f.when * 1000;
         if (sh[n].f.kind == FIRE_SCHEDULE && late > s->stats.max_lateness_ms)
             s->stats.max_lateness_ms = late;
@@ -1121,14 +1116,26 @@ static size_t take_shots(struct scheduler *s, struct shot *sh, size_t max)
     return n;
 }
 
-/* The first half of firing: open the shots, claim the scheduled seconds
- * among them in one store transaction, launch. */
+/* The first half of firing: open the shots (n <= FIRE_BATCH_MAX), their
+ * jobs read together, claim the scheduled seconds among them in one store
+ * transaction, launch. */
 static void launch_shots(struct scheduler *s, struct shot *sh, size_t n)
 {
+    const char *ids[FIRE_BATCH_MAX] = {NULL};
+    struct store_record recs[FIRE_BATCH_MAX];
+    int rcs[FIRE_BATCH_MAX];
+    char msg[512];
     size_t i;
 
+    /* a job deleted since it came due has no record, and no firing */
     for (i = 0; i < n; i++)
-        open_shot(s, &sh[i]);
+        ids[i] = sh[i].f.id;
+    store_get_many(s->cfg.store, ids, n, recs, rcs, msg, sizeof(msg));
+    for (i = 0; i < n; i++) {
+        if (rcs[i] == 0)
+            open_shot(s, &sh[i], recs[i].data);
+        store_record_clear(&recs[i]);
+    }
     save_shots(s, sh, n, true);
     for (i = 0; i < n; i++) {
         if (sh[i].run != NULL)
@@ -1162,6 +1169,7 @@ static void finish_shots(struct scheduler *s, struct shot *sh, size_t n)
     pthread_mutex_lock(&s->lock);
     s->stats.tasks_started += started;
     s->stats.launch_errors += errors;
+    s->held -= n;
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -1484,6 +1492,29 @@ static void track_once(struct scheduler *s)
     free(t);
 }
 
+/* Whether the tracker should let firings go first: some are queued or
+ * being launched, or the next is due within TRACK_GAP_MS. Lock held. */
+static bool firings_busy(const struct scheduler *s, int64_t now)
+{
+    struct heap_entry head;
+
+    if (s->qlen > 0 || s->held > 0)
+        return true;
+    return heap_peek(&s->heap, &head) == 0 && head.when * 1000 - now < TRACK_GAP_MS;
+}
+
+static void wait_until(pthread_cond_t *cond, pthread_mutex_t *lock, int64_t until_ms)
+{
+    struct timespec deadline;
+
+    deadline.tv_sec = (time_t)(until_ms / 1000);
+    deadline.tv_nsec = (long)(until_ms % 1000) * 1000000L;
+    pthread_cond_timedwait(cond, lock, &deadline);
+}
+
+/* Every poll interval, a round of tracking, started between two seconds'
+ * firings rather than in the middle of one (its reads and parsing would
+ * make that burst later), though never put off beyond another interval. */
 static void *tracker_main(void *arg)
 {
     struct scheduler *s = arg;
@@ -1491,12 +1522,11 @@ static void *tracker_main(void *arg)
 
     pthread_mutex_lock(&s->lock);
     while (!s->stopping) {
-        struct timespec deadline;
-        int64_t until = now_ms() + poll;
+        int64_t due = now_ms() + poll;
 
-        deadline.tv_sec = (time_t)(until / 1000);
-        deadline.tv_nsec = (long)(until % 1000) * 1000000L;
-        pthread_cond_timedwait(&s->track, &s->lock, &deadline);
+        wait_until(&s->track, &s->lock, due);
+        while (!s->stopping && now_ms() < due + poll && firings_busy(s, now_ms()))
+            wait_until(&s->track, &s->lock, now_ms() + TRACK_RECHECK_MS);
         if (s->stopping)
             break;
         pthread_mutex_unlock(&s->lock);

@@ -26,10 +26,18 @@ struct fake_entry {
     uint32_t older_by; /* the previous task of the same startedBy, or NONE */
 };
 
-/* A string -> task map, open addressing; keys are read from the tasks. */
+/* A string -> task map, open addressing; keys are read from the tasks,
+ * their hashes kept in the slots, so that growing the map (at 65,536
+ * tasks, say) rehashes without reading a key and cannot stall a burst of
+ * launches for tens of milliseconds. */
+struct slot {
+    uint32_t task; /* or NONE */
+    uint32_t hash;
+};
+
 struct index {
-    uint32_t *slots; /* task index or NONE */
-    size_t cap;      /* a power of two, or 0 */
+    struct slot *slots;
+    size_t cap; /* a power of two, or 0 */
     size_t n;
 };
 
@@ -49,17 +57,20 @@ static const char *key_of(const struct fake *f, const struct index *ix, uint32_t
     return ix == &f->by_token ? f->tasks[i].e.token : f->tasks[i].e.started_by;
 }
 
-/* The slot holding key, or the empty one where it would go; NULL while the
- * index is empty. */
-static uint32_t *index_slot(const struct fake *f, const struct index *ix, const char *key)
+/* The slot holding key (hash h), or the empty one where it would go; NULL
+ * while the index is empty. */
+static struct slot *index_slot(const struct fake *f, const struct index *ix, const char *key,
+                               uint32_t h)
 {
     size_t mask = ix->cap - 1;
     size_t at;
 
     if (ix->cap == 0)
         return NULL;
-    for (at = hash_fnv32(key) & mask;; at = (at + 1) & mask) {
-        if (ix->slots[at] == NONE || strcmp(key_of(f, ix, ix->slots[at]), key) == 0)
+    for (at = h & mask;; at = (at + 1) & mask) {
+        const struct slot *sl = &ix->slots[at];
+
+        if (sl->task == NONE || (sl->hash == h && strcmp(key_of(f, ix, sl->task), key) == 0))
             return &ix->slots[at];
     }
 }
@@ -67,13 +78,13 @@ static uint32_t *index_slot(const struct fake *f, const struct index *ix, const 
 /* The task stored under key, or NONE. */
 static uint32_t index_get(const struct fake *f, const struct index *ix, const char *key)
 {
-    const uint32_t *slot = index_slot(f, ix, key);
+    const struct slot *sl = index_slot(f, ix, key, hash_fnv32(key));
 
-    return slot != NULL ? *slot : NONE;
+    return sl != NULL ? sl->task : NONE;
 }
 
 /* Room for one more key (at most half full). 0 or ECS_ENOMEM. */
-static int index_reserve(const struct fake *f, struct index *ix)
+static int index_reserve(struct index *ix)
 {
     struct index grown;
     size_t i;
@@ -86,10 +97,17 @@ static int index_reserve(const struct fake *f, struct index *ix)
     if (grown.slots == NULL)
         return ECS_ENOMEM;
     for (i = 0; i < grown.cap; i++)
-        grown.slots[i] = NONE;
+        grown.slots[i].task = NONE;
+    /* keys are distinct: each goes to the first free slot of its chain */
     for (i = 0; i < ix->cap; i++) {
-        if (ix->slots[i] != NONE)
-            *index_slot(f, &grown, key_of(f, ix, ix->slots[i])) = ix->slots[i];
+        size_t at;
+
+        if (ix->slots[i].task == NONE)
+            continue;
+        for (at = ix->slots[i].hash & (grown.cap - 1); grown.slots[at].task != NONE;
+             at = (at + 1) & (grown.cap - 1))
+            ;
+        grown.slots[at] = ix->slots[i];
     }
     free(ix->slots);
     *ix = grown;
@@ -100,11 +118,14 @@ static int index_reserve(const struct fake *f, struct index *ix)
  * made room. */
 static void index_put(const struct fake *f, struct index *ix, uint32_t i)
 {
-    uint32_t *slot = index_slot(f, ix, key_of(f, ix, i));
+    const char *key = key_of(f, ix, i);
+    uint32_t h = hash_fnv32(key);
+    struct slot *sl = index_slot(f, ix, key, h);
 
-    if (*slot == NONE)
+    if (sl->task == NONE)
         ix->n++;
-    *slot = i;
+    sl->task = i;
+    sl->hash = h;
 }
 
 /* The task of an ARN this fake made, or NULL. */
@@ -184,7 +205,7 @@ static int add_task(struct fake *f, const struct launch_request *rq, bool first)
         f->tasks = nt;
         f->cap = ncap;
     }
-    if (index_reserve(f, &f->by_token) != 0 || index_reserve(f, &f->by_started) != 0)
+    if (index_reserve(&f->by_token) != 0 || index_reserve(&f->by_started) != 0)
         return ECS_ENOMEM;
     memset(&ft, 0, sizeof(ft));
     /* the ARN ends in the task's place + 1, which find() reads back */

@@ -269,32 +269,25 @@ static int mem_remove(void *impl, const char *id, char *msg, size_t msglen)
     return rc;
 }
 
-static int mem_run_put(void *impl, struct store_run *run, char *msg, size_t msglen)
+/* Insert (run->id == 0) or update one run; *at is then its index. Lock
+ * held. */
+static int put_run(struct mem *m, struct store_run *run, size_t *at, char *msg, size_t msglen)
 {
-    struct mem *m = impl;
     struct store_run copy;
     size_t i;
-    int rc = 0;
 
-    pthread_mutex_lock(&m->lock);
     for (i = 0; run->id != 0 && i < m->nruns; i++) {
         if (m->runs[i].id == run->id)
             break;
     }
-    if (run->id != 0 && i == m->nruns) {
-        rc = ecs_fail(ECS_ENOTFOUND, msg, msglen, "no run %lld", (long long)run->id);
-        goto out;
-    }
+    if (run->id != 0 && i == m->nruns)
+        return ecs_fail(ECS_ENOTFOUND, msg, msglen, "no run %lld", (long long)run->id);
     for (i = 0; run->id == 0 && run->claim != NULL && i < m->nruns; i++) {
-        if (m->runs[i].claim != NULL && strcmp(m->runs[i].claim, run->claim) == 0) {
-            rc = ecs_fail(ECS_EEXIST, msg, msglen, "firing %s is already claimed", run->claim);
-            goto out;
-        }
+        if (m->runs[i].claim != NULL && strcmp(m->runs[i].claim, run->claim) == 0)
+            return ecs_fail(ECS_EEXIST, msg, msglen, "firing %s is already claimed", run->claim);
     }
-    if (store_run_copy(run, &copy) != 0) {
-        rc = ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory writing a run");
-        goto out;
-    }
+    if (store_run_copy(run, &copy) != 0)
+        return ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory writing a run");
     if (run->id != 0) {
         for (i = 0; m->runs[i].id != run->id; i++)
             ;
@@ -305,7 +298,8 @@ static int mem_run_put(void *impl, struct store_run *run, char *msg, size_t msgl
         m->runs[i].claim = NULL;
         store_run_clear(&m->runs[i]);
         m->runs[i] = copy;
-        goto out;
+        *at = i;
+        return 0;
     }
     if (m->nruns == m->capruns) {
         size_t ncap = m->capruns == 0 ? 16 : m->capruns * 2;
@@ -313,16 +307,34 @@ static int mem_run_put(void *impl, struct store_run *run, char *msg, size_t msgl
 
         if (nr == NULL) {
             store_run_clear(&copy);
-            rc = ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory writing a run");
-            goto out;
+            return ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory writing a run");
         }
         m->runs = nr;
         m->capruns = ncap;
     }
     copy.id = ++m->next_run_id;
     run->id = copy.id;
+    *at = m->nruns;
     m->runs[m->nruns++] = copy;
-out:
+    return 0;
+}
+
+static int mem_run_put(void *impl, struct store_run *run, char *msg, size_t msglen)
+{
+    struct mem *m = impl;
+    size_t at = 0;
+    int rc;
+
+    pthread_mutex_lock(&m->lock);
+    rc = put_run(m, run, &at, msg, msglen);
+    if (rc == 0 && run->keep > 0 && !run_active(&m->runs[at])) {
+        /* drop_runs() frees runs, perhaps this one's job_id among them */
+        char *job = store_strdup(m->runs[at].job_id);
+
+        if (job != NULL)
+            drop_runs(m, job, run->keep);
+        free(job);
+    }
     pthread_mutex_unlock(&m->lock);
     return rc;
 }
@@ -409,18 +421,6 @@ static int mem_run_query(void *impl, enum store_run_query q, const char *job_id,
     return 0;
 }
 
-static int mem_run_prune(void *impl, const char *job_id, size_t keep, char *msg, size_t msglen)
-{
-    struct mem *m = impl;
-
-    (void)msg;
-    (void)msglen;
-    pthread_mutex_lock(&m->lock);
-    drop_runs(m, job_id, keep);
-    pthread_mutex_unlock(&m->lock);
-    return 0;
-}
-
 const struct store_backend store_backend_memory = {
     .name = "memory",
     .open = mem_open,
@@ -434,5 +434,4 @@ const struct store_backend store_backend_memory = {
     .run_put = mem_run_put,
     .run_get = mem_run_get,
     .run_query = mem_run_query,
-    .run_prune = mem_run_prune,
 };

@@ -1,8 +1,10 @@
 /* sqlite.c - the embedded default store: one SQLite file in WAL mode with
  * synchronous=FULL, so a write is acknowledged only once it would survive
  * a power loss. The schema version lives in PRAGMA user_version and the
- * migrations below bring any older file forward at open. */
+ * migrations below bring any older file forward at open. The WAL is
+ * checkpointed by a thread of its own, never by a committing writer. */
 #include <errno.h>
+#include <stdint.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -11,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "backends.h"
 #include "core/error.h"
@@ -45,13 +48,31 @@ static const char *const migrations[] = {
 /* Statements every firing runs, prepared once: parsing the SQL again each
  * time was a good part of a firing's cost. The job read runs on the
  * reader connection. */
-enum cached_stmt { CACHED_GET, CACHED_RUN_INSERT, CACHED_RUN_UPDATE, CACHED_COUNT };
+enum cached_stmt {
+    CACHED_GET,
+    CACHED_RUN_INSERT,
+    CACHED_RUN_UPDATE,
+    CACHED_RUN_PRUNE,
+    CACHED_COUNT
+};
 
 static const char *const cached_sql[CACHED_COUNT] = {
     [CACHED_GET] = "SELECT id, data, version FROM jobs WHERE id = ?1",
     [CACHED_RUN_INSERT] = "INSERT INTO runs (job_id, claim, scheduled, status, ntasks, data)"
                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [CACHED_RUN_UPDATE] = "UPDATE runs SET status = ?4, ntasks = ?5, data = ?6 WHERE id = ?7",
+    /* ?2 is keep - 1. Older than the keep-th newest (nothing, while the
+     * job has fewer runs: the boundary is NULL), ended, and neither the
+     * last launched run nor the last claimed firing; each bound walks an
+     * index from the newest end and stops at the first match. */
+    [CACHED_RUN_PRUNE] =
+        "DELETE FROM runs WHERE job_id = ?1"
+        " AND id < (SELECT id FROM runs WHERE job_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)"
+        " AND status NOT IN ('pending', 'running')"
+        " AND id IS NOT (SELECT id FROM runs WHERE job_id = ?1 AND ntasks > 0"
+        "                ORDER BY id DESC LIMIT 1)"
+        " AND id IS NOT (SELECT id FROM runs WHERE job_id = ?1 AND claim IS NOT NULL"
+        "                ORDER BY scheduled DESC LIMIT 1)",
 };
 
 struct put_request;
@@ -73,13 +94,36 @@ struct sq {
     bool group_writing;
     char path[PATH_MAX];
     sqlite3_stmt *cached[CACHED_COUNT]; /* prepared on first use; its lock held to use */
+    /* the checkpointer: its own connection and thread, woken by db's WAL
+     * hook once the WAL holds CHECKPOINT_FRAMES (ck_lock) */
+    sqlite3 *ckdb;
+    pthread_t ck_thread;
+    bool ck_started;
+    pthread_mutex_t ck_lock;
+    pthread_cond_t ck_wake;
+    int ck_done;            /* WAL frames the last checkpoint had copied */
+    int ck_frames;          /* WAL frames at the last commit */
+    int64_t ck_last_commit; /* its wall-clock time, ms */
+    bool ck_due;
+    bool ck_stop;
 };
+
+/* SQLite's own autocheckpoint runs inside the COMMIT that crosses 1000
+ * frames, copying pages and fsyncing the database while the writer (and
+ * every firing queued behind it) waits; here that work goes to a thread
+ * of its own, passive so it never blocks a writer. */
+#define CHECKPOINT_FRAMES 1000
+/* an idle store's WAL is folded in at least this often */
+#define CHECKPOINT_IDLE_S 10
+/* a due checkpoint waits for a pause this long between commits... */
+#define CHECKPOINT_QUIET_MS 20
+/* ...unless this many frames (about 80 MB) wait to be copied */
+#define CHECKPOINT_FORCE_FRAMES 20000
 
 /* Map an SQLite failure to our codes: storage that cannot take a write now
  * (full disk, read-only file, locked database, I/O error) is "unavailable"
  * so the API answers 503; the write did not happen. */
-static int sq_fail_on(struct sq *s, sqlite3 *db, int rc, char *msg, size_t msglen,
-                      const char *what)
+static int sq_fail_on(struct sq *s, sqlite3 *db, int rc, char *msg, size_t msglen, const char *what)
 {
     int code = ECS_EIO;
 
@@ -208,11 +252,139 @@ static int cached(struct sq *s, enum cached_stmt which, sqlite3_stmt **out)
     return rc;
 }
 
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct timespec wall_at(int64_t ms)
+{
+    struct timespec ts;
+
+    ts.tv_sec = (time_t)(ms / 1000);
+    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+    return ts;
+}
+
+/* db's WAL hook, after each commit (db's mutex held): note the commit,
+ * and wake the checkpointer once the WAL has grown enough. */
+static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
+{
+    struct sq *s = arg;
+
+    (void)db;
+    (void)name;
+    pthread_mutex_lock(&s->ck_lock);
+    /* fewer frames than were copied: the WAL started over */
+    if (frames < s->ck_done)
+        s->ck_done = 0;
+    s->ck_frames = frames;
+    s->ck_last_commit = wall_ms();
+    if (frames - s->ck_done >= CHECKPOINT_FRAMES && !s->ck_due) {
+        s->ck_due = true;
+        pthread_cond_signal(&s->ck_wake);
+    }
+    pthread_mutex_unlock(&s->ck_lock);
+    return SQLITE_OK;
+}
+
+/* Whether a due checkpoint should wait: writers are busy (a burst of
+ * firings commits every few milliseconds, and a checkpoint's copying and
+ * fsync would slow them), unless the WAL has grown too long. ck_lock
+ * held; *until is when to look again. */
+static bool checkpoint_waits(const struct sq *s, int64_t *until)
+{
+    *until = s->ck_last_commit + CHECKPOINT_QUIET_MS;
+    return *until > wall_ms() && s->ck_frames - s->ck_done < CHECKPOINT_FORCE_FRAMES;
+}
+
+static void *checkpointer_main(void *arg)
+{
+    struct sq *s = arg;
+
+    pthread_mutex_lock(&s->ck_lock);
+    while (!s->ck_stop) {
+        struct timespec at;
+        int64_t until = 0;
+        int copied = 0;
+
+        if (!s->ck_due) {
+            at = wall_at(wall_ms() + CHECKPOINT_IDLE_S * 1000);
+            /* woken: a checkpoint is due; timed out: an idle store's WAL
+             * is folded in anyway */
+            if (pthread_cond_timedwait(&s->ck_wake, &s->ck_lock, &at) == 0)
+                continue;
+        } else if (checkpoint_waits(s, &until)) {
+            at = wall_at(until);
+            pthread_cond_timedwait(&s->ck_wake, &s->ck_lock, &at);
+            continue;
+        }
+        if (s->ck_stop)
+            break;
+        s->ck_due = false;
+        pthread_mutex_unlock(&s->ck_lock);
+        /* a failure (a full disk), or frames a reader still needs, stay in
+         * the WAL, durable there; a later round copies them */
+        if (sqlite3_wal_checkpoint_v2(s->ckdb, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, &copied) !=
+            SQLITE_OK)
+            copied = 0;
+        pthread_mutex_lock(&s->ck_lock);
+        if (copied > s->ck_done)
+            s->ck_done = copied;
+    }
+    pthread_mutex_unlock(&s->ck_lock);
+    return NULL;
+}
+
+/* Open the checkpointer's connection and start its thread. */
+static int start_checkpointer(struct sq *s, char *msg, size_t msglen)
+{
+    int rc =
+        sqlite3_open_v2(s->path, &s->ckdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL);
+
+    if (rc != SQLITE_OK)
+        return sq_fail_on(s, s->ckdb, rc, msg, msglen, "opening the checkpointer");
+    sqlite3_busy_timeout(s->ckdb, 5000);
+    /* a connection that has not read the file yet does not know it is in
+     * WAL mode, and its checkpoints would do nothing */
+    rc = sqlite3_exec(s->ckdb, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return sq_fail_on(s, s->ckdb, rc, msg, msglen, "opening the checkpointer");
+    rc = pthread_create(&s->ck_thread, NULL, checkpointer_main, s);
+    if (rc != 0)
+        return ecs_fail(ECS_EUNAVAILABLE, msg, msglen,
+                        "sqlite store %s: cannot start the checkpointer: %s", s->path,
+                        strerror(rc));
+    s->ck_started = true;
+    sqlite3_wal_hook(s->db, on_wal_commit, s);
+    return 0;
+}
+
+static void stop_checkpointer(struct sq *s)
+{
+    if (s->ck_started) {
+        pthread_mutex_lock(&s->ck_lock);
+        s->ck_stop = true;
+        pthread_cond_signal(&s->ck_wake);
+        pthread_mutex_unlock(&s->ck_lock);
+        pthread_join(s->ck_thread, NULL);
+        s->ck_started = false;
+    }
+    if (s->db != NULL)
+        sqlite3_wal_hook(s->db, NULL, NULL);
+    sqlite3_close(s->ckdb);
+    s->ckdb = NULL;
+}
+
 static void sq_close(void *impl)
 {
     struct sq *s = impl;
     int i;
 
+    stop_checkpointer(s);
     for (i = 0; i < CACHED_COUNT; i++)
         sqlite3_finalize(s->cached[i]);
     sqlite3_close(s->rdb);
@@ -221,6 +393,8 @@ static void sq_close(void *impl)
     pthread_mutex_destroy(&s->lock);
     pthread_mutex_destroy(&s->group_lock);
     pthread_cond_destroy(&s->group_written);
+    pthread_mutex_destroy(&s->ck_lock);
+    pthread_cond_destroy(&s->ck_wake);
     free(s);
 }
 
@@ -238,6 +412,8 @@ static int sq_open(const char *location, void **impl, char *msg, size_t msglen)
     pthread_mutex_init(&s->rlock, NULL);
     pthread_mutex_init(&s->group_lock, NULL);
     pthread_cond_init(&s->group_written, NULL);
+    pthread_mutex_init(&s->ck_lock, NULL);
+    pthread_cond_init(&s->ck_wake, NULL);
     s->group_tail = &s->group;
     snprintf(s->path, sizeof(s->path), "%s", location);
     if (make_parent(location) != 0) {
@@ -261,13 +437,15 @@ static int sq_open(const char *location, void **impl, char *msg, size_t msglen)
     if (rc == 0)
         rc = migrate(s, msg, msglen);
     if (rc == 0) {
-        rc = sqlite3_open_v2(location, &s->rdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
-                             NULL);
+        rc =
+            sqlite3_open_v2(location, &s->rdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL);
         if (rc != SQLITE_OK)
             rc = sq_fail_on(s, s->rdb, rc, msg, msglen, "opening a reader");
         else
             sqlite3_busy_timeout(s->rdb, 5000);
     }
+    if (rc == 0)
+        rc = start_checkpointer(s, msg, msglen);
     if (rc != 0) {
         sq_close(s);
         return rc;
@@ -303,14 +481,12 @@ static int column_record(sqlite3_stmt *st, int first, struct store_record *out)
     return 0;
 }
 
-static int sq_get(void *impl, const char *id, struct store_record *out, char *msg, size_t msglen)
+/* One record on the reader. rlock held. */
+static int get_one(struct sq *s, const char *id, struct store_record *out, char *msg, size_t msglen)
 {
-    struct sq *s = impl;
     sqlite3_stmt *st = NULL;
-    int rc;
+    int rc = cached(s, CACHED_GET, &st);
 
-    pthread_mutex_lock(&s->rlock);
-    rc = cached(s, CACHED_GET, &st);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     if (rc == SQLITE_OK)
@@ -323,8 +499,53 @@ static int sq_get(void *impl, const char *id, struct store_record *out, char *ms
         rc = sq_fail_on(s, s->rdb, rc, msg, msglen, "reading a record");
     if (st != NULL)
         sqlite3_reset(st);
+    return rc;
+}
+
+static int sq_get(void *impl, const char *id, struct store_record *out, char *msg, size_t msglen)
+{
+    struct sq *s = impl;
+    int rc;
+
+    pthread_mutex_lock(&s->rlock);
+    rc = get_one(s, id, out, msg, msglen);
     pthread_mutex_unlock(&s->rlock);
     return rc;
+}
+
+/* Every record in one read transaction: a transaction that sees a newer
+ * commit than the reader's last one starts with an empty page cache, so
+ * reading one record per transaction while firings commit meant fetching
+ * (and allocating) its pages again each time. */
+static int sq_get_many(void *impl, const char *const *ids, size_t n, struct store_record *out,
+                       int *rcs, char *msg, size_t msglen)
+{
+    struct sq *s = impl;
+    bool failed = false;
+    size_t i;
+    int rc;
+
+    pthread_mutex_lock(&s->rlock);
+    rc = sqlite3_exec(s->rdb, "BEGIN", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        rc = sq_fail_on(s, s->rdb, rc, msg, msglen, "reading records");
+        pthread_mutex_unlock(&s->rlock);
+        for (i = 0; i < n; i++)
+            rcs[i] = rc;
+        return rc;
+    }
+    for (i = 0; i < n; i++) {
+        char one[512];
+
+        rcs[i] = get_one(s, ids[i], &out[i], one, sizeof(one));
+        if (rcs[i] != 0 && !failed)
+            snprintf(msg, msglen, "%s", one);
+        failed = failed || rcs[i] != 0;
+    }
+    /* a read transaction: its end cannot fail in a way that matters */
+    sqlite3_exec(s->rdb, "COMMIT", NULL, NULL, NULL);
+    pthread_mutex_unlock(&s->rlock);
+    return 0;
 }
 
 static int sq_list(void *impl, size_t skip, size_t count, struct store_record **out, size_t *n,
@@ -530,7 +751,36 @@ static int column_run(sqlite3_stmt *st, struct store_run *out)
     return store_run_copy(&r, out);
 }
 
-/* Insert (run->id == 0) or update one run. Lock held. */
+/* The job's history after one of its runs ended: see store_run.keep. A
+ * failure that leaves the transaction open is only housekeeping left
+ * for the next ended run (0); one that ended it fails the write. Lock
+ * held, in a transaction. */
+static int prune_runs(struct sq *s, const char *job_id, size_t keep, char *msg, size_t msglen)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = cached(s, CACHED_RUN_PRUNE, &st);
+
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 1, job_id, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 2,
+                                keep - 1 > (size_t)INT64_MAX ? INT64_MAX : (int64_t)(keep - 1));
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (st != NULL)
+        sqlite3_reset(st);
+    if (rc == SQLITE_DONE || !sqlite3_get_autocommit(s->db))
+        return 0;
+    return sq_fail(s, rc, msg, msglen, "pruning runs");
+}
+
+static bool run_ended(const char *status)
+{
+    return strcmp(status, "pending") != 0 && strcmp(status, "running") != 0;
+}
+
+/* Insert (run->id == 0) or update one run, then prune its job's history
+ * if asked to. Lock held, in a transaction. */
 static int put_run(struct sq *s, struct store_run *run, char *msg, size_t msglen)
 {
     sqlite3_stmt *st = NULL;
@@ -567,17 +817,8 @@ static int put_run(struct sq *s, struct store_run *run, char *msg, size_t msglen
     }
     if (st != NULL)
         sqlite3_reset(st);
-    return rc;
-}
-
-static int sq_run_put(void *impl, struct store_run *run, char *msg, size_t msglen)
-{
-    struct sq *s = impl;
-    int rc;
-
-    pthread_mutex_lock(&s->lock);
-    rc = put_run(s, run, msg, msglen);
-    pthread_mutex_unlock(&s->lock);
+    if (rc == 0 && run->keep > 0 && run->job_id != NULL && run_ended(run->status))
+        rc = prune_runs(s, run->job_id, run->keep, msg, msglen);
     return rc;
 }
 
@@ -679,6 +920,16 @@ static int sq_run_put_many(void *impl, struct store_run *runs, size_t n, int *rc
     }
     pthread_mutex_unlock(&s->group_lock);
     return me.rc;
+}
+
+/* One run is a group of one: its write and its pruning commit together,
+ * with whatever other writers are waiting. */
+static int sq_run_put(void *impl, struct store_run *run, char *msg, size_t msglen)
+{
+    int one = 0;
+    int rc = sq_run_put_many(impl, run, 1, &one, msg, msglen);
+
+    return rc != 0 ? rc : one;
 }
 
 #define RUN_COLUMNS "id, job_id, claim, scheduled, status, ntasks, data"
@@ -807,39 +1058,13 @@ static int sq_run_query(void *impl, enum store_run_query q, const char *job_id, 
     return rc;
 }
 
-static int sq_run_prune(void *impl, const char *job_id, size_t keep, char *msg, size_t msglen)
-{
-    struct sq *s = impl;
-    sqlite3_stmt *st = NULL;
-    int rc;
-
-    pthread_mutex_lock(&s->lock);
-    rc = sqlite3_prepare_v2(
-        s->db,
-        "DELETE FROM runs WHERE job_id = ?1 AND status NOT IN ('pending', 'running')"
-        " AND id NOT IN (SELECT id FROM runs WHERE job_id = ?1 ORDER BY id DESC LIMIT ?2)"
-        " AND id IS NOT (SELECT max(id) FROM runs WHERE job_id = ?1 AND ntasks > 0)"
-        " AND id IS NOT (SELECT id FROM runs WHERE job_id = ?1 AND claim IS NOT NULL"
-        "                ORDER BY scheduled DESC LIMIT 1)",
-        -1, &st, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_text(st, 1, job_id, -1, SQLITE_STATIC);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(st, 2, keep > (size_t)INT64_MAX ? INT64_MAX : (int64_t)keep);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
-    rc = rc == SQLITE_DONE ? 0 : sq_fail(s, rc, msg, msglen, "pruning runs");
-    sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->lock);
-    return rc;
-}
-
 const struct store_backend store_backend_sqlite = {
     .name = "sqlite",
     .open = sq_open,
     .close = sq_close,
     .ping = sq_ping,
     .get = sq_get,
+    .get_many = sq_get_many,
     .list = sq_list,
     .create = sq_create,
     .update = sq_update,
@@ -848,5 +1073,4 @@ const struct store_backend store_backend_sqlite = {
     .run_put_many = sq_run_put_many,
     .run_get = sq_run_get,
     .run_query = sq_run_query,
-    .run_prune = sq_run_prune,
 };

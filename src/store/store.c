@@ -39,9 +39,10 @@ int store_open(const char *spec, struct store **out, char *msg, size_t msglen)
 
     *out = NULL;
     if (colon == NULL)
-        return ecs_fail(ECS_EINVAL, msg, msglen,
-                        "store '%s' must be written BACKEND:LOCATION, e.g. sqlite:/var/lib/ecsched/jobs.db",
-                        spec);
+        return ecs_fail(
+            ECS_EINVAL, msg, msglen,
+            "store '%s' must be written BACKEND:LOCATION, e.g. sqlite:/var/lib/ecsched/jobs.db",
+            spec);
     for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
         const struct store_backend *be = backends[i];
         struct store *s;
@@ -97,11 +98,30 @@ int store_ping(struct store *s, char *msg, size_t msglen)
     return s->be->ping(s->impl, msg, msglen);
 }
 
-int store_get(struct store *s, const char *id, struct store_record *out, char *msg,
-              size_t msglen)
+int store_get(struct store *s, const char *id, struct store_record *out, char *msg, size_t msglen)
 {
     memset(out, 0, sizeof(*out));
     return s->be->get(s->impl, id, out, msg, msglen);
+}
+
+int store_get_many(struct store *s, const char *const *ids, size_t n, struct store_record *out,
+                   int *rcs, char *msg, size_t msglen)
+{
+    bool failed = false;
+    size_t i;
+
+    memset(out, 0, n * sizeof(*out));
+    if (s->be->get_many != NULL)
+        return s->be->get_many(s->impl, ids, n, out, rcs, msg, msglen);
+    for (i = 0; i < n; i++) {
+        char one[512];
+
+        rcs[i] = s->be->get(s->impl, ids[i], &out[i], one, sizeof(one));
+        if (rcs[i] != 0 && !failed)
+            snprintf(msg, msglen, "%s", one);
+        failed = failed || rcs[i] != 0;
+    }
+    return 0;
 }
 
 int store_list(struct store *s, size_t skip, size_t count, struct store_record **out, size_t *n,
@@ -189,8 +209,8 @@ int store_run_put_many(struct store *s, struct store_run *runs, size_t n, int *r
     return 0;
 }
 
-int store_run_get(struct store *s, const char *job_id, int64_t id, struct store_run *out,
-                  char *msg, size_t msglen)
+int store_run_get(struct store *s, const char *job_id, int64_t id, struct store_run *out, char *msg,
+                  size_t msglen)
 {
     memset(out, 0, sizeof(*out));
     return s->be->run_get(s->impl, job_id, id, out, msg, msglen);
@@ -205,11 +225,6 @@ int store_run_query(struct store *s, enum store_run_query q, const char *job_id,
     *total = 0;
     return s->be->run_query(s->impl, q, job_id != NULL ? job_id : "", skip, count, out, n, total,
                             msg, msglen);
-}
-
-int store_run_prune(struct store *s, const char *job_id, size_t keep, char *msg, size_t msglen)
-{
-    return s->be->run_prune(s->impl, job_id, keep, msg, msglen);
 }
 
 void store_run_clear(struct store_run *r)

@@ -32,6 +32,11 @@ struct store_run {
     char *status; /* pending, running, succeeded, failed, skipped */
     int64_t ntasks;
     char *data;
+    /* on a write, > 0: a run that has ended (not pending or running)
+     * leaves its job (job_id) at most its `keep` newest runs, in the same
+     * transaction; the job's active runs, last launched run and last
+     * claimed firing are always kept. Not stored (reads give 0). */
+    size_t keep;
 };
 
 enum store_run_query {
@@ -58,11 +63,15 @@ struct store_backend {
     void (*close)(void *impl);
     int (*ping)(void *impl, char *msg, size_t msglen);
     int (*get)(void *impl, const char *id, struct store_record *out, char *msg, size_t msglen);
+    /* get for each of n ids, as one read; optional (NULL: store.c calls
+     * get for each) */
+    int (*get_many)(void *impl, const char *const *ids, size_t n, struct store_record *out,
+                    int *rcs, char *msg, size_t msglen);
     int (*list)(void *impl, size_t skip, size_t count, struct store_record **out, size_t *n,
                 size_t *total, char *msg, size_t msglen);
     int (*create)(void *impl, const char *id, const char *data, char *msg, size_t msglen);
-    int (*update)(void *impl, const char *id, const char *data, int64_t expected_version,
-                  char *msg, size_t msglen);
+    int (*update)(void *impl, const char *id, const char *data, int64_t expected_version, char *msg,
+                  size_t msglen);
     /* also removes the job's runs */
     int (*remove)(void *impl, const char *id, char *msg, size_t msglen);
     /* run->id == 0: insert and set run->id (ECS_EEXIST if the claim is
@@ -77,9 +86,6 @@ struct store_backend {
     int (*run_query)(void *impl, enum store_run_query q, const char *job_id, size_t skip,
                      size_t count, struct store_run **out, size_t *n, size_t *total, char *msg,
                      size_t msglen);
-    /* delete the job's oldest finished runs beyond `keep`, never its last
-     * launched one */
-    int (*run_prune)(void *impl, const char *job_id, size_t keep, char *msg, size_t msglen);
 };
 
 struct store;
@@ -101,8 +107,15 @@ int store_ping(struct store *s, char *msg, size_t msglen);
 
 /* ECS_ENOTFOUND when there is no such id. On success *out holds copies the
  * caller frees with store_record_clear(). */
-int store_get(struct store *s, const char *id, struct store_record *out, char *msg,
-              size_t msglen);
+int store_get(struct store *s, const char *id, struct store_record *out, char *msg, size_t msglen);
+
+/* store_get for each of ids[0..n-1] in one read, where the backend has
+ * one: a scheduler opens a whole batch of firings at the cost of one.
+ * rcs[i] and out[i] are id i's result and record (cleared unless rcs[i]
+ * is 0); msg holds the first failure's message. Returns 0, or an error
+ * that failed every id. */
+int store_get_many(struct store *s, const char *const *ids, size_t n, struct store_record *out,
+                   int *rcs, char *msg, size_t msglen);
 
 /* Records skip .. skip+count-1 in creation order, and the total number of
  * records. *out is an array of *n records the caller frees with
@@ -142,8 +155,8 @@ int store_run_put_many(struct store *s, struct store_run *runs, size_t n, int *r
 
 /* ECS_ENOTFOUND when job_id has no run id. *out is the caller's:
  * store_run_clear(). */
-int store_run_get(struct store *s, const char *job_id, int64_t id, struct store_run *out,
-                  char *msg, size_t msglen);
+int store_run_get(struct store *s, const char *job_id, int64_t id, struct store_run *out, char *msg,
+                  size_t msglen);
 
 /* Runs by query (see enum store_run_query); job_id is ignored for
  * STORE_RUNS_ACTIVE. *out is an array of *n the caller frees with
@@ -151,8 +164,6 @@ int store_run_get(struct store *s, const char *job_id, int64_t id, struct store_
 int store_run_query(struct store *s, enum store_run_query q, const char *job_id, size_t skip,
                     size_t count, struct store_run **out, size_t *n, size_t *total, char *msg,
                     size_t msglen);
-
-int store_run_prune(struct store *s, const char *job_id, size_t keep, char *msg, size_t msglen);
 
 void store_run_clear(struct store_run *r);
 void store_runs_free(struct store_run **runs, size_t n);

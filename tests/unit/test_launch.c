@@ -86,6 +86,59 @@ static void test_fake(void)
     T_HAS_STR(msg, "unknown launcher 'mars'");
 }
 
+/* Many tasks: the fake's indexes grow (64, 128, ... slots) and still
+ * find every client token and startedBy. */
+static void test_fake_indexes_grow(void)
+{
+    struct launcher *l = NULL;
+    char first_arn[3][128];
+    char msg[256];
+    int i;
+
+    T_EQ_INT(launcher_open("fake", NULL, &l, msg, sizeof(msg)), 0);
+    if (l == NULL)
+        return;
+    for (i = 0; i < 3000; i++) {
+        char by[40];
+        char token[40];
+        struct launch_request rq = {"web", by, token, 1, NULL, "job", NULL, NULL, 0};
+        struct launch_result r;
+
+        snprintf(by, sizeof(by), "job-%d", i % 1000);
+        snprintf(token, sizeof(token), "tok-%d", i);
+        if (launcher_run_task(l, &rq, &r, msg, sizeof(msg)) != 0 || r.ntasks != 1) {
+            T_EQ_STR(msg, "");
+            break;
+        }
+        if (i < 3)
+            snprintf(first_arn[i], sizeof(first_arn[i]), "%s", r.tasks[0].arn);
+        launch_result_clear(&r);
+    }
+    for (i = 0; i < 3; i++) {
+        char token[40];
+        struct launch_request rq = {"web", "job-x", token, 1, NULL, "job", NULL, NULL, 0};
+        struct launch_result r;
+
+        /* an old token answers with its first task, not a new one */
+        snprintf(token, sizeof(token), "tok-%d", i);
+        T_EQ_INT(launcher_run_task(l, &rq, &r, msg, sizeof(msg)), 0);
+        if (r.ntasks == 1)
+            T_EQ_STR(r.tasks[0].arn, first_arn[i]);
+        launch_result_clear(&r);
+    }
+    for (i = 0; i < 1000; i += 333) {
+        char by[40];
+        char **arns = NULL;
+        size_t n = 0;
+
+        snprintf(by, sizeof(by), "job-%d", i);
+        T_EQ_INT(launcher_list_active(l, by, NULL, &arns, &n, msg, sizeof(msg)), 0);
+        T_EQ_INT(n, 3);
+        launch_strings_free(&arns, n);
+    }
+    launcher_close(&l);
+}
+
 /* Describe arn until it stops (at most ~max_s seconds). */
 static int wait_stopped(struct launcher *l, const char *arn, int max_s, struct launch_result *out)
 {
@@ -248,6 +301,7 @@ static void test_local_stop_task(void)
 
 static const struct test_case cases[] = {
     {"fake", test_fake},
+    {"fake_indexes_grow", test_fake_indexes_grow},
     {"local_exit_code_and_log", test_local_exit_code_and_log},
     {"local_stop_task", test_local_stop_task},
 };

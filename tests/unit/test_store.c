@@ -103,6 +103,25 @@ static void contract(const char *backend)
     T_EQ_INT(r.version, 1);
     store_record_clear(&r);
     T_EQ_INT(store_get(s, "zz", &r, msg, sizeof(msg)), ECS_ENOTFOUND);
+    {
+        /* many in one read: each id its own result */
+        const char *want[3] = {"c", "zz", "b"};
+        struct store_record got[3];
+        int rcs[3] = {1, 1, 1};
+
+        msg[0] = '\0';
+        T_EQ_INT(store_get_many(s, want, 3, got, rcs, msg, sizeof(msg)), 0);
+        T_EQ_INT(rcs[0], 0);
+        T_EQ_STR(got[0].data, "{\"n\":3}");
+        T_EQ_INT(rcs[1], ECS_ENOTFOUND);
+        T_TRUE(got[1].data == NULL);
+        T_HAS_STR(msg, "no record 'zz'");
+        T_EQ_INT(rcs[2], 0);
+        T_EQ_STR(got[2].id, "b");
+        T_EQ_STR(got[2].data, "{\"n\":1}");
+        for (int i = 0; i < 3; i++)
+            store_record_clear(&got[i]);
+    }
 
     /* creation order, not id order; skip/count windows */
     T_EQ_STR(ids(s, 0, 10, &total), "b,a,c");
@@ -150,7 +169,7 @@ static void test_contract_sqlite(void)
 static int64_t put_run(struct store *s, const char *job, const char *claim, int64_t when,
                        const char *status, int64_t ntasks)
 {
-    struct store_run r = {0, (char *)job, (char *)claim, when, (char *)status, ntasks, "{}"};
+    struct store_run r = {0, (char *)job, (char *)claim, when, (char *)status, ntasks, "{}", 0};
     char msg[512];
 
     T_EQ_INT(store_run_put(s, &r, msg, sizeof(msg)), 0);
@@ -211,7 +230,7 @@ static void runs_contract(const char *backend)
 {
     struct store *s = open_fresh(backend);
     struct store_run r;
-    struct store_run upd = {0, "a", NULL, 0, "succeeded", 2, "{\"x\":1}"};
+    struct store_run upd = {0, "a", NULL, 0, "succeeded", 2, "{\"x\":1}", 0};
     size_t total = 0;
     char msg[512];
 
@@ -223,7 +242,7 @@ static void runs_contract(const char *backend)
     T_EQ_INT((int)put_run(s, "a", NULL, 250, "skipped", 0), 4);
     {
         /* the same scheduled second of the same job is claimed once */
-        struct store_run dup = {0, "a", "a@200", 200, "pending", 0, "{}"};
+        struct store_run dup = {0, "a", "a@200", 200, "pending", 0, "{}", 0};
 
         T_EQ_INT(store_run_put(s, &dup, msg, sizeof(msg)), ECS_EEXIST);
         T_HAS_STR(msg, "a@200");
@@ -255,39 +274,64 @@ static void runs_contract(const char *backend)
     T_EQ_INT(store_run_put(s, &upd, msg, sizeof(msg)), ECS_ENOTFOUND);
 
     /* pruning keeps the newest, the active, the last launched and the
-     * last claimed */
+     * last claimed, and happens only once a run written with keep has
+     * ended */
     T_EQ_INT((int)put_run(s, "a", "a@300", 300, "failed", 0), 5);
-    T_EQ_INT((int)put_run(s, "a", NULL, 400, "failed", 0), 6);
-    T_EQ_INT(store_run_prune(s, "a", 1, msg, sizeof(msg)), 0);
-    /* 6 newest, 5 last claimed, 2 running, 1 dropped (2 is the newest launched too) */
+    {
+        struct store_run active = {0, "a", NULL, 350, "pending", 0, "{}", 1};
+
+        T_EQ_INT(store_run_put(s, &active, msg, sizeof(msg)), 0);
+        T_EQ_INT((int)active.id, 6);
+        T_EQ_STR(run_ids(s, STORE_RUNS_OF_JOB, "a", 0, 10, &total), "6,5,4,2,1");
+        /* its update ends it: 6 newest, 5 last claimed, 2 running (and
+         * the newest launched); 4 and 1 go */
+        active.status = "failed";
+        T_EQ_INT(store_run_put(s, &active, msg, sizeof(msg)), 0);
+    }
     T_EQ_STR(run_ids(s, STORE_RUNS_OF_JOB, "a", 0, 10, &total), "6,5,2");
     T_EQ_STR(run_ids(s, STORE_RUNS_OF_JOB, "b", 0, 10, &total), "3");
+    {
+        /* in a batch, each ended run prunes its own job */
+        struct store_run batch[2] = {
+            {0, "a", NULL, 400, "succeeded", 0, "{}", 2},
+            {0, "b", NULL, 400, "failed", 0, "{}", 1},
+        };
+        int rcs[2] = {-1, -1};
+
+        T_EQ_INT(store_run_put_many(s, batch, 2, rcs, msg, sizeof(msg)), 0);
+        T_EQ_INT(rcs[0], 0);
+        T_EQ_INT(rcs[1], 0);
+        /* a: 7 and 6 newest, 5 last claimed, 2 running; b: 8 newest, 3
+         * its last claimed */
+        T_EQ_STR(run_ids(s, STORE_RUNS_OF_JOB, "a", 0, 10, &total), "7,6,5,2");
+        T_EQ_STR(run_ids(s, STORE_RUNS_OF_JOB, "b", 0, 10, &total), "8,3");
+    }
 
     /* a deleted job takes its runs along; ids are never reused */
     T_EQ_INT(store_delete(s, "a", msg, sizeof(msg)), 0);
     T_EQ_STR(run_ids(s, STORE_RUNS_OF_JOB, "a", 0, 10, &total), "");
     T_EQ_INT((int)total, 0);
-    T_EQ_INT((int)put_run(s, "a", "a@100", 100, "pending", 0), 7);
+    T_EQ_INT((int)put_run(s, "a", "a@100", 100, "pending", 0), 9);
     {
         /* many in one call: each run has its own result, and one that
          * fails does not keep the others out */
         struct store_run many[4] = {
-            {0, "a", "a@500", 500, "pending", 0, "{}"},
-            {0, "a", "a@100", 100, "pending", 0, "{}"},
-            {7, "a", NULL, 0, "running", 1, "{\"y\":2}"},
-            {99, "a", NULL, 0, "running", 1, "{}"},
+            {0, "a", "a@500", 500, "pending", 0, "{}", 0},
+            {0, "a", "a@100", 100, "pending", 0, "{}", 0},
+            {9, "a", NULL, 0, "running", 1, "{\"y\":2}", 0},
+            {99, "a", NULL, 0, "running", 1, "{}", 0},
         };
         int rcs[4] = {1, 1, 1, 1};
 
         T_EQ_INT(store_run_put_many(s, many, 4, rcs, msg, sizeof(msg)), 0);
         T_EQ_INT(rcs[0], 0);
-        T_EQ_INT((int)many[0].id, 8);
+        T_EQ_INT((int)many[0].id, 10);
         T_EQ_INT(rcs[1], ECS_EEXIST);
         T_EQ_INT((int)many[1].id, 0);
         T_EQ_INT(rcs[2], 0);
         T_EQ_INT(rcs[3], ECS_ENOTFOUND);
-        T_EQ_STR(run_ids(s, STORE_RUNS_OF_JOB, "a", 0, 10, &total), "8,7");
-        T_EQ_INT(store_run_get(s, "a", 7, &r, msg, sizeof(msg)), 0);
+        T_EQ_STR(run_ids(s, STORE_RUNS_OF_JOB, "a", 0, 10, &total), "10,9");
+        T_EQ_INT(store_run_get(s, "a", 9, &r, msg, sizeof(msg)), 0);
         T_EQ_STR(r.status, "running");
         T_EQ_STR(r.data, "{\"y\":2}");
         store_run_clear(&r);
@@ -336,7 +380,7 @@ static void *putter_main(void *arg)
                 snprintf(claims[i], sizeof(claims[i]), "p%d@%d", p->who, k * PER_PUT + i);
             else
                 snprintf(claims[i], sizeof(claims[i]), "all@%d", k);
-            runs[i] = (struct store_run){0, "p", claims[i], k, "pending", 0, "{}"};
+            runs[i] = (struct store_run){0, "p", claims[i], k, "pending", 0, "{}", 0};
         }
         if (store_run_put_many(p->s, runs, PER_PUT + 1, rcs, msg, sizeof(msg)) != 0) {
             p->failed += PER_PUT + 1;
@@ -438,7 +482,7 @@ static void test_sqlite_refused_write_changes_nothing(void)
     T_EQ_INT(store_update(s, "keep", "{\"x\":1}", 1, msg, sizeof(msg)), ECS_EUNAVAILABLE);
     {
         /* a batch of runs fails whole, each run told so */
-        struct store_run run = {0, "keep", "keep@1", 1, "pending", 0, "{}"};
+        struct store_run run = {0, "keep", "keep@1", 1, "pending", 0, "{}", 0};
         int rc = 0;
 
         T_EQ_INT(store_run_put_many(s, &run, 1, &rc, msg, sizeof(msg)), ECS_EUNAVAILABLE);
@@ -459,6 +503,50 @@ static void test_sqlite_refused_write_changes_nothing(void)
     store_close(&s);
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     T_EQ_INT(system(cmd), 0);
+}
+
+static long file_size(const char *path)
+{
+    struct stat st;
+
+    return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/* The WAL reaches the database file: pages land in jobs.db only through a
+ * checkpoint, which commits no longer run (the checkpointer's thread
+ * does, once writes pause). A checkpointer whose connection had not read
+ * the file yet did nothing at all, and the WAL grew for ever. */
+static void test_sqlite_wal_is_checkpointed(void)
+{
+    struct store *s = open_fresh("sqlite");
+    const char *db = spec + strlen("sqlite:");
+    char msg[512];
+    long before;
+    long after = 0;
+    int i;
+
+    T_TRUE(s != NULL);
+    if (s == NULL)
+        return;
+    before = file_size(db);
+    /* about 1,500 frames: one page each, plus the index and table pages */
+    for (i = 0; i < 1500; i++) {
+        char id[32];
+
+        snprintf(id, sizeof(id), "job-%05d", i);
+        T_EQ_INT(store_create(s, id, "{\"schedule\":\"* * * * *\"}", msg, sizeof(msg)), 0);
+    }
+    /* the checkpointer waits for 20 ms without a commit, then copies */
+    for (i = 0; i < 200; i++) {
+        after = file_size(db);
+        if (after > before + 16 * 1024)
+            break;
+        usleep(10 * 1000);
+    }
+    if (after <= before + 16 * 1024)
+        fprintf(stderr, "  jobs.db: %ld bytes before, %ld after\n", before, after);
+    T_TRUE(after > before + 16 * 1024);
+    store_close(&s);
 }
 
 static void test_bad_specs(void)
@@ -486,6 +574,7 @@ static const struct test_case cases[] = {
     {"sqlite_shared_commits", test_sqlite_shared_commits},
     {"sqlite_survives_reopen", test_sqlite_survives_reopen},
     {"sqlite_refused_write_changes_nothing", test_sqlite_refused_write_changes_nothing},
+    {"sqlite_wal_is_checkpointed", test_sqlite_wal_is_checkpointed},
     {"bad_specs", test_bad_specs},
 };
 

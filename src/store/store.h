@@ -22,8 +22,10 @@ struct store_record {
 /* A run: one firing of a job (scheduled, manual, ...). data is the run's
  * JSON text as the API shows it, less its id; the other fields are what
  * the store queries by. A scheduled firing carries a claim, "<job>@<unix
- * second>", unique in the store: whoever writes it first owns the firing,
- * so a second writer (a restarted or second daemon) cannot fire it again. */
+ * second>" (exactly its job_id and scheduled: a store may keep it unique
+ * as that pair), unique in the store: whoever writes it first owns the
+ * firing, so a second writer (a restarted or second daemon) cannot fire
+ * it again. Pipeline steps and trigger objects have claims with a ':'. */
 struct store_run {
     int64_t id; /* assigned by the store; grows, never reused */
     char *job_id;
@@ -45,7 +47,8 @@ enum store_run_query {
     STORE_RUNS_LAST_LAUNCHED, /* the job's newest run that started a task (0 or 1) */
     STORE_RUNS_LAST_CLAIMED,  /* the job's latest scheduled firing (0 or 1); with job id
                                * "", every job's */
-    STORE_RUNS_BY_CLAIM,      /* the run holding the claim given as job_id (0 or 1) */
+    STORE_RUNS_BY_CLAIM,      /* the run holding the pipeline or trigger claim (one with
+                               * a ':') given as job_id (0 or 1) */
 };
 
 enum store_change { STORE_CREATED, STORE_UPDATED, STORE_DELETED };

@@ -254,7 +254,8 @@ static void test_local_stop_task(void)
     char logs[300];
     char path[600];
     char msg[512];
-    struct launch_request rq = {"server", "ecsched-server", "tok-x", 1, NULL, "server", NULL, NULL, 0};
+    struct launch_request rq = {"server", "ecsched-server", "tok-x", 1, NULL, "server", NULL, NULL,
+                                0};
     struct launch_result r;
     struct launch_result again;
     struct launch_result d;

@@ -375,12 +375,12 @@ static void *putter_main(void *arg)
         int i;
 
         for (i = 0; i <= PER_PUT; i++) {
-            /* the last claim of each call is every thread's: one wins */
-            if (i < PER_PUT)
-                snprintf(claims[i], sizeof(claims[i]), "p%d@%d", p->who, k * PER_PUT + i);
-            else
-                snprintf(claims[i], sizeof(claims[i]), "all@%d", k);
-            runs[i] = (struct store_run){0, "p", claims[i], k, "pending", 0, "{}", 0};
+            /* a thread's own seconds, and the last claim of each call
+             * every thread's: one wins */
+            int64_t when = i < PER_PUT ? p->who * 10000 + k * PER_PUT + i : 1000000 + k;
+
+            snprintf(claims[i], sizeof(claims[i]), "p@%lld", (long long)when);
+            runs[i] = (struct store_run){0, "p", claims[i], when, "pending", 0, "{}", 0};
         }
         if (store_run_put_many(p->s, runs, PER_PUT + 1, rcs, msg, sizeof(msg)) != 0) {
             p->failed += PER_PUT + 1;
@@ -505,6 +505,59 @@ static void test_sqlite_refused_write_changes_nothing(void)
     T_EQ_INT(system(cmd), 0);
 }
 
+/* A store written by the version 2 schema opens with its runs, claims
+ * and run ids intact, and the claims still hold. */
+static void test_sqlite_migrates_v2(void)
+{
+    static const char *const v2 =
+        "CREATE TABLE jobs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,"
+        " data TEXT NOT NULL, version INTEGER NOT NULL);"
+        "CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT NOT NULL,"
+        " claim TEXT UNIQUE, scheduled INTEGER NOT NULL, status TEXT NOT NULL,"
+        " ntasks INTEGER NOT NULL, data TEXT NOT NULL);"
+        "CREATE INDEX runs_by_job ON runs (job_id, id);"
+        "CREATE INDEX runs_active ON runs (status) WHERE status IN ('pending', 'running');"
+        "CREATE INDEX runs_claims ON runs (job_id, scheduled) WHERE claim IS NOT NULL;"
+        "INSERT INTO jobs (id, data, version) VALUES ('a', '{}', 1);"
+        "INSERT INTO runs VALUES (1, 'a', 'a@100', 100, 'succeeded', 1, '{}');"
+        "INSERT INTO runs VALUES (2, 'a', 'a@s3:m#0', 150, 'running', 1, '{}');"
+        "INSERT INTO runs VALUES (3, 'a', 'a@200', 200, 'running', 1, '{}');"
+        /* run 4 was pruned: its id must not come back */
+        "INSERT INTO runs VALUES (4, 'a', NULL, 300, 'failed', 0, '{}');"
+        "DELETE FROM runs WHERE id = 4;"
+        "PRAGMA user_version = 2;";
+    struct store *s = open_fresh("sqlite");
+    sqlite3 *old = NULL;
+    size_t total = 0;
+    char msg[512];
+
+    T_TRUE(s != NULL);
+    if (s == NULL)
+        return;
+    store_close(&s);
+    T_EQ_INT(unlink(spec + strlen("sqlite:")), 0);
+    T_EQ_INT(sqlite3_open(spec + strlen("sqlite:"), &old), SQLITE_OK);
+    T_EQ_INT(sqlite3_exec(old, v2, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(old);
+    T_EQ_INT(store_open(spec, &s, msg, sizeof(msg)), 0);
+    if (s == NULL) {
+        fprintf(stderr, "  %s\n", msg);
+        return;
+    }
+    T_EQ_STR(run_ids(s, STORE_RUNS_OF_JOB, "a", 0, 10, &total), "3,2,1");
+    T_EQ_STR(run_ids(s, STORE_RUNS_LAST_CLAIMED, "", 0, 10, &total), "3");
+    T_EQ_STR(run_ids(s, STORE_RUNS_BY_CLAIM, "a@s3:m#0", 0, 10, &total), "2");
+    T_EQ_INT((int)put_run(s, "a", NULL, 400, "failed", 0), 5);
+    {
+        struct store_run again = {0, "a", "a@200", 200, "pending", 0, "{}", 0};
+        struct store_run object = {0, "a", "a@s3:m#0", 150, "pending", 0, "{}", 0};
+
+        T_EQ_INT(store_run_put(s, &again, msg, sizeof(msg)), ECS_EEXIST);
+        T_EQ_INT(store_run_put(s, &object, msg, sizeof(msg)), ECS_EEXIST);
+    }
+    store_close(&s);
+}
+
 static long file_size(const char *path)
 {
     struct stat st;
@@ -574,6 +627,7 @@ static const struct test_case cases[] = {
     {"sqlite_shared_commits", test_sqlite_shared_commits},
     {"sqlite_survives_reopen", test_sqlite_survives_reopen},
     {"sqlite_refused_write_changes_nothing", test_sqlite_refused_write_changes_nothing},
+    {"sqlite_migrates_v2", test_sqlite_migrates_v2},
     {"sqlite_wal_is_checkpointed", test_sqlite_wal_is_checkpointed},
     {"bad_specs", test_bad_specs},
 };

@@ -7,6 +7,9 @@
  *
  *   build/bench/firing [JOBS [SECONDS]]    default 100000 jobs for 70 s
  *
+ * FIRING_WORKERS=N sets the scheduler's worker threads (default: the
+ * scheduler's own).
+ *
  * The store goes in a new directory under $TMPDIR (default /tmp).
  */
 #include <errno.h>
@@ -393,6 +396,8 @@ static int run(const char *spec, size_t jobs, long seconds)
     memset(&cfg, 0, sizeof(cfg));
     cfg.store = st;
     cfg.launcher = l;
+    if (getenv("FIRING_WORKERS") != NULL)
+        cfg.workers = atoi(getenv("FIRING_WORKERS"));
     /* the scheduler's first second is the first one not yet begun */
     first = (wall_ms() + 999) / 1000;
     t0 = mono_us();

@@ -77,7 +77,9 @@ static const char serve_usage[] =
     "      --poll-interval S   how often running tasks are described to follow "
     "runs\n"
     "                          to their end (default 5; "
-    "ECSCHED_POLL_INTERVAL)\n";
+    "ECSCHED_POLL_INTERVAL)\n"
+    "      --workers N         firings launched at once, 1 to 256 (default 8; "
+    "ECSCHED_WORKERS)\n";
 
 /* The API's manual runs go straight to the in-process scheduler. */
 static int serve_run_now(void *ctx, const char *job_id, int64_t run_id)
@@ -151,6 +153,7 @@ int cmd_serve(int argc, char **argv)
         {"log-dir", required_argument, NULL, 'D'},
         {"log-level", required_argument, NULL, 'V'},
         {"poll-interval", required_argument, NULL, 'P'},
+        {"workers", required_argument, NULL, 'W'},
         {"cluster", required_argument, NULL, 'C'},
         {"launch-type", required_argument, NULL, 'Y'},
         {"platform-version", required_argument, NULL, 'F'},
@@ -174,6 +177,8 @@ int cmd_serve(int argc, char **argv)
     struct triggers *triggers = NULL;
     const char *level_text = NULL;
     const char *poll_text = NULL;
+    const char *workers_text = NULL;
+    int workers = 0;
     struct launch_flags launch_flags;
     json_t *defaults = NULL;
     int poll_ms = 0;
@@ -235,6 +240,9 @@ int cmd_serve(int argc, char **argv)
             break;
         case 'P':
             poll_text = optarg;
+            break;
+        case 'W':
+            workers_text = optarg;
             break;
         case 'C':
             launch_flags.cluster = optarg;
@@ -336,6 +344,19 @@ int cmd_serve(int argc, char **argv)
         }
         poll_ms = (int)(secs * 1000);
     }
+    if (workers_text == NULL)
+        workers_text = env_or("ECSCHED_WORKERS", "8");
+    {
+        char *end = NULL;
+        long n = strtol(workers_text, &end, 10);
+
+        if (end == workers_text || *end != '\0' || n < 1 || n > 256) {
+            fprintf(stderr, "ecsched serve: workers '%s' must be a whole number from 1 to 256\n",
+                    workers_text);
+            return CLI_EXIT_USAGE;
+        }
+        workers = (int)n;
+    }
     if (log_init(&log, stderr, level) != 0) {
         fprintf(stderr, "ecsched serve: out of memory\n");
         return CLI_EXIT_NONE;
@@ -384,6 +405,7 @@ int cmd_serve(int argc, char **argv)
         scfg.launcher = launcher;
         scfg.log = log;
         scfg.poll_ms = poll_ms;
+        scfg.workers = workers;
         if (scheduler_start(&scfg, &sched, msg, sizeof(msg)) != 0) {
             fprintf(stderr, "ecsched serve: %s\n", msg);
             triggers_free(&triggers);

@@ -27,7 +27,10 @@
 #include "core/tz_cache.h"
 #include "daemon/run.h"
 
-#define WORKERS_DEFAULT 4
+/* on two cores, eight workers launched a burst of 1,667 firings in two
+ * thirds of the time four took: while some wait on the store's fsync or
+ * on AWS, others read, claim and launch */
+#define WORKERS_DEFAULT 8
 #define BATCH_MAX 10
 /* firings a worker takes from the queue at once, claimed in one store
  * transaction; and how many it may have launched before it records them

@@ -21,7 +21,7 @@
 struct scheduler_config {
     struct store *store;       /* borrowed */
     struct launcher *launcher; /* borrowed */
-    int workers;               /* firing threads; 0 = 4 */
+    int workers;               /* firing threads; 0 = 8 */
     struct logger *log;        /* borrowed; NULL for no events */
     int poll_ms;               /* how often running tasks are described; 0 = 5000 */
     struct triggers *triggers; /* borrowed; NULL: jobs with an AWS trigger fail to fire */

@@ -122,6 +122,8 @@ def main():
          ["--assign-public-ip", "'yes'", "ENABLED or DISABLED"]),
         ((["--platform-version", "1 4"], {}), ["--platform-version", "LATEST"]),
         ((["--poll-interval", "0"], {}), ["poll interval '0'", "0.1 to 3600"]),
+        ((["--workers", "0"], {}), ["workers '0'", "1 to 256"]),
+        (([], {"ECSCHED_WORKERS": "8x"}), ["workers '8x'", "1 to 256"]),
     ]
     for (flags, env), parts in bad_serve:
         e = {k: v for k, v in os.environ.items() if not k.startswith("ECSCHED_")}

@@ -120,8 +120,9 @@ struct scheduler {
     pthread_t tracker;
     pthread_t *workers;
     int nworkers;
-    int launching; /* workers claiming and launching a batch now */
-    size_t held;   /* firings taken by workers and not finished yet */
+    int launching;     /* workers claiming and launching a batch now */
+    size_t held;       /* firings taken by workers and not finished yet */
+    size_t track_skip; /* the tracker's next page of active runs */
     int timer_started;
     int tracker_started;
     struct scheduler_stats stats;
@@ -1426,6 +1427,91 @@ static void track_describe(struct scheduler *s, struct tracked *t, size_t n)
     free(arns);
 }
 
+static bool status_ended(const char *status)
+{
+    return strcmp(status, "pending") != 0 && strcmp(status, "running") != 0;
+}
+
+static size_t ended_count(const struct tracked *t, size_t n)
+{
+    size_t ended = 0;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (t[i].changed && status_ended(run_status(t[i].run)))
+            ended++;
+    }
+    return ended;
+}
+
+/* Record the runs that changed, their jobs read and the runs written in
+ * one go each (one commit however many tasks stopped); a run that ended
+ * is logged and starts the jobs that run after it. */
+static void save_tracked(struct scheduler *s, struct tracked *t, size_t n)
+{
+    const char **ids = calloc(n, sizeof(*ids));
+    size_t *which = calloc(n, sizeof(*which));
+    struct store_record *jobs = calloc(n, sizeof(*jobs));
+    struct store_run *recs = calloc(n, sizeof(*recs));
+    int *rcs = calloc(n, sizeof(*rcs));
+    size_t k = 0;
+    size_t m;
+    size_t i;
+    char msg[512];
+
+    if (ids == NULL || which == NULL || jobs == NULL || recs == NULL || rcs == NULL)
+        goto out;
+    for (i = 0; i < n; i++) {
+        if (t[i].changed) {
+            ids[k] = t[i].rec.job_id;
+            which[k++] = i;
+        }
+    }
+    if (k == 0)
+        goto out;
+    store_get_many(s->cfg.store, ids, k, jobs, rcs, msg, sizeof(msg));
+    /* a record that cannot be made (no memory) is left for next round */
+    m = 0;
+    for (i = 0; i < k; i++) {
+        struct tracked *x = &t[which[i]];
+        json_error_t err;
+        json_t *job = rcs[i] == 0 ? json_loads(jobs[i].data, 0, &err) : NULL;
+
+        if (run_record(job, x->run, x->rec.job_id, NULL, x->rec.scheduled, x->rec.id, &recs[m]) ==
+            0)
+            which[m++] = which[i];
+        json_decref(job);
+        store_record_clear(&jobs[i]);
+    }
+    k = m;
+    if (k > 0 && store_run_put_many(s->cfg.store, recs, k, rcs, msg, sizeof(msg)) != 0)
+        log_event(s->cfg.log, LOG_ERROR, "run.unrecorded",
+                  json_pack("{s:I, s:s}", "runs", (json_int_t)k, "error", msg));
+    for (i = 0; i < k; i++) {
+        struct tracked *x = &t[which[i]];
+        const char *status = run_status(x->run);
+
+        if (rcs[i] != 0 || !status_ended(status))
+            continue;
+        log_event(s->cfg.log, strcmp(status, "succeeded") == 0 ? LOG_INFO : LOG_WARN,
+                  "run.finished",
+                  json_pack("{s:s, s:I, s:s, s:O?, s:O?}", "job", x->rec.job_id, "run",
+                            (json_int_t)x->rec.id, "status", status, "tasks",
+                            json_object_get(x->run, "tasks"), "durationSeconds",
+                            json_object_get(x->run, "durationSeconds")));
+        if (strcmp(status, "succeeded") == 0 || strcmp(status, "failed") == 0)
+            follow(s, x->rec.job_id, x->rec.id, status);
+    }
+out:
+    for (i = 0; i < k; i++)
+        free(recs[i].data);
+    free(ids);
+    free(which);
+    free(jobs);
+    free(recs);
+    free(rcs);
+}
+
 static void track_once(struct scheduler *s)
 {
     struct store_run *recs = NULL;
@@ -1436,10 +1522,14 @@ static void track_once(struct scheduler *s)
     char msg[512];
     int64_t now = now_ms();
 
-    if (store_run_query(s->cfg.store, STORE_RUNS_ACTIVE, NULL, 0, ACTIVE_MAX, &recs, &n, &total,
-                        msg, sizeof(msg)) != 0 ||
+    /* a page of ACTIVE_MAX a round, the next round the next page, so a
+     * few thousand long-running tasks cannot keep the rest from being
+     * followed */
+    if (store_run_query(s->cfg.store, STORE_RUNS_ACTIVE, NULL, s->track_skip, ACTIVE_MAX, &recs, &n,
+                        &total, msg, sizeof(msg)) != 0 ||
         n == 0) {
         store_runs_free(&recs, n);
+        s->track_skip = 0;
         return;
     }
     t = calloc(n, sizeof(*t));
@@ -1467,28 +1557,9 @@ static void track_once(struct scheduler *s)
     }
     free(recs);
     track_describe(s, t, n);
+    save_tracked(s, t, n);
+    s->track_skip = n < ACTIVE_MAX ? 0 : s->track_skip + n - ended_count(t, n);
     for (i = 0; i < n; i++) {
-        const char *status = run_status(t[i].run);
-        struct store_record job;
-        json_t *j = NULL;
-
-        if (t[i].changed && store_get(s->cfg.store, t[i].rec.job_id, &job, msg, sizeof(msg)) == 0) {
-            json_error_t err;
-
-            j = json_loads(job.data, 0, &err);
-            store_record_clear(&job);
-        }
-        if (t[i].changed &&
-            save_run(s, j, t[i].rec.job_id, NULL, t[i].rec.scheduled, t[i].run, &t[i].rec.id, msg,
-                     sizeof(msg)) == 0 &&
-            strcmp(status, "pending") != 0 && strcmp(status, "running") != 0)
-            log_event(s->cfg.log, strcmp(status, "succeeded") == 0 ? LOG_INFO : LOG_WARN,
-                      "run.finished",
-                      json_pack("{s:s, s:I, s:s, s:O?, s:O?}", "job", t[i].rec.job_id, "run",
-                                (json_int_t)t[i].rec.id, "status", status, "tasks",
-                                json_object_get(t[i].run, "tasks"), "durationSeconds",
-                                json_object_get(t[i].run, "durationSeconds")));
-        json_decref(j);
         json_decref(t[i].run);
         store_run_clear(&t[i].rec);
     }
@@ -1698,5 +1769,6 @@ void scheduler_get_stats(struct scheduler *s, struct scheduler_stats *out)
 {
     pthread_mutex_lock(&s->lock);
     *out = s->stats;
+    out->workers = s->nworkers;
     pthread_mutex_unlock(&s->lock);
 }

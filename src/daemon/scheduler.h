@@ -34,6 +34,7 @@ struct scheduler_stats {
     uint64_t launch_errors;  /* launches that failed (whole call or single tasks) */
     uint64_t missed;         /* scheduled seconds not fired (down, paused, overlapping) */
     int64_t max_lateness_ms; /* worst start of a firing after its scheduled second */
+    int workers;             /* firing threads running */
 };
 
 struct scheduler;

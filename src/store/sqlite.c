@@ -70,6 +70,10 @@ static const char *const migrations[] = {
     "CREATE UNIQUE INDEX runs_fired ON runs (job_id, scheduled)"
     " WHERE claim IS NOT NULL AND instr(claim, ':') = 0;"
     "CREATE UNIQUE INDEX runs_claimed ON runs (claim) WHERE instr(claim, ':') > 0",
+    /* 4: active runs in id order, so the tracker pages through them from
+     * the index instead of sorting every active run each round */
+    "DROP INDEX runs_active;"
+    "CREATE INDEX runs_active ON runs (id) WHERE status IN ('pending', 'running')",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -1061,7 +1065,7 @@ static int sq_run_count(struct sq *s, const char *job_id, size_t *total, char *m
 {
     sqlite3_stmt *st = NULL;
     int rc =
-        sqlite3_prepare_v2(s->db, "SELECT count(*) FROM runs WHERE job_id = ?1", -1, &st, NULL);
+        sqlite3_prepare_v2(s->rdb, "SELECT count(*) FROM runs WHERE job_id = ?1", -1, &st, NULL);
 
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_text(st, 1, job_id, -1, SQLITE_STATIC);
@@ -1071,7 +1075,7 @@ static int sq_run_count(struct sq *s, const char *job_id, size_t *total, char *m
         *total = (size_t)sqlite3_column_int64(st, 0);
         rc = 0;
     } else {
-        rc = sq_fail(s, rc, msg, msglen, "counting runs");
+        rc = sq_fail_on(s, s->rdb, rc, msg, msglen, "counting runs");
     }
     sqlite3_finalize(st);
     return rc;
@@ -1086,11 +1090,17 @@ static int sq_run_query(void *impl, enum store_run_query q, const char *job_id, 
     size_t cap = 0;
     int rc = 0;
 
-    pthread_mutex_lock(&s->lock);
-    if (q == STORE_RUNS_OF_JOB)
+    /* on the reader: a long query (every active run) must not hold up
+     * the writer's claims */
+    pthread_mutex_lock(&s->rlock);
+    /* the count and the page from one snapshot */
+    rc = step_cached(s, CACHED_READ_BEGIN);
+    if (rc != SQLITE_OK)
+        rc = sq_fail_on(s, s->rdb, rc, msg, msglen, "listing runs");
+    if (rc == 0 && q == STORE_RUNS_OF_JOB)
         rc = sq_run_count(s, job_id, total, msg, msglen);
     if (rc == 0)
-        rc = sqlite3_prepare_v2(s->db, run_queries[q], -1, &st, NULL);
+        rc = sqlite3_prepare_v2(s->rdb, run_queries[q], -1, &st, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_text(st, 1, job_id, -1, SQLITE_STATIC);
     if (rc == SQLITE_OK)
@@ -1121,9 +1131,10 @@ static int sq_run_query(void *impl, enum store_run_query q, const char *job_id, 
             (*n)++;
     }
     if (rc > 0)
-        rc = sq_fail(s, rc, msg, msglen, "listing runs");
+        rc = sq_fail_on(s, s->rdb, rc, msg, msglen, "listing runs");
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->lock);
+    step_cached(s, CACHED_READ_END);
+    pthread_mutex_unlock(&s->rlock);
     if (rc != 0) {
         store_runs_free(out, *n);
         *n = 0;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "daemon/run.h"
 #include "daemon/scheduler.h"
 #include "harness.h"
 #include "launch/launcher.h"
@@ -60,10 +61,11 @@ static void test_fires_and_counts(void)
                           "\"maxCount\":2,\"taskDefinition\":\"web\"}",
                           msg, sizeof(msg)),
              0);
-    T_EQ_INT(store_create(st, "paused",
-                          "{\"id\":\"paused\",\"schedule\":\"*\",\"taskCount\":1,\"suspended\":true}",
-                          msg, sizeof(msg)),
-             0);
+    T_EQ_INT(
+        store_create(st, "paused",
+                     "{\"id\":\"paused\",\"schedule\":\"*\",\"taskCount\":1,\"suspended\":true}",
+                     msg, sizeof(msg)),
+        0);
     memset(&cfg, 0, sizeof(cfg));
     cfg.store = st;
     cfg.launcher = l;
@@ -130,9 +132,98 @@ static void test_started_by(void)
     }
 }
 
+/* Record a running run of job `id` with one fake task; its ARN in arn. */
+static int64_t put_running(struct store *st, struct launcher *l, const char *id, int k, char *arn,
+                           size_t arnlen)
+{
+    struct launch_request rq = {"web", "ecsched-long", NULL, 1, NULL, id, NULL, NULL, 0};
+    struct launch_result res;
+    struct store_run r;
+    json_t *run = run_new(id, "manual", 1000 + k, "test");
+    char token[32];
+    char msg[256];
+    int rc;
+
+    snprintf(token, sizeof(token), "t-%d", k);
+    rq.client_token = token;
+    if (run == NULL || launcher_run_task(l, &rq, &res, msg, sizeof(msg)) != 0) {
+        json_decref(run);
+        return 0;
+    }
+    snprintf(arn, arnlen, "%s", res.tasks[0].arn);
+    run_set_launched(run, 1000);
+    run_add_launch(run, &res);
+    run_refresh(run, 1000);
+    launch_result_clear(&res);
+    memset(&r, 0, sizeof(r));
+    r.job_id = (char *)id;
+    r.scheduled = 1000 + k;
+    r.status = (char *)run_status(run);
+    r.ntasks = 1;
+    r.data = json_dumps(run, JSON_COMPACT);
+    rc = store_run_put(st, &r, msg, sizeof(msg));
+    free(r.data);
+    json_decref(run);
+    return rc == 0 ? r.id : 0;
+}
+
+/* More active runs than the tracker reads in a round (2,000), all of them
+ * long-running: the newest, whose task stops, is still followed to its
+ * end (rounds page through the active runs; the first page alone never
+ * reached it). */
+static void test_tracker_pages_through_active_runs(void)
+{
+    struct store *st = NULL;
+    struct launcher *l = NULL;
+    struct scheduler *s = NULL;
+    struct scheduler_config cfg;
+    struct store_run r;
+    char arn[160];
+    char msg[512];
+    int64_t last = 0;
+    int i;
+
+    T_EQ_INT(store_open("memory:", &st, msg, sizeof(msg)), 0);
+    T_EQ_INT(launcher_open("fake", NULL, &l, msg, sizeof(msg)), 0);
+    if (st == NULL || l == NULL)
+        return;
+    T_EQ_INT(
+        store_create(st, "long", "{\"id\":\"long\",\"schedule\":\"0 0 1 1 *\"}", msg, sizeof(msg)),
+        0);
+    for (i = 0; i < 2500; i++)
+        last = put_running(st, l, "long", i, arn, sizeof(arn));
+    T_EQ_INT((int)last, 2500);
+    T_EQ_INT(launcher_stop_task(l, arn, "done", msg, sizeof(msg)), 0);
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.store = st;
+    cfg.launcher = l;
+    cfg.poll_ms = 100;
+    T_EQ_INT(scheduler_start(&cfg, &s, msg, sizeof(msg)), 0);
+    if (s == NULL)
+        return;
+    memset(&r, 0, sizeof(r));
+    for (i = 0; i < 100; i++) {
+        usleep(100000);
+        if (store_run_get(st, "long", last, &r, msg, sizeof(msg)) == 0 &&
+            strcmp(r.status, "running") != 0)
+            break;
+        store_run_clear(&r);
+    }
+    T_EQ_STR(r.status != NULL ? r.status : "?", "failed");
+    store_run_clear(&r);
+    /* the others still run */
+    T_EQ_INT(store_run_get(st, "long", 1, &r, msg, sizeof(msg)), 0);
+    T_EQ_STR(r.status, "running");
+    store_run_clear(&r);
+    scheduler_stop(&s);
+    launcher_close(&l);
+    store_close(&st);
+}
+
 static const struct test_case cases[] = {
     {"started_by", test_started_by},
     {"fires_and_counts", test_fires_and_counts},
+    {"tracker_pages_through_active_runs", test_tracker_pages_through_active_runs},
 };
 
 TEST_MAIN("scheduler", cases)

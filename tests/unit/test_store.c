@@ -253,6 +253,9 @@ static void runs_contract(const char *backend)
     T_EQ_STR(run_ids(s, STORE_RUNS_OF_JOB, "a", 1, 1, &total), "2");
     T_EQ_INT((int)total, 3);
     T_EQ_STR(run_ids(s, STORE_RUNS_ACTIVE, NULL, 0, 100, &total), "1,2");
+    /* paged, as the tracker reads them */
+    T_EQ_STR(run_ids(s, STORE_RUNS_ACTIVE, NULL, 1, 100, &total), "2");
+    T_EQ_STR(run_ids(s, STORE_RUNS_ACTIVE, NULL, 0, 1, &total), "1");
     T_EQ_STR(run_ids(s, STORE_RUNS_LAST_LAUNCHED, "a", 0, 100, &total), "2");
     T_EQ_STR(run_ids(s, STORE_RUNS_LAST_CLAIMED, "a", 0, 100, &total), "2");
     T_EQ_STR(run_ids(s, STORE_RUNS_LAST_LAUNCHED, "b", 0, 100, &total), "");

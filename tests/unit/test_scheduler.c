@@ -42,6 +42,16 @@ static size_t active(struct launcher *l, const char *id)
     return n;
 }
 
+/* A memory store and a fake launcher, both the caller's. */
+static int open_pair(struct store **st, struct launcher **l)
+{
+    char msg[512];
+
+    T_EQ_INT(store_open("memory:", st, msg, sizeof(msg)), 0);
+    T_EQ_INT(launcher_open("fake", NULL, l, msg, sizeof(msg)), 0);
+    return *st != NULL && *l != NULL ? 0 : -1;
+}
+
 static void test_fires_and_counts(void)
 {
     struct store *st = NULL;
@@ -51,9 +61,7 @@ static void test_fires_and_counts(void)
     struct scheduler_stats stats;
     char msg[512];
 
-    T_EQ_INT(store_open("memory:", &st, msg, sizeof(msg)), 0);
-    T_EQ_INT(launcher_open("fake", NULL, &l, msg, sizeof(msg)), 0);
-    if (st == NULL || l == NULL)
+    if (open_pair(&st, &l) != 0)
         return;
     /* every second; wants 3, capped at 2 */
     T_EQ_INT(store_create(st, "every-second",
@@ -183,9 +191,7 @@ static void test_tracker_pages_through_active_runs(void)
     int64_t last = 0;
     int i;
 
-    T_EQ_INT(store_open("memory:", &st, msg, sizeof(msg)), 0);
-    T_EQ_INT(launcher_open("fake", NULL, &l, msg, sizeof(msg)), 0);
-    if (st == NULL || l == NULL)
+    if (open_pair(&st, &l) != 0)
         return;
     T_EQ_INT(
         store_create(st, "long", "{\"id\":\"long\",\"schedule\":\"0 0 1 1 *\"}", msg, sizeof(msg)),

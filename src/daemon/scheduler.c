@@ -39,7 +39,7 @@
 #define FIRE_PENDING_MAX 1024
 #define COUNT_CAP 50
 #define POLL_DEFAULT_MS 5000
-/* the tracker starts a round only this long before the next firing... */
+/* the tracker starts a page only when the next firing is this far off... */
 #define TRACK_GAP_MS 300
 /* ...looking again this often while firings are busy */
 #define TRACK_RECHECK_MS 10
@@ -120,9 +120,8 @@ struct scheduler {
     pthread_t tracker;
     pthread_t *workers;
     int nworkers;
-    int launching;     /* workers claiming and launching a batch now */
-    size_t held;       /* firings taken by workers and not finished yet */
-    size_t track_skip; /* the tracker's next page of active runs */
+    int launching; /* workers claiming and launching a batch now */
+    size_t held;   /* firings taken by workers and not finished yet */
     int timer_started;
     int tracker_started;
     struct scheduler_stats stats;
@@ -454,7 +453,7 @@ static json_int_t job_int(const json_t *job, const char *key, json_int_t dflt)
 
 static void follow(struct scheduler *s, const char *upstream, int64_t run_id, const char *status);
 
-/* The store's record of a run of job (NULL: defaults), which keeps the
+/* The store's record of a run of job (NULL: unknown), which keeps the
  * job's history bounded once the run has ended; r->data is a new string
  * the caller frees. 0 or ECS_ENOMEM. */
 static int run_record(const json_t *job, const json_t *run, const char *id, const char *claim,
@@ -468,7 +467,10 @@ static int run_record(const json_t *job, const json_t *run, const char *id, cons
     r->scheduled = scheduled;
     r->status = (char *)run_status(run);
     r->ntasks = (int64_t)json_array_size(json_object_get(run, "tasks"));
-    r->keep = keep > 0 ? (size_t)keep : HISTORY_DEFAULT;
+    /* a job that could not be read says nothing of its limit: no pruning */
+    r->keep = 0;
+    if (job != NULL)
+        r->keep = keep > 0 ? (size_t)keep : HISTORY_DEFAULT;
     r->data = json_dumps(run, JSON_COMPACT);
     return r->data != NULL ? 0 : ECS_ENOMEM;
 }
@@ -1432,18 +1434,6 @@ static bool status_ended(const char *status)
     return strcmp(status, "pending") != 0 && strcmp(status, "running") != 0;
 }
 
-static size_t ended_count(const struct tracked *t, size_t n)
-{
-    size_t ended = 0;
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        if (t[i].changed && status_ended(run_status(t[i].run)))
-            ended++;
-    }
-    return ended;
-}
-
 /* Record the runs that changed, their jobs read and the runs written in
  * one go each (one commit however many tasks stopped); a run that ended
  * is logged and starts the jobs that run after it. */
@@ -1512,7 +1502,10 @@ out:
     free(rcs);
 }
 
-static void track_once(struct scheduler *s)
+/* One page of the active runs, those after run id `after`: describe
+ * their tasks and record what changed. Returns how many it read (0 on a
+ * store error); *last is the last one's id. */
+static size_t track_page(struct scheduler *s, int64_t after, int64_t *last)
 {
     struct store_run *recs = NULL;
     struct tracked *t;
@@ -1522,20 +1515,17 @@ static void track_once(struct scheduler *s)
     char msg[512];
     int64_t now = now_ms();
 
-    /* a page of ACTIVE_MAX a round, the next round the next page, so a
-     * few thousand long-running tasks cannot keep the rest from being
-     * followed */
-    if (store_run_query(s->cfg.store, STORE_RUNS_ACTIVE, NULL, s->track_skip, ACTIVE_MAX, &recs, &n,
-                        &total, msg, sizeof(msg)) != 0 ||
+    if (store_run_query(s->cfg.store, STORE_RUNS_ACTIVE_AFTER, NULL, (size_t)after, ACTIVE_MAX,
+                        &recs, &n, &total, msg, sizeof(msg)) != 0 ||
         n == 0) {
         store_runs_free(&recs, n);
-        s->track_skip = 0;
-        return;
+        return 0;
     }
+    *last = recs[n - 1].id;
     t = calloc(n, sizeof(*t));
     if (t == NULL) {
         store_runs_free(&recs, n);
-        return;
+        return 0;
     }
     for (i = 0; i < n; i++) {
         json_error_t err;
@@ -1558,12 +1548,12 @@ static void track_once(struct scheduler *s)
     free(recs);
     track_describe(s, t, n);
     save_tracked(s, t, n);
-    s->track_skip = n < ACTIVE_MAX ? 0 : s->track_skip + n - ended_count(t, n);
     for (i = 0; i < n; i++) {
         json_decref(t[i].run);
         store_run_clear(&t[i].rec);
     }
     free(t);
+    return n;
 }
 
 /* Whether the tracker should let firings go first: some are queued or
@@ -1586,9 +1576,39 @@ static void wait_until(pthread_cond_t *cond, pthread_mutex_t *lock, int64_t unti
     pthread_cond_timedwait(cond, lock, &deadline);
 }
 
-/* Every poll interval, a round of tracking, started between two seconds'
- * firings rather than in the middle of one (its reads and parsing would
- * make that burst later), though never put off beyond another interval. */
+/* Wait (lock held) while firings are busy, at most `most` ms: a page of
+ * tracking, its reads and parsing, would make a burst of firings later.
+ * False once the scheduler stops. */
+static bool wait_for_gap(struct scheduler *s, int most)
+{
+    int64_t until = now_ms() + most;
+
+    while (!s->stopping && now_ms() < until && firings_busy(s, now_ms()))
+        wait_until(&s->track, &s->lock, now_ms() + TRACK_RECHECK_MS);
+    return !s->stopping;
+}
+
+/* A round: every active run, ACTIVE_MAX a page, each page started in a
+ * gap between firings; ids, not offsets, mark the way, so runs that end
+ * meanwhile move no page. */
+static void track_once(struct scheduler *s, int poll)
+{
+    int64_t after = 0;
+    bool more = true;
+
+    while (more) {
+        int64_t last = 0;
+
+        more = track_page(s, after, &last) == ACTIVE_MAX;
+        after = last;
+        pthread_mutex_lock(&s->lock);
+        more = more && wait_for_gap(s, poll);
+        pthread_mutex_unlock(&s->lock);
+    }
+}
+
+/* Every poll interval, a round of tracking, put off while firings are
+ * busy though never beyond another interval. */
 static void *tracker_main(void *arg)
 {
     struct scheduler *s = arg;
@@ -1596,15 +1616,11 @@ static void *tracker_main(void *arg)
 
     pthread_mutex_lock(&s->lock);
     while (!s->stopping) {
-        int64_t due = now_ms() + poll;
-
-        wait_until(&s->track, &s->lock, due);
-        while (!s->stopping && now_ms() < due + poll && firings_busy(s, now_ms()))
-            wait_until(&s->track, &s->lock, now_ms() + TRACK_RECHECK_MS);
-        if (s->stopping)
+        wait_until(&s->track, &s->lock, now_ms() + poll);
+        if (!wait_for_gap(s, poll))
             break;
         pthread_mutex_unlock(&s->lock);
-        track_once(s);
+        track_once(s, poll);
         pthread_mutex_lock(&s->lock);
     }
     pthread_mutex_unlock(&s->lock);

@@ -367,7 +367,7 @@ static bool run_matches(const struct mem *m, size_t i, enum store_run_query q, c
     const struct store_run *r = &m->runs[i];
 
     switch (q) {
-    case STORE_RUNS_ACTIVE:
+    case STORE_RUNS_ACTIVE_AFTER:
         return run_active(r);
     case STORE_RUNS_LAST_LAUNCHED:
         return (long)i == keeper(m, job_id, false);
@@ -396,8 +396,11 @@ static int mem_run_query(void *impl, enum store_run_query q, const char *job_id,
 
         if (!run_matches(m, i, q, job_id))
             continue;
+        /* skip is a run id there, not a count */
+        if (q == STORE_RUNS_ACTIVE_AFTER && m->runs[i].id <= (int64_t)skip)
+            continue;
         (*total)++;
-        if (*total <= skip || *n >= count)
+        if ((q != STORE_RUNS_ACTIVE_AFTER && *total <= skip) || *n >= count)
             continue;
         if (*n % 16 == 0) {
             struct store_run *nr = realloc(*out, (*n + 16) * sizeof(*nr));

@@ -79,8 +79,8 @@ static const char *const migrations[] = {
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 /* Statements every firing runs, prepared once: parsing the SQL again each
- * time was a good part of a firing's cost. The job read runs on the
- * reader connection. */
+ * time was a good part of a firing's cost. Those up to CACHED_READ_END
+ * run on the reader connection, the rest on the writer. */
 enum cached_stmt {
     CACHED_GET,
     CACHED_READ_BEGIN,
@@ -106,7 +106,8 @@ static const char *const cached_sql[CACHED_COUNT] = {
     [CACHED_RUN_UPDATE] = "UPDATE runs SET status = ?4, ntasks = ?5, data = ?6 WHERE id = ?7",
     /* ?2 is keep - 1. Older than the keep-th newest (nothing, while the
      * job has fewer runs: the boundary is NULL), ended, and neither the
-     * last launched run nor the last claimed firing; each bound walks an
+     * last launched run nor the last claimed scheduled firing (claims
+     * with a ':' are pipeline steps' and objects'); each bound walks an
      * index from the newest end and stops at the first match. */
     [CACHED_RUN_PRUNE] =
         "DELETE FROM runs WHERE job_id = ?1"
@@ -115,7 +116,7 @@ static const char *const cached_sql[CACHED_COUNT] = {
         " AND id IS NOT (SELECT id FROM runs WHERE job_id = ?1 AND ntasks > 0"
         "                ORDER BY id DESC LIMIT 1)"
         " AND id IS NOT (SELECT id FROM runs WHERE job_id = ?1 AND claim IS NOT NULL"
-        "                ORDER BY scheduled DESC LIMIT 1)",
+        "                AND instr(claim, ':') = 0 ORDER BY scheduled DESC LIMIT 1)",
 };
 
 struct put_request;
@@ -123,10 +124,10 @@ struct put_request;
 struct sq {
     sqlite3 *db;
     pthread_mutex_t lock; /* keeps sqlite3_errmsg() paired with its call */
-    /* a second connection for reading one job (store_get, on every
-     * firing): WAL lets it read the last commit while db writes, so a
-     * firing's read no longer waits behind other firings' commits and
-     * their fsyncs */
+    /* a second connection for reads (the jobs of every firing, the run
+     * queries): WAL lets it read the last commit while db writes, so a
+     * firing's read never waits behind other firings' commits and their
+     * fsyncs, nor a long query behind the writer */
     sqlite3 *rdb;
     pthread_mutex_t rlock;
     /* run_put_many callers waiting for a shared commit (group_lock) */
@@ -326,6 +327,27 @@ static int step_cached(struct sq *s, enum cached_stmt which)
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+/* Start and end a read transaction on the reader (rlock held). A reader
+ * left inside a transaction would fail every later BEGIN and pin the WAL
+ * against checkpoints, so a failed end rolls back. */
+static int begin_read(struct sq *s, char *msg, size_t msglen, const char *what)
+{
+    int rc = step_cached(s, CACHED_READ_BEGIN);
+
+    if (rc == SQLITE_OK)
+        return 0;
+    rc = sq_fail_on(s, s->rdb, rc, msg, msglen, what);
+    if (!sqlite3_get_autocommit(s->rdb))
+        sqlite3_exec(s->rdb, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+static void end_read(struct sq *s)
+{
+    if (step_cached(s, CACHED_READ_END) != SQLITE_OK && !sqlite3_get_autocommit(s->rdb))
+        sqlite3_exec(s->rdb, "ROLLBACK", NULL, NULL, NULL);
+}
+
 /* db's WAL hook, after each commit (db's mutex held): note the commit,
  * and wake the checkpointer once the WAL has grown enough. */
 static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
@@ -416,6 +438,7 @@ static int start_checkpointer(struct sq *s, char *msg, size_t msglen)
                         "sqlite store %s: cannot start the checkpointer: %s", s->path,
                         strerror(rc));
     s->ck_started = true;
+    /* this replaces SQLite's own autocheckpoint on db, as intended */
     sqlite3_wal_hook(s->db, on_wal_commit, s);
     return 0;
 }
@@ -600,9 +623,8 @@ static int sq_get_many(void *impl, const char *const *ids, size_t n, struct stor
     int rc;
 
     pthread_mutex_lock(&s->rlock);
-    rc = step_cached(s, CACHED_READ_BEGIN);
-    if (rc != SQLITE_OK) {
-        rc = sq_fail_on(s, s->rdb, rc, msg, msglen, "reading records");
+    rc = begin_read(s, msg, msglen, "reading records");
+    if (rc != 0) {
         pthread_mutex_unlock(&s->rlock);
         for (i = 0; i < n; i++)
             rcs[i] = rc;
@@ -616,8 +638,7 @@ static int sq_get_many(void *impl, const char *const *ids, size_t n, struct stor
             snprintf(msg, msglen, "%s", one);
         failed = failed || rcs[i] != 0;
     }
-    /* a read transaction: its end cannot fail in a way that matters */
-    step_cached(s, CACHED_READ_END);
+    end_read(s);
     pthread_mutex_unlock(&s->rlock);
     return 0;
 }
@@ -1045,8 +1066,10 @@ static int sq_run_get(void *impl, const char *job_id, int64_t id, struct store_r
 static const char *const run_queries[] = {
     [STORE_RUNS_OF_JOB] = "SELECT " RUN_COLUMNS " FROM runs WHERE job_id = ?1"
                           " ORDER BY id DESC LIMIT ?2 OFFSET ?3",
-    [STORE_RUNS_ACTIVE] = "SELECT " RUN_COLUMNS " FROM runs WHERE status IN ('pending', 'running')"
-                          " AND ?1 IS NOT NULL ORDER BY id LIMIT ?2 OFFSET ?3",
+    /* ?3 is a run id here: the page starts after it, from the index */
+    [STORE_RUNS_ACTIVE_AFTER] = "SELECT " RUN_COLUMNS " FROM runs"
+                                " WHERE status IN ('pending', 'running') AND id > ?3"
+                                " AND ?1 IS NOT NULL ORDER BY id LIMIT ?2",
     [STORE_RUNS_LAST_LAUNCHED] = "SELECT " RUN_COLUMNS " FROM runs WHERE job_id = ?1"
                                  " AND ntasks > 0 ORDER BY id DESC LIMIT min(?2, 1) OFFSET ?3",
     /* scheduled firings' claims only: "<job>@<second>", no ':' (pipeline
@@ -1094,9 +1117,7 @@ static int sq_run_query(void *impl, enum store_run_query q, const char *job_id, 
      * the writer's claims */
     pthread_mutex_lock(&s->rlock);
     /* the count and the page from one snapshot */
-    rc = step_cached(s, CACHED_READ_BEGIN);
-    if (rc != SQLITE_OK)
-        rc = sq_fail_on(s, s->rdb, rc, msg, msglen, "listing runs");
+    rc = begin_read(s, msg, msglen, "listing runs");
     if (rc == 0 && q == STORE_RUNS_OF_JOB)
         rc = sq_run_count(s, job_id, total, msg, msglen);
     if (rc == 0)
@@ -1133,7 +1154,7 @@ static int sq_run_query(void *impl, enum store_run_query q, const char *job_id, 
     if (rc > 0)
         rc = sq_fail_on(s, s->rdb, rc, msg, msglen, "listing runs");
     sqlite3_finalize(st);
-    step_cached(s, CACHED_READ_END);
+    end_read(s);
     pthread_mutex_unlock(&s->rlock);
     if (rc != 0) {
         store_runs_free(out, *n);

@@ -43,7 +43,9 @@ struct store_run {
 
 enum store_run_query {
     STORE_RUNS_OF_JOB,        /* the job's runs, newest first, skip/count, total */
-    STORE_RUNS_ACTIVE,        /* every job's pending and running runs, oldest first */
+    STORE_RUNS_ACTIVE_AFTER,  /* every job's pending and running runs after run id `skip`
+                               * (0: from the oldest), oldest first: pages that
+                               * runs ending or starting meanwhile do not shift */
     STORE_RUNS_LAST_LAUNCHED, /* the job's newest run that started a task (0 or 1) */
     STORE_RUNS_LAST_CLAIMED,  /* the job's latest scheduled firing (0 or 1); with job id
                                * "", every job's */
@@ -162,7 +164,7 @@ int store_run_get(struct store *s, const char *job_id, int64_t id, struct store_
                   size_t msglen);
 
 /* Runs by query (see enum store_run_query); job_id is ignored for
- * STORE_RUNS_ACTIVE. *out is an array of *n the caller frees with
+ * STORE_RUNS_ACTIVE_AFTER. *out is an array of *n the caller frees with
  * store_runs_free(); *total counts every match (for pagination). */
 int store_run_query(struct store *s, enum store_run_query q, const char *job_id, size_t skip,
                     size_t count, struct store_run **out, size_t *n, size_t *total, char *msg,

@@ -177,7 +177,7 @@ static int64_t put_running(struct store *st, struct launcher *l, const char *id,
 
 /* More active runs than the tracker reads in a round (2,000), all of them
  * long-running: the newest, whose task stops, is still followed to its
- * end (rounds page through the active runs; the first page alone never
+ * end (a round reads them all, page by page; the first page alone never
  * reached it). */
 static void test_tracker_pages_through_active_runs(void)
 {

@@ -213,6 +213,19 @@ static void claims_contract(const char *backend)
     T_EQ_STR(run_ids(s, STORE_RUNS_LAST_CLAIMED, "", 0, 100, &total), "1");
     T_EQ_STR(run_ids(s, STORE_RUNS_BY_CLAIM, "a@s3:m-1#0", 0, 100, &total), "3");
     T_EQ_STR(run_ids(s, STORE_RUNS_BY_CLAIM, "a@s3:m-2#0", 0, 100, &total), "");
+    {
+        /* pruning keeps the last scheduled firing, not a later pipeline
+         * step's or object's claim (the bug: run 1 went, and a restart
+         * lost where the schedule had got to) */
+        struct store_run ended = {0, "c", NULL, 300, "failed", 0, "{}", 1};
+
+        T_EQ_INT((int)put_run(s, "c", "c@100", 100, "skipped", 0), 4);
+        T_EQ_INT((int)put_run(s, "c", "c@after:x#1", 200, "failed", 1), 5);
+        T_EQ_INT(store_run_put(s, &ended, msg, sizeof(msg)), 0);
+        /* 6 newest, 5 last launched, 4 the last scheduled firing */
+        T_EQ_STR(run_ids(s, STORE_RUNS_OF_JOB, "c", 0, 10, &total), "6,5,4");
+        T_EQ_STR(run_ids(s, STORE_RUNS_LAST_CLAIMED, "c", 0, 100, &total), "4");
+    }
     store_close(&s);
 }
 
@@ -252,10 +265,11 @@ static void runs_contract(const char *backend)
     T_EQ_INT((int)total, 3);
     T_EQ_STR(run_ids(s, STORE_RUNS_OF_JOB, "a", 1, 1, &total), "2");
     T_EQ_INT((int)total, 3);
-    T_EQ_STR(run_ids(s, STORE_RUNS_ACTIVE, NULL, 0, 100, &total), "1,2");
-    /* paged, as the tracker reads them */
-    T_EQ_STR(run_ids(s, STORE_RUNS_ACTIVE, NULL, 1, 100, &total), "2");
-    T_EQ_STR(run_ids(s, STORE_RUNS_ACTIVE, NULL, 0, 1, &total), "1");
+    T_EQ_STR(run_ids(s, STORE_RUNS_ACTIVE_AFTER, NULL, 0, 100, &total), "1,2");
+    /* paged by run id, as the tracker reads them */
+    T_EQ_STR(run_ids(s, STORE_RUNS_ACTIVE_AFTER, NULL, 0, 1, &total), "1");
+    T_EQ_STR(run_ids(s, STORE_RUNS_ACTIVE_AFTER, NULL, 1, 100, &total), "2");
+    T_EQ_STR(run_ids(s, STORE_RUNS_ACTIVE_AFTER, NULL, 2, 100, &total), "");
     T_EQ_STR(run_ids(s, STORE_RUNS_LAST_LAUNCHED, "a", 0, 100, &total), "2");
     T_EQ_STR(run_ids(s, STORE_RUNS_LAST_CLAIMED, "a", 0, 100, &total), "2");
     T_EQ_STR(run_ids(s, STORE_RUNS_LAST_LAUNCHED, "b", 0, 100, &total), "");

@@ -374,7 +374,8 @@ static bool run_matches(const struct mem *m, size_t i, enum store_run_query q, c
     case STORE_RUNS_LAST_CLAIMED:
         return (long)i == keeper(m, job_id[0] != '\0' ? job_id : r->job_id, true);
     case STORE_RUNS_BY_CLAIM:
-        return r->claim != NULL && strcmp(r->claim, job_id) == 0;
+        /* pipeline and trigger claims only, as store.h says */
+        return r->claim != NULL && strchr(r->claim, ':') != NULL && strcmp(r->claim, job_id) == 0;
     case STORE_RUNS_OF_JOB:
     default:
         return strcmp(r->job_id, job_id) == 0;

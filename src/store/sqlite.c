@@ -147,7 +147,7 @@ struct sq {
     pthread_cond_t ck_wake;
     int ck_done;            /* WAL frames the last checkpoint had copied */
     int ck_frames;          /* WAL frames at the last commit */
-    int64_t ck_last_commit; /* its wall-clock time, ms */
+    int64_t ck_last_commit; /* its time, ms on the monotonic clock */
     bool ck_due;
     bool ck_stop;
 };
@@ -304,6 +304,14 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static struct timespec wall_at(int64_t ms)
 {
     struct timespec ts;
@@ -361,7 +369,7 @@ static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
     if (frames < s->ck_done)
         s->ck_done = 0;
     s->ck_frames = frames;
-    s->ck_last_commit = wall_ms();
+    s->ck_last_commit = mono_ms();
     if (frames - s->ck_done >= CHECKPOINT_FRAMES && !s->ck_due) {
         s->ck_due = true;
         pthread_cond_signal(&s->ck_wake);
@@ -373,11 +381,12 @@ static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
 /* Whether a due checkpoint should wait: writers are busy (a burst of
  * firings commits every few milliseconds, and a checkpoint's copying and
  * fsync would slow them), unless the WAL has grown too long. ck_lock
- * held; *until is when to look again. */
-static bool checkpoint_waits(const struct sq *s, int64_t *until)
+ * held; *wait_ms is how long until the next look. Measured on the
+ * monotonic clock, so a clock step neither hurries nor stalls it. */
+static bool checkpoint_waits(const struct sq *s, int64_t *wait_ms)
 {
-    *until = s->ck_last_commit + CHECKPOINT_QUIET_MS;
-    return *until > wall_ms() && s->ck_frames - s->ck_done < CHECKPOINT_FORCE_FRAMES;
+    *wait_ms = s->ck_last_commit + CHECKPOINT_QUIET_MS - mono_ms();
+    return *wait_ms > 0 && s->ck_frames - s->ck_done < CHECKPOINT_FORCE_FRAMES;
 }
 
 static void *checkpointer_main(void *arg)
@@ -387,7 +396,7 @@ static void *checkpointer_main(void *arg)
     pthread_mutex_lock(&s->ck_lock);
     while (!s->ck_stop) {
         struct timespec at;
-        int64_t until = 0;
+        int64_t wait_ms = 0;
         int copied = 0;
 
         if (!s->ck_due) {
@@ -396,8 +405,8 @@ static void *checkpointer_main(void *arg)
              * is folded in anyway */
             if (pthread_cond_timedwait(&s->ck_wake, &s->ck_lock, &at) == 0)
                 continue;
-        } else if (checkpoint_waits(s, &until)) {
-            at = wall_at(until);
+        } else if (checkpoint_waits(s, &wait_ms)) {
+            at = wall_at(wall_ms() + wait_ms);
             pthread_cond_timedwait(&s->ck_wake, &s->ck_lock, &at);
             continue;
         }

@@ -161,7 +161,8 @@ struct sq {
 #define CHECKPOINT_IDLE_S 10
 /* a due checkpoint waits for a pause this long between commits... */
 #define CHECKPOINT_QUIET_MS 20
-/* ...unless this many frames (about 80 MB) wait to be copied */
+/* ...unless this many frames (about 80 MB) wait to be copied; then it
+ * makes writers wait until the WAL can start over */
 #define CHECKPOINT_FORCE_FRAMES 20000
 
 /* Map an SQLite failure to our codes: storage that cannot take a write now
@@ -398,6 +399,7 @@ static void *checkpointer_main(void *arg)
         struct timespec at;
         int64_t wait_ms = 0;
         int copied = 0;
+        int mode;
 
         if (!s->ck_due) {
             at = wall_at(wall_ms() + CHECKPOINT_IDLE_S * 1000);
@@ -413,11 +415,15 @@ static void *checkpointer_main(void *arg)
         if (s->ck_stop)
             break;
         s->ck_due = false;
+        /* writers that never pause (a bulk import) would keep a passive
+         * checkpoint from ever catching up, and the WAL from starting
+         * over: past the limit, writers wait while it does */
+        mode = s->ck_frames - s->ck_done >= CHECKPOINT_FORCE_FRAMES ? SQLITE_CHECKPOINT_RESTART
+                                                                    : SQLITE_CHECKPOINT_PASSIVE;
         pthread_mutex_unlock(&s->ck_lock);
         /* a failure (a full disk), or frames a reader still needs, stay in
          * the WAL, durable there; a later round copies them */
-        if (sqlite3_wal_checkpoint_v2(s->ckdb, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, &copied) !=
-            SQLITE_OK)
+        if (sqlite3_wal_checkpoint_v2(s->ckdb, NULL, mode, NULL, &copied) != SQLITE_OK)
             copied = 0;
         pthread_mutex_lock(&s->ck_lock);
         if (copied > s->ck_done)

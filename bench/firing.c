@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/job.h"
 #include "core/log.h"
@@ -57,14 +58,6 @@ struct observer {
     atomic_size_t n;
     atomic_size_t dropped; /* beyond cap, or not a bench job */
 };
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* User plus system CPU time of the whole process, in microseconds. */
 static int64_t cpu_us(void)
@@ -402,7 +395,7 @@ static int run(const char *spec, size_t jobs, long seconds, struct logger *log)
     if (getenv("FIRING_WORKERS") != NULL)
         cfg.workers = atoi(getenv("FIRING_WORKERS"));
     /* the scheduler's first second is the first one not yet begun */
-    first = (wall_ms() + 999) / 1000;
+    first = (clock_wall_ms() + 999) / 1000;
     t0 = mono_us();
     if (scheduler_start(&cfg, &s, msg, sizeof(msg)) != 0) {
         fprintf(stderr, "firing: %s\n", msg);
@@ -412,12 +405,12 @@ static int run(const char *spec, size_t jobs, long seconds, struct logger *log)
         return 1;
     }
     start_us = mono_us() - t0;
-    started_ms = wall_ms();
+    started_ms = clock_wall_ms();
     memory_kib(&rss_start, &hwm_start);
     cpu0 = cpu_us();
 
     sleep((unsigned)seconds);
-    stop_ms = wall_ms();
+    stop_ms = clock_wall_ms();
     cpu1 = cpu_us();
     scheduler_get_stats(s, &stats);
     scheduler_stop(&s);

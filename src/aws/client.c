@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "aws/creds.h"
+#include "core/clock.h"
 #include "core/error.h"
 
 #define BACKOFF_BASE_MS 100
@@ -36,14 +37,6 @@ static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_start(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int aws_retryable(long status, const char *type)
@@ -126,7 +119,7 @@ static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, cur
     (void)dlnow;
     (void)ultotal;
     (void)ulnow;
-    return cancel != 0 && now_ms() >= cancel;
+    return cancel != 0 && clock_wall_ms() >= cancel;
 }
 
 struct reply {
@@ -167,7 +160,7 @@ struct http_req {
 static int perform(struct aws_client *c, const struct http_req *rq, int64_t deadline_ms,
                    struct reply *r, long *status, char *msg, size_t msglen)
 {
-    int64_t timeout_ms = deadline_ms - now_ms();
+    int64_t timeout_ms = deadline_ms - clock_wall_ms();
     struct aws_creds cr;
     struct curl_slist *headers = NULL;
     char header[2200];
@@ -346,7 +339,7 @@ int aws_call(struct aws_client *c, const char *operation, const json_t *body, js
              int64_t deadline_ms, char *msg, size_t msglen)
 {
     char *payload = json_dumps(body, JSON_COMPACT);
-    unsigned int seed = (unsigned int)now_ms() ^ (unsigned int)(uintptr_t)&payload;
+    unsigned int seed = (unsigned int)clock_wall_ms() ^ (unsigned int)(uintptr_t)&payload;
     int n;
     int rc = ECS_ENOMEM;
 
@@ -373,7 +366,7 @@ int aws_call(struct aws_client *c, const char *operation, const json_t *body, js
         if (cap > BACKOFF_CAP_MS)
             cap = BACKOFF_CAP_MS;
         wait = (int64_t)(rand_r(&seed) % (unsigned int)(cap + 1));
-        if (now_ms() + wait >= effective_deadline(c, deadline_ms)) {
+        if (clock_wall_ms() + wait >= effective_deadline(c, deadline_ms)) {
             char last[400];
 
             snprintf(last, sizeof(last), "%s", msg);

@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "cli/client.h"
 #include "cli/options.h"
+#include "core/clock.h"
 #include "core/error.h"
 
 #define CALL_WINDOW_MS 20000
@@ -32,10 +33,7 @@ static const char trigger_usage[] =
 
 static int64_t deadline(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + CALL_WINDOW_MS;
+    return clock_wall_ms() + CALL_WINDOW_MS;
 }
 
 /* A growing string: the notification XML is built piece by piece. */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 
 #define WAIT_SECONDS 20
@@ -50,15 +51,8 @@ static bool stopping(struct poller *pl)
 
 static void pause_ms(struct poller *pl, int64_t ms)
 {
-    struct timespec until;
+    struct timespec until = clock_deadline(clock_wall_ms() + ms);
 
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += (time_t)(ms / 1000);
-    until.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
     pthread_mutex_lock(&pl->set->lock);
     if (!pl->stop)
         pthread_cond_timedwait(&pl->set->wake, &pl->set->lock, &until);

@@ -35,12 +35,11 @@ static json_t *instant(int64_t sec)
     return json_string(text);
 }
 
-json_t *run_new(const char *job_id, const char *reason, int64_t scheduled,
-                const char *requested_by)
+json_t *run_new(const char *job_id, const char *reason, int64_t scheduled, const char *requested_by)
 {
-    json_t *run = json_pack("{s:s, s:s, s:o, s:s, s:[], s:[]}", "job", job_id, "reason", reason,
-                            "scheduled", instant(scheduled), "status", "pending", "tasks",
-                            "failures");
+    json_t *run =
+        json_pack("{s:s, s:s, s:o, s:s, s:[], s:[]}", "job", job_id, "reason", reason, "scheduled",
+                  instant(scheduled), "status", "pending", "tasks", "failures");
 
     if (run != NULL && requested_by != NULL &&
         json_object_set_new(run, "requestedBy", json_string(requested_by)) != 0) {
@@ -147,9 +146,9 @@ static void refresh_status(json_t *run, int64_t now_ms)
                               sizeof(msg)) == 0) {
                 double began = (double)isotime_instant(&it, NULL) + it.usec / 1e6;
 
-                json_object_set_new(run, "durationSeconds",
-                                    json_real((double)((int64_t)((now_ms / 1000.0 - began) * 1000)) /
-                                              1000.0));
+                json_object_set_new(
+                    run, "durationSeconds",
+                    json_real((double)((int64_t)((now_ms / 1000.0 - began) * 1000)) / 1000.0));
             }
         }
     }
@@ -166,8 +165,8 @@ int run_add_launch(json_t *run, const struct launch_result *res)
             return ECS_ENOMEM;
     }
     for (i = 0; i < res->nfailures; i++) {
-        if (json_array_append_new(failures, json_pack("{s:s}", "reason",
-                                                      res->failures[i].reason)) != 0)
+        if (json_array_append_new(failures,
+                                  json_pack("{s:s}", "reason", res->failures[i].reason)) != 0)
             return ECS_ENOMEM;
     }
     return 0;
@@ -288,8 +287,9 @@ json_t *run_to_api(const json_t *run, int64_t id)
     snprintf(href, sizeof(href), "/jobs/%s/runs/%lld", job, (long long)id);
     snprintf(title, sizeof(title), "Run %lld of %s", (long long)id, job);
     if (json_object_set_new(api, "id", json_integer(id)) != 0 ||
-        json_object_set_new(api, "link", json_pack("{s:s, s:s, s:s}", "rel", "item", "title",
-                                                   title, "href", href)) != 0) {
+        json_object_set_new(
+            api, "link",
+            json_pack("{s:s, s:s, s:s}", "rel", "item", "title", title, "href", href)) != 0) {
         json_decref(api);
         return NULL;
     }

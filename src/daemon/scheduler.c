@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/heap.h"
@@ -130,14 +131,6 @@ struct scheduler {
     size_t ninflight;
     size_t capinflight;
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void scheduler_started_by(const char *id, char *buf, size_t len)
 {
@@ -387,7 +380,7 @@ static void rearm(struct scheduler *s, const char *id, int64_t now)
  * :31.714 first fires at :32, not 714 ms late at :31. */
 static int64_t next_whole_second(void)
 {
-    return (now_ms() + 999) / 1000;
+    return (clock_wall_ms() + 999) / 1000;
 }
 
 void scheduler_job_changed(struct scheduler *s, const char *id)
@@ -434,7 +427,7 @@ int scheduler_run_now(struct scheduler *s, const char *job_id, int64_t run_id)
     struct firing f = {(char *)job_id, FIRE_RUN, 0, run_id, 0, 0, false, NULL};
     int rc;
 
-    f.when = now_ms() / 1000;
+    f.when = clock_wall_ms() / 1000;
     pthread_mutex_lock(&s->lock);
     rc = enqueue(s, &f);
     pthread_mutex_unlock(&s->lock);
@@ -527,15 +520,15 @@ static void follow(struct scheduler *s, const char *upstream, int64_t run_id, co
         char claim[600];
         char msg[512];
         int64_t id = 0;
-        json_t *run = run_new(ids[i], "pipeline", now_ms() / 1000, NULL);
+        json_t *run = run_new(ids[i], "pipeline", clock_wall_ms() / 1000, NULL);
 
         snprintf(claim, sizeof(claim), "%s@after:%s#%" PRId64, ids[i], upstream, run_id);
         if (run != NULL)
             json_object_set_new(run, "upstream",
                                 json_pack("{s:s, s:I, s:s}", "job", upstream, "run",
                                           (json_int_t)run_id, "status", status));
-        if (run != NULL &&
-            save_run(s, NULL, ids[i], claim, now_ms() / 1000, run, &id, msg, sizeof(msg)) == 0) {
+        if (run != NULL && save_run(s, NULL, ids[i], claim, clock_wall_ms() / 1000, run, &id, msg,
+                                    sizeof(msg)) == 0) {
             log_event(s->cfg.log, LOG_INFO, "pipeline.next",
                       json_pack("{s:s, s:I, s:s, s:s, s:I}", "upstream", upstream, "upstreamRun",
                                 (json_int_t)run_id, "status", status, "job", ids[i], "run",
@@ -637,7 +630,7 @@ static uint64_t launch(struct scheduler *s, const json_t *job, const char *id,
     char msg[512];
     int batch = 0;
     uint64_t started = 0;
-    int64_t start = now_ms();
+    int64_t start = clock_wall_ms();
     int64_t deadline_ms;
     json_t *extra_env = run_environment(run);
 
@@ -775,7 +768,7 @@ static void record_missed(struct scheduler *s, const json_t *job, const struct f
               json_pack("{s:s, s:s, s:s, s:I, s:s}", "job", f->id, "first", first, "last", last,
                         "count", (json_int_t)f->count, "cause",
                         f->overlapped ? "overlap" : "down"));
-    if (run != NULL && run_finish(run, "skipped", msg, now_ms()) == 0)
+    if (run != NULL && run_finish(run, "skipped", msg, clock_wall_ms()) == 0)
         save_run(s, job, f->id, NULL, f->last, run, &run_id, msg, sizeof(msg));
     json_decref(run);
 }
@@ -805,7 +798,7 @@ static void fire_objects(struct scheduler *s, const struct firing *f, const json
         json_t *run = NULL;
         json_error_t err;
         int64_t run_id = 0;
-        int64_t now = now_ms() / 1000;
+        int64_t now = clock_wall_ms() / 1000;
         uint64_t errors = 0;
         uint64_t started;
 
@@ -856,10 +849,11 @@ static void fire_objects(struct scheduler *s, const struct firing *f, const json
         started = launch(s, job, f->id, started_by, token, now, 1, run, &errors);
         if (started == 0) {
             all = false;
-            run_finish(run, "failed", json_string_value(json_object_get(run, "message")), now_ms());
+            run_finish(run, "failed", json_string_value(json_object_get(run, "message")),
+                       clock_wall_ms());
         } else {
             json_object_del(run, "message");
-            run_apply_describe(run, &(struct launch_result){0}, now_ms());
+            run_apply_describe(run, &(struct launch_result){0}, clock_wall_ms());
         }
         save_run(s, job, f->id, NULL, now, run, &run_id, msg, sizeof(msg));
         log_event(s->cfg.log, started > 0 ? LOG_INFO : LOG_WARN, "s3.object",
@@ -893,7 +887,7 @@ static void on_message(void *ctx, const char *job_id, const json_t *message)
     memset(&f, 0, sizeof(f));
     f.id = (char *)job_id;
     f.kind = FIRE_OBJECT;
-    f.when = now_ms() / 1000;
+    f.when = clock_wall_ms() / 1000;
     f.payload = (json_t *)message;
     pthread_mutex_lock(&s->lock);
     if (!s->stopping)
@@ -1016,14 +1010,14 @@ static void launch_shot(struct scheduler *s, struct shot *sh)
     if (sh->reason != NULL && strcmp(sh->reason, "schedule") == 0 &&
         ask_trigger(s, sh->job, sh->run, &from_trigger, msg, sizeof(msg)) != 0) {
         sh->errors++;
-        run_set_launched(sh->run, now_ms());
-        run_finish(sh->run, "failed", msg, now_ms());
+        run_set_launched(sh->run, clock_wall_ms());
+        run_finish(sh->run, "failed", msg, clock_wall_ms());
     } else if (launcher_list_active(s->cfg.launcher, sh->started_by,
                                     json_object_get(sh->job, "launch"), &active, &sh->nactive, msg,
                                     sizeof(msg)) != 0) {
         sh->errors++;
-        run_set_launched(sh->run, now_ms());
-        run_finish(sh->run, "failed", msg, now_ms());
+        run_set_launched(sh->run, clock_wall_ms());
+        run_finish(sh->run, "failed", msg, clock_wall_ms());
     } else {
         need = tasks_needed(sh->job, sh->reason != NULL ? sh->reason : "schedule", sh->nactive,
                             from_trigger, &sh->expected);
@@ -1035,11 +1029,11 @@ static void launch_shot(struct scheduler *s, struct shot *sh)
 
         snprintf(msg, sizeof(msg), "queue %s has no messages: nothing to start",
                  queue != NULL ? queue : "?");
-        run_finish(sh->run, "skipped", msg, now_ms());
+        run_finish(sh->run, "skipped", msg, clock_wall_ms());
     } else if (sh->errors == 0 && need <= 0) {
         snprintf(msg, sizeof(msg), "%zu task(s) already active, %lld expected: nothing to start",
                  sh->nactive, (long long)sh->expected);
-        run_finish(sh->run, "skipped", msg, now_ms());
+        run_finish(sh->run, "skipped", msg, clock_wall_ms());
     } else if (sh->errors == 0) {
         /* a scheduled second has one token whoever launches it (this
          * worker, or the tracker after a crash); a manual run, its id */
@@ -1051,9 +1045,9 @@ static void launch_shot(struct scheduler *s, struct shot *sh)
                              sh->run, &sh->errors);
         if (sh->started == 0)
             run_finish(sh->run, "failed", json_string_value(json_object_get(sh->run, "message")),
-                       now_ms());
+                       clock_wall_ms());
         else
-            run_refresh(sh->run, now_ms());
+            run_refresh(sh->run, clock_wall_ms());
     }
 }
 
@@ -1069,7 +1063,7 @@ static void log_shot(struct scheduler *s, const struct shot *sh)
               json_pack("{s:s, s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s}", "job", sh->f.id,
                         "run", (json_int_t)sh->run_id, "reason",
                         sh->reason != NULL ? sh->reason : "", "scheduled", when_text, "lateMs",
-                        (json_int_t)(now_ms() - sh->scheduled * 1000), "expected",
+                        (json_int_t)(clock_wall_ms() - sh->scheduled * 1000), "expected",
                         (json_int_t)sh->expected, "active", (json_int_t)sh->nactive, "started",
                         (json_int_t)sh->started, "failures", (json_int_t)sh->errors, "status",
                         run_status(sh->run)));
@@ -1104,7 +1098,7 @@ static size_t take_shots(struct scheduler *s, struct shot *sh, size_t max)
 {
     /* a burst is shared out, so every worker launches its part at once */
     size_t share = (s->qlen + (size_t)s->nworkers - 1) / (size_t)s->nworkers;
-    int64_t now = now_ms();
+    int64_t now = clock_wall_ms();
     size_t n;
 
     for (n = 0; n < share && n < max; n++) {
@@ -1307,7 +1301,7 @@ static void *timer_main(void *arg)
             pthread_cond_wait(&s->wake, &s->lock);
             continue;
         }
-        now = now_ms();
+        now = clock_wall_ms();
         if (head.when * 1000 > now) {
             /* an absolute wall-clock deadline: a clock step re-aims it */
             deadline.tv_sec = (time_t)head.when;
@@ -1399,7 +1393,7 @@ static void track_describe(struct scheduler *s, struct tracked *t, size_t n)
     for (k = 0; k < narns; k += DESCRIBE_MAX) {
         struct launch_result d;
         size_t chunk = narns - k < DESCRIBE_MAX ? narns - k : DESCRIBE_MAX;
-        int64_t now = now_ms();
+        int64_t now = clock_wall_ms();
 
         while (lo < n && t[lo].first + t[lo].narns <= k)
             lo++;
@@ -1421,7 +1415,7 @@ static void track_describe(struct scheduler *s, struct tracked *t, size_t n)
     /* runs with no open task get their status refreshed, as they did
      * when every answer went to every run */
     for (i = 0; answered && i < n; i++) {
-        if (t[i].narns == 0 && run_apply_describe(t[i].run, &none, now_ms()) > 0)
+        if (t[i].narns == 0 && run_apply_describe(t[i].run, &none, clock_wall_ms()) > 0)
             t[i].changed = true;
     }
     for (k = 0; k < narns; k++)
@@ -1513,7 +1507,7 @@ static size_t track_page(struct scheduler *s, int64_t after, int64_t *last)
     size_t total = 0;
     size_t i;
     char msg[512];
-    int64_t now = now_ms();
+    int64_t now = clock_wall_ms();
 
     if (store_run_query(s->cfg.store, STORE_RUNS_ACTIVE_AFTER, NULL, (size_t)after, ACTIVE_MAX,
                         &recs, &n, &total, msg, sizeof(msg)) != 0 ||
@@ -1569,10 +1563,8 @@ static bool firings_busy(const struct scheduler *s, int64_t now)
 
 static void wait_until(pthread_cond_t *cond, pthread_mutex_t *lock, int64_t until_ms)
 {
-    struct timespec deadline;
+    struct timespec deadline = clock_deadline(until_ms);
 
-    deadline.tv_sec = (time_t)(until_ms / 1000);
-    deadline.tv_nsec = (long)(until_ms % 1000) * 1000000L;
     pthread_cond_timedwait(cond, lock, &deadline);
 }
 
@@ -1581,10 +1573,10 @@ static void wait_until(pthread_cond_t *cond, pthread_mutex_t *lock, int64_t unti
  * False once the scheduler stops. */
 static bool wait_for_gap(struct scheduler *s, int most)
 {
-    int64_t until = now_ms() + most;
+    int64_t until = clock_wall_ms() + most;
 
-    while (!s->stopping && now_ms() < until && firings_busy(s, now_ms()))
-        wait_until(&s->track, &s->lock, now_ms() + TRACK_RECHECK_MS);
+    while (!s->stopping && clock_wall_ms() < until && firings_busy(s, clock_wall_ms()))
+        wait_until(&s->track, &s->lock, clock_wall_ms() + TRACK_RECHECK_MS);
     return !s->stopping;
 }
 
@@ -1616,7 +1608,7 @@ static void *tracker_main(void *arg)
 
     pthread_mutex_lock(&s->lock);
     while (!s->stopping) {
-        wait_until(&s->track, &s->lock, now_ms() + poll);
+        wait_until(&s->track, &s->lock, clock_wall_ms() + poll);
         if (!wait_for_gap(s, poll))
             break;
         pthread_mutex_unlock(&s->lock);
@@ -1738,9 +1730,9 @@ void scheduler_stop(struct scheduler **sp)
         return;
     s = *sp;
     /* launches in flight finish, but none retries past the stop budget */
-    launcher_cancel(s->cfg.launcher, now_ms() + STOP_BUDGET_MS);
+    launcher_cancel(s->cfg.launcher, clock_wall_ms() + STOP_BUDGET_MS);
     /* SQS long polls end at once; their messages come back later */
-    triggers_cancel(s->cfg.triggers, now_ms() + SQS_STOP_MS);
+    triggers_cancel(s->cfg.triggers, clock_wall_ms() + SQS_STOP_MS);
     pthread_mutex_lock(&s->lock);
     s->stopping = true;
     pthread_mutex_unlock(&s->lock);

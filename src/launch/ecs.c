@@ -11,6 +11,7 @@
 
 #include "aws/client.h"
 #include "backends.h"
+#include "core/clock.h"
 #include "core/error.h"
 
 #define CALL_DEADLINE_MS 30000
@@ -23,10 +24,7 @@ struct ecs {
 
 static int64_t deadline(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + CALL_DEADLINE_MS;
+    return clock_wall_ms() + CALL_DEADLINE_MS;
 }
 
 static int ecs_open(const struct launcher_config *cfg, void **impl, char *msg, size_t msglen)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/hash.h"
 #include "launch/backends.h"
@@ -240,12 +241,8 @@ static int fake_run(void *impl, const struct launch_request *rq, struct launch_r
     int rc = 0;
     int i;
 
-    if (f->on_run != NULL) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        f->on_run(f->on_run_ctx, rq, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-    }
+    if (f->on_run != NULL)
+        f->on_run(f->on_run_ctx, rq, clock_wall_ms());
     pthread_mutex_lock(&f->lock);
     if (rq->client_token != NULL)
         k = index_get(f, &f->by_token, rq->client_token);

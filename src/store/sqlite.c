@@ -4,11 +4,11 @@
  * migrations below bring any older file forward at open. The WAL is
  * checkpointed by a thread of its own, never by a committing writer. */
 #include <errno.h>
-#include <stdint.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "backends.h"
+#include "core/clock.h"
 #include "core/error.h"
 
 /* Migration N (1-based) brings the schema from version N-1 to N. Append
@@ -297,31 +298,6 @@ static int cached(struct sq *s, enum cached_stmt which, sqlite3_stmt **out)
     return rc;
 }
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static struct timespec wall_at(int64_t ms)
-{
-    struct timespec ts;
-
-    ts.tv_sec = (time_t)(ms / 1000);
-    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-    return ts;
-}
-
 /* Step a cached statement that returns no rows (BEGIN, COMMIT): a sqlite
  * code, SQLITE_OK when done. Its connection's lock held. */
 static int step_cached(struct sq *s, enum cached_stmt which)
@@ -370,7 +346,7 @@ static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
     if (frames < s->ck_done)
         s->ck_done = 0;
     s->ck_frames = frames;
-    s->ck_last_commit = mono_ms();
+    s->ck_last_commit = clock_mono_ms();
     if (frames - s->ck_done >= CHECKPOINT_FRAMES && !s->ck_due) {
         s->ck_due = true;
         pthread_cond_signal(&s->ck_wake);
@@ -386,7 +362,7 @@ static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
  * monotonic clock, so a clock step neither hurries nor stalls it. */
 static bool checkpoint_waits(const struct sq *s, int64_t *wait_ms)
 {
-    *wait_ms = s->ck_last_commit + CHECKPOINT_QUIET_MS - mono_ms();
+    *wait_ms = s->ck_last_commit + CHECKPOINT_QUIET_MS - clock_mono_ms();
     return *wait_ms > 0 && s->ck_frames - s->ck_done < CHECKPOINT_FORCE_FRAMES;
 }
 
@@ -402,13 +378,13 @@ static void *checkpointer_main(void *arg)
         int mode;
 
         if (!s->ck_due) {
-            at = wall_at(wall_ms() + CHECKPOINT_IDLE_S * 1000);
+            at = clock_deadline(clock_wall_ms() + CHECKPOINT_IDLE_S * 1000);
             /* woken: a checkpoint is due; timed out: an idle store's WAL
              * is folded in anyway */
             if (pthread_cond_timedwait(&s->ck_wake, &s->ck_lock, &at) == 0)
                 continue;
         } else if (checkpoint_waits(s, &wait_ms)) {
-            at = wall_at(wall_ms() + wait_ms);
+            at = clock_deadline(clock_wall_ms() + wait_ms);
             pthread_cond_timedwait(&s->ck_wake, &s->ck_lock, &at);
             continue;
         }

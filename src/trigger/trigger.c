@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/messages.h"
 #include "trigger/backends.h"
@@ -104,10 +105,7 @@ void trigger_copy_string(const json_t *in, json_t *out, json_t *errs, const char
 
 int64_t trigger_deadline(int64_t ms)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + ms;
+    return clock_wall_ms() + ms;
 }
 
 const char *trigger_names(void)

@@ -27,6 +27,8 @@ const char *ecs_strerror(int code)
         return "changed concurrently";
     case ECS_EUNAVAILABLE:
         return "store unavailable";
+    case ECS_ENOTSUP:
+        return "not supported";
     default:
         return "unknown error";
     }

@@ -8,15 +8,16 @@
 
 enum ecs_error {
     ECS_OK = 0,
-    ECS_EINVAL = -1,   /* bad input: expression, file, name, argument */
-    ECS_ENOMEM = -2,   /* allocation failed */
-    ECS_EIO = -3,      /* a read or write failed */
-    ECS_ENOTFOUND = -4, /* the named thing does not exist */
-    ECS_ENEVER = -5,   /* a schedule has no fire time after the given instant */
-    ECS_ERANGE = -6,   /* a value is outside what can be represented */
-    ECS_EEXIST = -7,   /* a record with that key exists already */
-    ECS_ECONFLICT = -8, /* the record changed since it was read */
-    ECS_EUNAVAILABLE = -9 /* the store cannot take the write now (full, read-only, locked) */
+    ECS_EINVAL = -1,       /* bad input: expression, file, name, argument */
+    ECS_ENOMEM = -2,       /* allocation failed */
+    ECS_EIO = -3,          /* a read or write failed */
+    ECS_ENOTFOUND = -4,    /* the named thing does not exist */
+    ECS_ENEVER = -5,       /* a schedule has no fire time after the given instant */
+    ECS_ERANGE = -6,       /* a value is outside what can be represented */
+    ECS_EEXIST = -7,       /* a record with that key exists already */
+    ECS_ECONFLICT = -8,    /* the record changed since it was read */
+    ECS_EUNAVAILABLE = -9, /* the store cannot take the write now (full, read-only, locked) */
+    ECS_ENOTSUP = -10      /* the backend has no such operation */
 };
 
 /* Short static description of a code, e.g. "invalid input". */

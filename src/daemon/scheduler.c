@@ -665,6 +665,7 @@ static uint64_t launch(struct scheduler *s, const json_t *job, const char *id,
         rq.settings = json_object_get(job, "launch");
         rq.deadline_ms = deadline_ms;
         rq.environment = extra_env;
+        rq.run_token = token_base;
         msg[0] = '\0';
         if (launcher_run_task(s->cfg.launcher, &rq, &res, msg, sizeof(msg)) != 0) {
             json_object_set_new(run, "message", json_string(msg));

@@ -170,6 +170,7 @@ static void fake_close(void *impl)
     for (i = 0; i < f->n; i++) {
         free(f->tasks[i].e.started_by);
         free(f->tasks[i].e.token);
+        free(f->tasks[i].e.run);
     }
     /* the embedded launch_tasks are freed through a result of them */
     if (f->n > 0) {
@@ -216,11 +217,14 @@ static int add_task(struct fake *f, const struct launch_request *rq, bool first)
     ft.e.t.started_at = (int64_t)time(NULL);
     ft.e.started_by = rq->started_by != NULL ? strdup(rq->started_by) : NULL;
     ft.e.token = rq->client_token != NULL ? strdup(rq->client_token) : NULL;
+    ft.e.run = rq->run_token != NULL ? strdup(rq->run_token) : NULL;
     if (ft.e.t.arn == NULL || (rq->started_by != NULL && ft.e.started_by == NULL) ||
-        (rq->client_token != NULL && ft.e.token == NULL)) {
+        (rq->client_token != NULL && ft.e.token == NULL) ||
+        (rq->run_token != NULL && ft.e.run == NULL)) {
         free(ft.e.t.arn);
         free(ft.e.started_by);
         free(ft.e.token);
+        free(ft.e.run);
         return ECS_ENOMEM;
     }
     ft.older_by = ft.e.started_by != NULL ? index_get(f, &f->by_started, ft.e.started_by) : NONE;
@@ -309,6 +313,32 @@ static int fake_list(void *impl, const char *started_by, const json_t *settings,
     return 0;
 }
 
+/* A run's tasks, newest first along its startedBy's chain (a recovery
+ * looks once per firing it finds unrecorded, so a walk is fine). */
+static int fake_find_run(void *impl, const char *started_by, const char *run_token,
+                         const json_t *settings, struct launch_result *out, char *msg,
+                         size_t msglen)
+{
+    struct fake *f = impl;
+    uint32_t k;
+    int rc = 0;
+
+    (void)settings;
+    pthread_mutex_lock(&f->lock);
+    if (started_by == NULL)
+        rc = launch_entries_by_run(f->tasks, f->n, sizeof(f->tasks[0]), NULL, run_token, out);
+    for (k = started_by != NULL ? index_get(f, &f->by_started, started_by) : NONE;
+         k != NONE && rc == 0; k = f->tasks[k].older_by) {
+        if (f->tasks[k].e.run != NULL && run_token != NULL &&
+            strcmp(f->tasks[k].e.run, run_token) == 0)
+            rc = launch_result_add(out, &f->tasks[k].e.t);
+    }
+    pthread_mutex_unlock(&f->lock);
+    if (rc != 0)
+        return ecs_fail(rc, msg, msglen, "fake launcher: out of memory");
+    return 0;
+}
+
 static int fake_describe(void *impl, const char *const *arns, size_t n, struct launch_result *out,
                          char *msg, size_t msglen)
 {
@@ -355,4 +385,5 @@ const struct launcher_ops launcher_fake = {
     .list_active = fake_list,
     .describe = fake_describe,
     .stop_task = fake_stop,
+    .find_run = fake_find_run,
 };

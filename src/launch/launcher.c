@@ -88,6 +88,16 @@ int launcher_describe(struct launcher *l, const char *const *arns, size_t n,
     return l->ops->describe(l->impl, arns, n, out, msg, msglen);
 }
 
+int launcher_find_run(struct launcher *l, const char *started_by, const char *run_token,
+                      const json_t *settings, struct launch_result *out, char *msg, size_t msglen)
+{
+    memset(out, 0, sizeof(*out));
+    if (l->ops->find_run == NULL)
+        return ecs_fail(ECS_ENOTSUP, msg, msglen, "the %s launcher cannot look tasks up by run",
+                        l->ops->name);
+    return l->ops->find_run(l->impl, started_by, run_token, settings, out, msg, msglen);
+}
+
 void launcher_cancel(struct launcher *l, int64_t deadline_ms)
 {
     if (l != NULL && l->ops->cancel != NULL)
@@ -229,6 +239,26 @@ int launch_entries_by_token(const void *base, size_t n, size_t size, const char 
         const struct launch_entry *e = entry_at(base, i, size);
 
         if (e->token != NULL && strcmp(e->token, token) == 0 && launch_result_add(out, &e->t) != 0)
+            return ECS_ENOMEM;
+    }
+    return 0;
+}
+
+int launch_entries_by_run(const void *base, size_t n, size_t size, const char *started_by,
+                          const char *run_token, struct launch_result *out)
+{
+    size_t i;
+
+    if (run_token == NULL)
+        return 0;
+    for (i = 0; i < n; i++) {
+        const struct launch_entry *e = entry_at(base, i, size);
+
+        if (e->run == NULL || strcmp(e->run, run_token) != 0)
+            continue;
+        if (started_by != NULL && (e->started_by == NULL || strcmp(e->started_by, started_by) != 0))
+            continue;
+        if (launch_result_add(out, &e->t) != 0)
             return ECS_ENOMEM;
     }
     return 0;

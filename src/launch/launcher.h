@@ -33,6 +33,11 @@ struct launch_request {
     /* unix ms by which retries of a throttled or failing call give up (the
      * firing's startingDeadlineSeconds); 0: the launcher's own default */
     int64_t deadline_ms;
+    /* the firing's token, the same in every batch of its launch (each
+     * batch's client_token is run_token + "-<batch>"); tagged
+     * ecsched:run=<run_token> where the launcher has tags, and what
+     * find_run() looks for; may be NULL */
+    const char *run_token;
 };
 
 enum launch_status { LAUNCH_PENDING, LAUNCH_RUNNING, LAUNCH_STOPPED };
@@ -70,6 +75,10 @@ struct launch_result {
 struct launcher_config {
     const char *task_definition_dir; /* local: <dir>/<family>.json */
     const char *log_dir;             /* local: <dir>/<task id>/<container>.log */
+    /* local: the ecsched executable whose hidden `__supervise` command
+     * watches a task's containers and writes their exits to the task's
+     * directory (NULL: this process's own /proc/self/exe) */
+    const char *supervisor;
     /* ecs: the daemon's default launch settings (same keys as a job's
      * "launch"), borrowed for the launcher's life; may be NULL */
     const json_t *defaults;
@@ -95,6 +104,15 @@ struct launcher_ops {
     int (*describe)(void *impl, const char *const *arns, size_t n, struct launch_result *out,
                     char *msg, size_t msglen);
     int (*stop_task)(void *impl, const char *arn, const char *reason, char *msg, size_t msglen);
+    /* The tasks any run_task with this run_token started, by this process
+     * or an earlier one (stopped ones too, as far as the backend still
+     * knows them): a firing claimed but never recorded as launched is
+     * finished with these instead of being launched again. started_by
+     * and settings narrow the search as in list_active. None found: 0
+     * with out empty. NULL where a backend cannot look (then the client
+     * token alone guards a relaunch). */
+    int (*find_run)(void *impl, const char *started_by, const char *run_token,
+                    const json_t *settings, struct launch_result *out, char *msg, size_t msglen);
     /* The daemon is stopping: calls in flight or to come give up retrying
      * by deadline_ms (unix ms). NULL where calls never wait. */
     void (*cancel)(void *impl, int64_t deadline_ms);
@@ -120,6 +138,11 @@ int launcher_describe(struct launcher *l, const char *const *arns, size_t n,
                       struct launch_result *out, char *msg, size_t msglen);
 int launcher_stop_task(struct launcher *l, const char *arn, const char *reason, char *msg,
                        size_t msglen);
+
+/* See launcher_ops.find_run. ECS_ENOTSUP when the backend cannot look.
+ * On success the caller frees *out with launch_result_clear(). */
+int launcher_find_run(struct launcher *l, const char *started_by, const char *run_token,
+                      const json_t *settings, struct launch_result *out, char *msg, size_t msglen);
 
 /* Shutting down: every call gives up by deadline_ms (unix ms) instead of
  * retrying on; thread-safe, may be called while calls are in flight. */

@@ -100,6 +100,7 @@ static void task_free(struct local_task *lt)
     free(lt->essential);
     free(lt->e.started_by);
     free(lt->e.token);
+    free(lt->e.run);
     if (copy != NULL) {
         *copy = lt->e.t;
         one.tasks = copy;

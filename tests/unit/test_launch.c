@@ -44,7 +44,8 @@ static void cleanup_dirs(void)
 static void test_fake(void)
 {
     struct launcher *l = NULL;
-    struct launch_request rq = {"web", "ecsched-job-a", "tok-1", 3, NULL, "job-a", NULL, NULL, 0};
+    struct launch_request rq = {"web", "ecsched-job-a", "tok-1", 3, NULL, "job-a", NULL, NULL, 0,
+                                NULL};
     struct launch_result r;
     struct launch_result again;
     char **arns = NULL;
@@ -101,7 +102,7 @@ static void test_fake_indexes_grow(void)
     for (i = 0; i < 3000; i++) {
         char by[40];
         char token[40];
-        struct launch_request rq = {"web", by, token, 1, NULL, "job", NULL, NULL, 0};
+        struct launch_request rq = {"web", by, token, 1, NULL, "job", NULL, NULL, 0, NULL};
         struct launch_result r;
 
         snprintf(by, sizeof(by), "job-%d", i % 1000);
@@ -116,7 +117,7 @@ static void test_fake_indexes_grow(void)
     }
     for (i = 0; i < 3; i++) {
         char token[40];
-        struct launch_request rq = {"web", "job-x", token, 1, NULL, "job", NULL, NULL, 0};
+        struct launch_request rq = {"web", "job-x", token, 1, NULL, "job", NULL, NULL, 0, NULL};
         struct launch_result r;
 
         /* an old token answers with its first task, not a new one */
@@ -172,7 +173,8 @@ static void test_local_exit_code_and_log(void)
     json_t *ov = json_loads("[{\"containerName\": \"main\", \"environment\": "
                             "{\"GREETING\": \"there\"}}]",
                             0, &e);
-    struct launch_request rq = {"sleepy", "ecsched-sleepy", NULL, 1, ov, "sleepy", NULL, NULL, 0};
+    struct launch_request rq = {"sleepy", "ecsched-sleepy", NULL, 1, ov, "sleepy", NULL, NULL, 0,
+                                NULL};
     struct launch_result r;
     struct launch_result d;
 
@@ -254,8 +256,8 @@ static void test_local_stop_task(void)
     char logs[300];
     char path[600];
     char msg[512];
-    struct launch_request rq = {"server", "ecsched-server", "tok-x", 1, NULL, "server", NULL, NULL,
-                                0};
+    struct launch_request rq = {
+        "server", "ecsched-server", "tok-x", 1, NULL, "server", NULL, NULL, 0, NULL};
     struct launch_result r;
     struct launch_result again;
     struct launch_result d;

@@ -144,7 +144,7 @@ static void test_started_by(void)
 static int64_t put_running(struct store *st, struct launcher *l, const char *id, int k, char *arn,
                            size_t arnlen)
 {
-    struct launch_request rq = {"web", "ecsched-long", NULL, 1, NULL, id, NULL, NULL, 0};
+    struct launch_request rq = {"web", "ecsched-long", NULL, 1, NULL, id, NULL, NULL, 0, NULL};
     struct launch_result res;
     struct store_run r;
     json_t *run = run_new(id, "manual", 1000 + k, "test");

@@ -168,6 +168,7 @@ int launch_task_copy(const struct launch_task *from, struct launch_task *to)
     to->host = dup_or_null(from->host, &oom);
     to->stop_reason = dup_or_null(from->stop_reason, &oom);
     to->status = from->status;
+    to->unknown = from->unknown;
     to->started_at = from->started_at;
     to->stopped_at = from->stopped_at;
     if (from->ncontainers > 0) {

@@ -55,6 +55,10 @@ struct launch_task {
     char *stop_reason;  /* NULL until stopped */
     int64_t started_at; /* unix seconds */
     int64_t stopped_at; /* 0 until stopped */
+    /* stopped, but how it ended cannot be known (the local supervisor died
+     * with it, or the launcher lost it): its run ends `unknown`, never
+     * `failed`; stop_reason says why */
+    int unknown;
     struct launch_container *containers;
     size_t ncontainers;
 };

@@ -1,0 +1,170 @@
+/* sched_internal.h - what the scheduler's files share, private to
+ * src/daemon/: the scheduler's state (slots, heap, queue), a firing, and
+ * the functions one layer calls in another. scheduler.c keeps the jobs'
+ * slots and plans and starts the threads; timer.c turns due times into
+ * firings under each job's missed-run policy; firing.c is the firing's
+ * state machine and its workers; tracker.c follows launched tasks;
+ * objects.c fires an s3 job's objects; followers.c starts pipeline steps
+ * when a run ends. */
+#ifndef ECS_SCHED_INTERNAL_H
+#define ECS_SCHED_INTERNAL_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/heap.h"
+#include "core/job.h"
+#include "core/tz_cache.h"
+#include "daemon/poller.h"
+#include "daemon/scheduler.h"
+
+/* on two cores, eight workers launched a burst of 1,667 firings in two
+ * thirds of the time four took: while some wait on the store's fsync or
+ * on AWS, others read, claim and launch */
+#define WORKERS_DEFAULT 8
+#define BATCH_MAX 10
+/* firings a worker takes from the queue at once, claimed in one store
+ * transaction; and how many it may have launched before it records them
+ * (in one more) */
+#define FIRE_BATCH_MAX 64
+#define FIRE_PENDING_MAX 1024
+#define COUNT_CAP 50
+#define POLL_DEFAULT_MS 5000
+/* the tracker starts a page only when the next firing is this far off... */
+#define TRACK_GAP_MS 300
+/* ...looking again this often while firings are busy */
+#define TRACK_RECHECK_MS 10
+#define HISTORY_DEFAULT 100
+#define DEADLINE_DEFAULT 60
+/* SIGTERM to exit is promised within 10 s: launches may retry this long */
+#define STOP_BUDGET_MS 7000
+/* SQS calls (long polls above all) get this long once stopping */
+#define SQS_STOP_MS 500
+/* the least time a launch gets to retry, however late it starts */
+#define MIN_LAUNCH_WINDOW_MS 5000
+/* a firing started this many milliseconds after its time is on time, not
+ * a catch-up (the timer itself may be woken a little late) */
+#define ON_TIME_MS 1000
+/* how many fire times a catch-up scan walks before giving up counting */
+#define SCAN_MAX 1000000
+/* a pending run nobody launched for this long is launched again */
+#define STALE_S 5
+#define DESCRIBE_MAX 100
+#define ACTIVE_MAX 2000
+#define NONE UINT32_MAX
+
+struct slot {
+    char *id;           /* NULL when free */
+    uint32_t chain;     /* next slot in the same hash bucket */
+    int64_t last_fired; /* last second considered (fired or missed) */
+    struct job_plan plan;
+    bool planned;
+    bool once;              /* missedRuns: once (default) or skip */
+    int64_t deadline;       /* startingDeadlineSeconds */
+    bool busy;              /* a worker is firing this job */
+    int64_t queued_when;    /* a firing that came due while busy; 0: none */
+    char *after;            /* the job this one runs after (pipelines); NULL: none */
+    unsigned char after_on; /* AFTER_SUCCESS | AFTER_FAILURE */
+};
+
+#define AFTER_SUCCESS 1
+#define AFTER_FAILURE 2
+
+enum firing_kind {
+    FIRE_SCHEDULE, /* claim and fire a scheduled second */
+    FIRE_RUN,      /* launch a stored pending run (manual, or left by a crash) */
+    FIRE_MISSED,   /* record seconds that were not fired */
+    FIRE_OBJECT,   /* start an s3 job's tasks for the objects of one message */
+};
+
+struct firing {
+    char *id;
+    enum firing_kind kind;
+    int64_t when;    /* scheduled second; FIRE_MISSED: the first missed */
+    int64_t run_id;  /* FIRE_RUN */
+    int64_t count;   /* FIRE_MISSED: how many */
+    int64_t last;    /* FIRE_MISSED: the last missed */
+    bool overlapped; /* FIRE_MISSED: the job's last firing was still launching */
+    json_t *payload; /* FIRE_OBJECT: the message (see trigger_s3_receive); owned */
+};
+
+struct scheduler {
+    struct scheduler_config cfg;
+    struct tz_cache *zones;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;  /* the timer: the heap's head changed or stop */
+    pthread_cond_t work;  /* the workers: a firing is queued or stop */
+    pthread_cond_t track; /* the tracker: stop */
+    struct heap heap;
+    struct slot *slots;
+    size_t nslots;
+    uint32_t *free_slots;
+    size_t nfree;
+    uint32_t *buckets; /* id hash -> first slot; nbuckets is a power of two */
+    size_t nbuckets;
+    struct firing *queue;
+    size_t qhead;
+    size_t qlen;
+    size_t qcap;
+    bool stopping;
+    pthread_t timer;
+    pthread_t tracker;
+    pthread_t *workers;
+    int nworkers;
+    int launching; /* workers claiming and launching a batch now */
+    size_t held;   /* firings taken by workers and not finished yet */
+    int timer_started;
+    int tracker_started;
+    struct scheduler_stats stats;
+    struct pollers *pollers; /* s3 jobs' queues; NULL without triggers */
+    int64_t *inflight;       /* ids of runs a worker is launching now */
+    size_t ninflight;
+    size_t capinflight;
+};
+
+static inline void isotime_format_utc(int64_t t, char *buf, size_t len)
+{
+    isotime_format(t, 0, buf, len);
+}
+
+/* scheduler.c: the slot of a job id, or -1 (lock held) */
+long sched_find_slot(const struct scheduler *s, const char *id);
+/* scheduler.c: aim slot i at its next fire time from `now` on (lock held) */
+void sched_aim(struct scheduler *s, uint32_t i, int64_t now);
+
+/* firing.c: queue a firing (id copied; lock held). 0 or ECS_ENOMEM */
+int sched_enqueue(struct scheduler *s, const struct firing *in);
+json_int_t sched_job_int(const json_t *job, const char *key, json_int_t dflt);
+/* firing.c: the store's record of a run; r->data is the caller's to free */
+int sched_run_record(const json_t *job, const json_t *run, const char *id, const char *claim,
+                     int64_t scheduled, int64_t run_id, struct store_run *r);
+/* firing.c: write a run (insert when *run_id == 0); an ended run starts its followers */
+int sched_save_run(struct scheduler *s, const json_t *job, const char *id, const char *claim,
+                   int64_t scheduled, json_t *run, int64_t *run_id, char *msg, size_t msglen);
+/* firing.c: ask the launcher for `need` tasks in batches; returns how many started */
+uint64_t sched_launch(struct scheduler *s, const json_t *job, const char *id,
+                      const char *started_by, const char *token_base, int64_t scheduled,
+                      int64_t need, json_t *run, uint64_t *errors);
+/* firing.c: mark run id as being launched (on) or not; false when taken already */
+bool sched_inflight(struct scheduler *s, int64_t id, bool on);
+bool sched_is_trigger_run(const json_t *run);
+bool sched_status_ended(const char *status);
+void *sched_worker_main(void *arg);
+
+/* timer.c */
+void *sched_timer_main(void *arg);
+
+/* tracker.c */
+void *sched_tracker_main(void *arg);
+
+/* objects.c: an s3 job's message, fired; the poller's callback */
+void sched_fire_objects(struct scheduler *s, const struct firing *f, const json_t *job);
+void sched_on_message(void *ctx, const char *job_id, const json_t *message);
+
+/* followers.c: a run of upstream ended with status: start the jobs after it */
+void sched_follow(struct scheduler *s, const char *upstream, int64_t run_id, const char *status);
+
+#endif

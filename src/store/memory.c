@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "backends.h"
+#include "core/clock.h"
 #include "core/error.h"
 
 struct mem {
@@ -70,6 +71,7 @@ static int copy_record(const struct store_record *from, struct store_record *to)
     to->id = store_strdup(from->id);
     to->data = store_strdup(from->data);
     to->version = from->version;
+    to->changed_ms = from->changed_ms;
     if (to->id == NULL || to->data == NULL) {
         store_record_clear(to);
         return ECS_ENOMEM;
@@ -125,7 +127,7 @@ static int mem_list(void *impl, size_t skip, size_t count, struct store_record *
 static int mem_create(void *impl, const char *id, const char *data, char *msg, size_t msglen)
 {
     struct mem *m = impl;
-    struct store_record r = {NULL, NULL, 1};
+    struct store_record r = {NULL, NULL, 1, 0};
     int rc = 0;
 
     pthread_mutex_lock(&m->lock);
@@ -151,6 +153,7 @@ static int mem_create(void *impl, const char *id, const char *data, char *msg, s
         rc = ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory");
         goto out;
     }
+    r.changed_ms = clock_wall_ms();
     m->rec[m->n++] = r;
 out:
     pthread_mutex_unlock(&m->lock);
@@ -179,6 +182,7 @@ static int mem_update(void *impl, const char *id, const char *data, int64_t expe
             free(m->rec[i].data);
             m->rec[i].data = copy;
             m->rec[i].version++;
+            m->rec[i].changed_ms = clock_wall_ms();
         }
     }
     pthread_mutex_unlock(&m->lock);

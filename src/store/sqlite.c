@@ -75,6 +75,10 @@ static const char *const migrations[] = {
      * the index instead of sorting every active run each round */
     "DROP INDEX runs_active;"
     "CREATE INDEX runs_active ON runs (id) WHERE status IN ('pending', 'running')",
+    /* 5: when each job was created or last changed (unix ms; 0 for jobs
+     * written before), where a job that has never fired resumes after a
+     * restart */
+    "ALTER TABLE jobs ADD COLUMN changed INTEGER NOT NULL DEFAULT 0",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -95,7 +99,7 @@ enum cached_stmt {
 };
 
 static const char *const cached_sql[CACHED_COUNT] = {
-    [CACHED_GET] = "SELECT id, data, version FROM jobs WHERE id = ?1",
+    [CACHED_GET] = "SELECT id, data, version, changed FROM jobs WHERE id = ?1",
     /* even BEGIN and COMMIT: sqlite3_exec() parses them each time, and
      * the parser's allocation alone was a visible share of a firing */
     [CACHED_READ_BEGIN] = "BEGIN",
@@ -562,6 +566,7 @@ static int column_record(sqlite3_stmt *st, int first, struct store_record *out)
     out->id = store_strdup(id != NULL ? id : "");
     out->data = store_strdup(data != NULL ? data : "");
     out->version = sqlite3_column_int64(st, first + 2);
+    out->changed_ms = sqlite3_column_int64(st, first + 3);
     if (out->id == NULL || out->data == NULL) {
         store_record_clear(out);
         return ECS_ENOMEM;
@@ -658,7 +663,8 @@ static int sq_list(void *impl, size_t skip, size_t count, struct store_record **
         goto out;
     }
     rc = sqlite3_prepare_v2(
-        s->db, "SELECT id, data, version FROM jobs ORDER BY seq LIMIT ?1 OFFSET ?2", -1, &st, NULL);
+        s->db, "SELECT id, data, version, changed FROM jobs ORDER BY seq LIMIT ?1 OFFSET ?2", -1,
+        &st, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(st, 1, count > (size_t)INT64_MAX ? INT64_MAX : (int64_t)count);
     if (rc == SQLITE_OK)
@@ -710,12 +716,15 @@ static int sq_create(void *impl, const char *id, const char *data, char *msg, si
     int rc;
 
     pthread_mutex_lock(&s->lock);
-    rc = sqlite3_prepare_v2(s->db, "INSERT INTO jobs (id, data, version) VALUES (?1, ?2, 1)", -1,
-                            &st, NULL);
+    rc = sqlite3_prepare_v2(s->db,
+                            "INSERT INTO jobs (id, data, version, changed) VALUES (?1, ?2, 1, ?3)",
+                            -1, &st, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_text(st, 2, data, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 3, clock_wall_ms());
     if (rc == SQLITE_OK)
         rc = sqlite3_step(st);
     if (rc == SQLITE_DONE)
@@ -758,7 +767,7 @@ static int sq_update(void *impl, const char *id, const char *data, int64_t expec
 
     pthread_mutex_lock(&s->lock);
     rc = sqlite3_prepare_v2(s->db,
-                            "UPDATE jobs SET data = ?1, version = version + 1 "
+                            "UPDATE jobs SET data = ?1, version = version + 1, changed = ?4 "
                             "WHERE id = ?2 AND version = ?3",
                             -1, &st, NULL);
     if (rc == SQLITE_OK)
@@ -767,6 +776,8 @@ static int sq_update(void *impl, const char *id, const char *data, int64_t expec
         rc = sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(st, 3, expected_version);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 4, clock_wall_ms());
     if (rc == SQLITE_OK)
         rc = sqlite3_step(st);
     if (rc == SQLITE_DONE)

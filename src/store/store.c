@@ -170,6 +170,7 @@ void store_record_clear(struct store_record *r)
     r->id = NULL;
     r->data = NULL;
     r->version = 0;
+    r->changed_ms = 0;
 }
 
 void store_records_free(struct store_record **records, size_t n)

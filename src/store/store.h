@@ -17,6 +17,7 @@ struct store_record {
     char *id;
     char *data;
     int64_t version;
+    int64_t changed_ms; /* when created or last updated (unix ms; 0: unknown) */
 };
 
 /* A run: one firing of a job (scheduled, manual, ...). data is the run's

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "harness.h"
 #include "store/store.h"
@@ -153,6 +154,45 @@ static void contract(const char *backend)
     T_EQ_STR(ids(s, 0, 10, &total), "a,c,b");
     store_close(&s);
     T_TRUE(s == NULL);
+}
+
+/* Every record says when it was created or last updated: a job that has
+ * never fired resumes from there after a restart. */
+static void changed_stamps(const char *backend)
+{
+    struct store *s = open_fresh(backend);
+    struct store_record r;
+    struct store_record *all = NULL;
+    size_t n = 0;
+    size_t total = 0;
+    char msg[512];
+    int64_t before = clock_wall_ms();
+    int64_t created;
+
+    if (s == NULL)
+        return;
+    T_EQ_INT(store_create(s, "a", "{}", msg, sizeof(msg)), 0);
+    T_EQ_INT(store_get(s, "a", &r, msg, sizeof(msg)), 0);
+    T_TRUE(r.changed_ms >= before && r.changed_ms <= clock_wall_ms());
+    created = r.changed_ms;
+    T_EQ_INT(store_update(s, "a", "{\"x\":1}", r.version, msg, sizeof(msg)), 0);
+    store_record_clear(&r);
+    T_EQ_INT(store_list(s, 0, 10, &all, &n, &total, msg, sizeof(msg)), 0);
+    T_EQ_INT(n, 1);
+    if (n == 1)
+        T_TRUE(all[0].changed_ms >= created);
+    store_records_free(&all, n);
+    store_close(&s);
+}
+
+static void test_changed_memory(void)
+{
+    changed_stamps("memory");
+}
+
+static void test_changed_sqlite(void)
+{
+    changed_stamps("sqlite");
 }
 
 static void test_contract_memory(void)
@@ -637,6 +677,8 @@ static void test_bad_specs(void)
 static const struct test_case cases[] = {
     {"contract_memory", test_contract_memory},
     {"contract_sqlite", test_contract_sqlite},
+    {"changed_memory", test_changed_memory},
+    {"changed_sqlite", test_changed_sqlite},
     {"runs_memory", test_runs_memory},
     {"runs_sqlite", test_runs_sqlite},
     {"claims_memory", test_claims_memory},

@@ -91,7 +91,8 @@ static const char job_usage[] =
     "Exit status: 0 success; 1 the server refused (no such job, conflict) or could\n"
     "not be reached; 2 bad usage or invalid input (a 400, with each field's message).\n"
     "run --wait: the task's exit code (first non-zero container exit code; 0 when\n"
-    "the run succeeded; 1 when it failed without one or was skipped), 124 on\n"
+    "the run succeeded; 1 when it failed without one, was skipped or its outcome\n"
+    "is unknown), 124 on\n"
     "--timeout, 125 when ecsched itself failed (server unreachable, no such job).\n";
 
 static const struct option job_options[] = {
@@ -788,7 +789,7 @@ static void sleep_s(double s)
 static int is_final(const char *status)
 {
     return strcmp(status, "succeeded") == 0 || strcmp(status, "failed") == 0 ||
-           strcmp(status, "skipped") == 0;
+           strcmp(status, "skipped") == 0 || strcmp(status, "unknown") == 0;
 }
 
 /* The exit status a finished run stands for: see job_usage. */

@@ -1,6 +1,6 @@
-/* firing.c - a firing's way through a worker: taken from the queue,
- * opened, claimed in the store, launched, then recorded; and the queue
- * itself. */
+/* firing.c - a firing's states, from due to launched (see struct shot
+ * in sched_internal.h), each written before the next side effect, and
+ * the recovery of a firing its daemon left claimed. */
 #include <inttypes.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -14,52 +14,6 @@
 #include "core/isotime.h"
 #include "daemon/run.h"
 #include "daemon/sched_internal.h"
-
-/* ------------------------------------------------------------------ */
-/* The queue                                                           */
-
-/* Queue a firing; the lock is held. id is copied. */
-int sched_enqueue(struct scheduler *s, const struct firing *in)
-{
-    struct firing f = *in;
-
-    if (s->qlen == s->qcap) {
-        size_t ncap = s->qcap == 0 ? 64 : s->qcap * 2;
-        struct firing *nq = malloc(ncap * sizeof(*nq));
-        size_t i;
-
-        if (nq == NULL)
-            return ECS_ENOMEM;
-        for (i = 0; i < s->qlen; i++)
-            nq[i] = s->queue[(s->qhead + i) % s->qcap];
-        free(s->queue);
-        s->queue = nq;
-        s->qhead = 0;
-        s->qcap = ncap;
-    }
-    f.id = strdup(in->id);
-    if (f.id == NULL)
-        return ECS_ENOMEM;
-    json_incref(f.payload);
-    s->queue[(s->qhead + s->qlen) % s->qcap] = f;
-    s->qlen++;
-    if (f.kind != FIRE_MISSED)
-        s->stats.firings++;
-    pthread_cond_signal(&s->work);
-    return 0;
-}
-
-int scheduler_run_now(struct scheduler *s, const char *job_id, int64_t run_id)
-{
-    struct firing f = {(char *)job_id, FIRE_RUN, 0, run_id, 0, 0, false, NULL};
-    int rc;
-
-    f.when = clock_wall_ms() / 1000;
-    pthread_mutex_lock(&s->lock);
-    rc = sched_enqueue(s, &f);
-    pthread_mutex_unlock(&s->lock);
-    return rc;
-}
 
 /* ------------------------------------------------------------------ */
 /* Firing                                                              */
@@ -108,7 +62,7 @@ int sched_save_run(struct scheduler *s, const json_t *job, const char *id, const
     free(r.data);
     if (rc == 0) {
         *run_id = r.id;
-        if (strcmp(r.status, "succeeded") == 0 || strcmp(r.status, "failed") == 0)
+        if (run_status_final(r.status))
             sched_follow(s, id, r.id, r.status);
     }
     return rc;
@@ -166,46 +120,57 @@ bool sched_is_trigger_run(const json_t *run)
     return reason != NULL && strcmp(reason, "trigger") == 0;
 }
 
-/* What a run's tasks learn from how it started, in every container: a
- * pipeline step its upstream run, an s3 run its object. NULL: nothing. */
-static json_t *run_environment(const json_t *run)
+/* What a run's tasks learn, in every container: which job, run and
+ * scheduled second they are (so a task can tell a retry from a new
+ * firing), a pipeline step its upstream run, an s3 run its object. New
+ * reference, NULL when out of memory. */
+static json_t *run_environment(const json_t *run, const char *id, int64_t run_id, int64_t scheduled)
 {
     const json_t *upstream = json_object_get(run, "upstream");
     const json_t *object = json_object_get(run, "object");
     char number[32];
+    char when[32];
+    json_t *env;
 
+    snprintf(number, sizeof(number), "%" PRId64, run_id);
+    snprintf(when, sizeof(when), "%" PRId64, scheduled);
+    env = json_pack("{s:s, s:s, s:s}", "ECSCHED_JOB_ID", id, "ECSCHED_RUN_ID", number,
+                    "ECSCHED_SCHEDULED", when);
+    if (env == NULL)
+        return NULL;
     if (upstream != NULL) {
         snprintf(number, sizeof(number), "%" JSON_INTEGER_FORMAT,
                  json_integer_value(json_object_get(upstream, "run")));
-        return json_pack("{s:O?, s:s}", "ECSCHED_UPSTREAM_JOB", json_object_get(upstream, "job"),
-                         "ECSCHED_UPSTREAM_RUN", number);
+        json_object_set(env, "ECSCHED_UPSTREAM_JOB", json_object_get(upstream, "job"));
+        json_object_set_new(env, "ECSCHED_UPSTREAM_RUN", json_string(number));
     }
     if (object != NULL) {
         snprintf(number, sizeof(number), "%" JSON_INTEGER_FORMAT,
                  json_integer_value(json_object_get(object, "size")));
-        return json_pack("{s:O?, s:O?, s:s, s:O?}", "S3_BUCKET", json_object_get(object, "bucket"),
-                         "S3_KEY", json_object_get(object, "key"), "S3_SIZE", number, "S3_ETAG",
-                         json_object_get(object, "etag"));
+        json_object_set(env, "S3_BUCKET", json_object_get(object, "bucket"));
+        json_object_set(env, "S3_KEY", json_object_get(object, "key"));
+        json_object_set_new(env, "S3_SIZE", json_string(number));
+        json_object_set(env, "S3_ETAG", json_object_get(object, "etag"));
     }
-    return NULL;
+    return env;
 }
 
-/* Ask the launcher for `need` tasks in batches of 10 and record them on
- * the run (scheduled: the firing's second). Returns the number started; errors
- * are on the run. */
+/* Ask the launcher for `need` tasks in batches of 10, from batch
+ * first_batch on, and record them on the run (scheduled: the firing's
+ * second). Returns the number started; errors are on the run. */
 uint64_t sched_launch(struct scheduler *s, const json_t *job, const char *id,
                       const char *started_by, const char *token_base, int64_t scheduled,
-                      int64_t need, json_t *run, uint64_t *errors)
+                      int64_t run_id, int64_t need, int first_batch, json_t *run, uint64_t *errors)
 {
     const char *family = json_string_value(json_object_get(job, "taskDefinition"));
     const json_t *window = json_object_get(job, "startingDeadlineSeconds");
     const char *reason = json_string_value(json_object_get(run, "reason"));
     char msg[512];
-    int batch = 0;
+    int batch = first_batch;
     uint64_t started = 0;
-    int64_t start = clock_wall_ms();
+    int64_t start = sched_now_ms(s);
     int64_t deadline_ms;
-    json_t *extra_env = run_environment(run);
+    json_t *extra_env = run_environment(run, id, run_id, scheduled);
 
     if (family == NULL)
         family = id;
@@ -219,7 +184,8 @@ uint64_t sched_launch(struct scheduler *s, const json_t *job, const char *id,
         deadline_ms += start;
     if (deadline_ms < start + MIN_LAUNCH_WINDOW_MS)
         deadline_ms = start + MIN_LAUNCH_WINDOW_MS;
-    run_set_launched(run, start);
+    if (json_object_get(run, "launched") == NULL)
+        run_set_launched(run, start);
     for (; need > 0; need -= BATCH_MAX) {
         struct launch_request rq;
         struct launch_result res;
@@ -318,53 +284,6 @@ static json_t *open_run(struct scheduler *s, const struct firing *f, int64_t *ru
     return run;
 }
 
-static void record_missed(struct scheduler *s, const json_t *job, const struct firing *f)
-{
-    char first[48];
-    char last[48];
-    char msg[512];
-    json_t *run = run_new(f->id, "schedule", f->last, NULL);
-    int64_t run_id = 0;
-
-    isotime_format_utc(f->when, first, sizeof(first));
-    isotime_format_utc(f->last, last, sizeof(last));
-    if (f->overlapped)
-        snprintf(msg, sizeof(msg),
-                 "missed %" PRId64 " firing(s) from %s to %s: the job's previous firing was "
-                 "still launching and another was already waiting",
-                 f->count, first, last);
-    else
-        snprintf(msg, sizeof(msg),
-                 "missed %" PRId64 " firing(s) from %s to %s: no scheduler was running or it "
-                 "was paused (missedRuns and startingDeadlineSeconds decide catch-ups)",
-                 f->count, first, last);
-    log_event(s->cfg.log, LOG_WARN, "job.missed",
-              json_pack("{s:s, s:s, s:s, s:I, s:s}", "job", f->id, "first", first, "last", last,
-                        "count", (json_int_t)f->count, "cause",
-                        f->overlapped ? "overlap" : "down"));
-    if (run != NULL && run_finish(run, "skipped", msg, clock_wall_ms()) == 0)
-        sched_save_run(s, job, f->id, NULL, f->last, run, &run_id, msg, sizeof(msg));
-    json_decref(run);
-}
-
-/* One firing on its way through a worker: taken from the queue, opened,
- * claimed, launched, then recorded. */
-struct shot {
-    struct firing f; /* owns f.id */
-    json_t *job;
-    json_t *run;     /* NULL: nothing (left) to do */
-    char claim[320]; /* a scheduled second not claimed yet; "" otherwise */
-    int64_t run_id;
-    int64_t scheduled;
-    size_t at; /* its place in save_shots()' batch, or SIZE_MAX */
-    const char *reason;
-    char started_by[40];
-    json_int_t expected;
-    size_t nactive;
-    uint64_t started;
-    uint64_t errors;
-};
-
 /* With the job's stored text: record missed seconds, load a stored run,
  * or make the run of a scheduled second, still to be claimed. */
 static void open_shot(struct scheduler *s, struct shot *sh, const char *job_text)
@@ -376,7 +295,7 @@ static void open_shot(struct scheduler *s, struct shot *sh, const char *job_text
     if (sh->job == NULL)
         return;
     if (f->kind == FIRE_MISSED) {
-        record_missed(s, sh->job, f);
+        sched_record_missed(s, sh->job, f);
     } else if (f->kind == FIRE_OBJECT) {
         sched_fire_objects(s, f, sh->job);
     } else if (f->kind == FIRE_RUN) {
@@ -388,9 +307,35 @@ static void open_shot(struct scheduler *s, struct shot *sh, const char *job_text
     }
 }
 
+/* A run whose job is gone (deleted while it launched): its tasks are
+ * stopped, so none runs on without a record. */
+static void stop_orphan(struct scheduler *s, struct shot *x)
+{
+    const char **arns = NULL;
+    size_t n = 0;
+    size_t i;
+    char msg[512];
+
+    if (run_open_tasks(x->run, &arns, &n) != 0)
+        return;
+    for (i = 0; i < n; i++) {
+        if (launcher_stop_task(s->cfg.launcher, arns[i], "ecsched: the job was deleted", msg,
+                               sizeof(msg)) != 0)
+            log_event(s->cfg.log, LOG_ERROR, "run.orphan_stop_failed",
+                      json_pack("{s:s, s:s, s:s}", "job", x->f.id, "task", arns[i], "error", msg));
+    }
+    if (n > 0)
+        log_event(s->cfg.log, LOG_WARN, "run.orphaned",
+                  json_pack("{s:s, s:I, s:I}", "job", x->f.id, "run", (json_int_t)x->run_id,
+                            "stopped", (json_int_t)n));
+    free(arns);
+}
+
 /* Write the shots' runs in one store transaction: when claiming, the
  * claims of the scheduled seconds (a shot whose claim fails is dropped:
- * the second was someone else's); else every run as it now stands. */
+ * the second was someone else's, or, when the store failed, it is kept
+ * on the job's slot to be recorded as missed); else every run as it now
+ * stands. */
 static void save_shots(struct scheduler *s, struct shot *sh, size_t n, bool claiming)
 {
     struct store_run *recs = calloc(n, sizeof(*recs));
@@ -426,15 +371,24 @@ static void save_shots(struct scheduler *s, struct shot *sh, size_t n, bool clai
         } else if (rc == 0) {
             const char *status = run_status(x->run);
 
-            if (strcmp(status, "succeeded") == 0 || strcmp(status, "failed") == 0)
+            if (run_status_final(status))
                 sched_follow(s, x->f.id, x->run_id, status);
         } else if (claiming) {
             snprintf(why, sizeof(why), "firing %s is already claimed", x->claim);
-            log_event(s->cfg.log, LOG_WARN, "job.not_claimed",
+            log_event(s->cfg.log, rc == ECS_EEXIST ? LOG_WARN : LOG_ERROR, "job.not_claimed",
                       json_pack("{s:s, s:I, s:s}", "job", x->f.id, "scheduled",
                                 (json_int_t)x->f.when, "error", rc == ECS_EEXIST ? why : msg));
+            if (rc != ECS_EEXIST) {
+                sched_lost_add(s, x->f.id, x->f.when, x->f.when, 1);
+                pthread_mutex_lock(&s->lock);
+                s->stats.missed++;
+                pthread_mutex_unlock(&s->lock);
+            }
             json_decref(x->run);
             x->run = NULL;
+        } else if (rc == ECS_ENOTFOUND) {
+            /* the job and its runs were deleted while this one launched */
+            stop_orphan(s, x);
         } else {
             log_event(s->cfg.log, LOG_ERROR, "run.unrecorded",
                       json_pack("{s:s, s:s}", "job", x->f.id, "error", msg));
@@ -446,61 +400,146 @@ static void save_shots(struct scheduler *s, struct shot *sh, size_t n, bool clai
     free(rcs);
 }
 
-/* Ask the launcher for the tasks the job still needs and note on the run
- * what came of it. */
-static void launch_shot(struct scheduler *s, struct shot *sh)
+/* A run left claimed by a crash: the tasks its token started, whoever
+ * started them, become its tasks, and only batches never asked for are
+ * launched. True when that settled what to launch (sh->need); false when
+ * nothing was found and the firing decides as a new one. */
+static bool recover_shot(struct scheduler *s, struct shot *sh, int64_t now)
+{
+    struct launch_result found;
+    json_int_t requested = sched_job_int(sh->run, "tasksRequested", 0);
+    json_int_t deadline = sched_job_int(sh->job, "startingDeadlineSeconds", DEADLINE_DEFAULT);
+    char msg[512];
+    int rc;
+
+    msg[0] = '\0';
+    rc = launcher_find_run(s->cfg.launcher, sh->started_by, sh->token,
+                           json_object_get(sh->job, "launch"), &found, msg, sizeof(msg));
+    if (rc != 0 && rc != ECS_ENOTSUP) {
+        /* what was started cannot be known now: launching could start it
+         * twice, so the run waits for the tracker's next round */
+        log_event(s->cfg.log, LOG_WARN, "run.recover_failed",
+                  json_pack("{s:s, s:I, s:s}", "job", sh->f.id, "run", (json_int_t)sh->run_id,
+                            "error", msg));
+        sched_inflight(s, sh->run_id, false);
+        json_decref(sh->run);
+        sh->run = NULL;
+        return true;
+    }
+    if (rc == 0 && found.ntasks > 0) {
+        run_add_launch(sh->run, &found);
+        if (json_object_get(sh->run, "launched") == NULL)
+            run_set_launched(sh->run, now);
+        run_refresh(sh->run, now);
+        sh->need = requested > (json_int_t)found.ntasks ? requested - (json_int_t)found.ntasks : 0;
+        sh->first_batch = (int)(found.ntasks / BATCH_MAX);
+        log_event(s->cfg.log, LOG_INFO, "run.recovered",
+                  json_pack("{s:s, s:I, s:I, s:I}", "job", sh->f.id, "run", (json_int_t)sh->run_id,
+                            "adopted", (json_int_t)found.ntasks, "launching",
+                            (json_int_t)sh->need));
+        launch_result_clear(&found);
+        return true;
+    }
+    launch_result_clear(&found);
+    if (strcmp(sh->reason, "schedule") == 0 && now / 1000 - sh->scheduled > deadline) {
+        /* claimed, never launched, and now too late to start: the second
+         * is accounted as missed, once */
+        struct firing m = sh->f;
+
+        m.when = sh->scheduled;
+        m.last = sh->scheduled;
+        m.count = 1;
+        m.cause = MISSED_CRASH;
+        snprintf(msg, sizeof(msg),
+                 "missed 1 firing(s): claimed, but the daemon stopped before "
+                 "launching it, and its starting deadline has passed");
+        json_object_set_new(sh->run, "missed",
+                            json_pack("{s:I, s:I, s:I, s:s}", "first", (json_int_t)m.when, "last",
+                                      (json_int_t)m.last, "count", (json_int_t)1, "cause",
+                                      "crash"));
+        run_finish(sh->run, "skipped", msg, now);
+        sh->need = 0;
+        return true;
+    }
+    return false;
+}
+
+/* Decide what the firing asks for (the trigger's count, the job's tasks
+ * already active), before it is claimed, so the claim records it. */
+static void decide_shot(struct scheduler *s, struct shot *sh)
 {
     char **active = NULL;
-    char token_base[64];
     char msg[512];
-    int64_t need = 0;
     int64_t from_trigger = -1;
+    int64_t now = sched_now_ms(s);
+    const char *stored = json_string_value(json_object_get(sh->run, "launchToken"));
 
     msg[0] = '\0';
     sh->reason = json_string_value(json_object_get(sh->run, "reason"));
+    if (sh->reason == NULL)
+        sh->reason = "schedule";
     scheduler_started_by(sh->f.id, sh->started_by, sizeof(sh->started_by));
-    if (sh->reason != NULL && strcmp(sh->reason, "schedule") == 0 &&
+    /* a scheduled second has one token whoever launches it (this worker,
+     * or a recovery after a crash); any other run, its id */
+    if (stored != NULL)
+        snprintf(sh->token, sizeof(sh->token), "%s", stored);
+    else if (strcmp(sh->reason, "schedule") != 0)
+        snprintf(sh->token, sizeof(sh->token), "%s-r%" PRId64, sh->started_by, sh->run_id);
+    else
+        snprintf(sh->token, sizeof(sh->token), "%s-%" PRId64, sh->started_by, sh->scheduled);
+    json_object_set_new(sh->run, "launchToken", json_string(sh->token));
+    if (sh->f.recover && recover_shot(s, sh, now))
+        return;
+    if (strcmp(sh->reason, "schedule") == 0 &&
         ask_trigger(s, sh->job, sh->run, &from_trigger, msg, sizeof(msg)) != 0) {
         sh->errors++;
-        run_set_launched(sh->run, clock_wall_ms());
-        run_finish(sh->run, "failed", msg, clock_wall_ms());
+        run_set_launched(sh->run, now);
+        run_finish(sh->run, "failed", msg, now);
     } else if (launcher_list_active(s->cfg.launcher, sh->started_by,
                                     json_object_get(sh->job, "launch"), &active, &sh->nactive, msg,
                                     sizeof(msg)) != 0) {
         sh->errors++;
-        run_set_launched(sh->run, clock_wall_ms());
-        run_finish(sh->run, "failed", msg, clock_wall_ms());
+        run_set_launched(sh->run, now);
+        run_finish(sh->run, "failed", msg, now);
     } else {
-        need = tasks_needed(sh->job, sh->reason != NULL ? sh->reason : "schedule", sh->nactive,
-                            from_trigger, &sh->expected);
+        sh->need = tasks_needed(sh->job, sh->reason, sh->nactive, from_trigger, &sh->expected);
     }
     launch_strings_free(&active, sh->nactive);
-    if (sh->errors == 0 && from_trigger == 0) {
+    if (sh->errors > 0) {
+        sh->need = 0;
+    } else if (from_trigger == 0) {
         const char *queue =
             json_string_value(json_object_get(json_object_get(sh->run, "trigger"), "queue"));
 
         snprintf(msg, sizeof(msg), "queue %s has no messages: nothing to start",
                  queue != NULL ? queue : "?");
-        run_finish(sh->run, "skipped", msg, clock_wall_ms());
-    } else if (sh->errors == 0 && need <= 0) {
+        run_finish(sh->run, "skipped", msg, now);
+        sh->need = 0;
+    } else if (sh->need <= 0) {
         snprintf(msg, sizeof(msg), "%zu task(s) already active, %lld expected: nothing to start",
                  sh->nactive, (long long)sh->expected);
-        run_finish(sh->run, "skipped", msg, clock_wall_ms());
-    } else if (sh->errors == 0) {
-        /* a scheduled second has one token whoever launches it (this
-         * worker, or the tracker after a crash); a manual run, its id */
-        if (sh->reason != NULL && strcmp(sh->reason, "schedule") != 0)
-            snprintf(token_base, sizeof(token_base), "%s-r%" PRId64, sh->started_by, sh->run_id);
-        else
-            snprintf(token_base, sizeof(token_base), "%s-%" PRId64, sh->started_by, sh->scheduled);
-        sh->started = sched_launch(s, sh->job, sh->f.id, sh->started_by, token_base, sh->scheduled,
-                                   need, sh->run, &sh->errors);
-        if (sh->started == 0)
-            run_finish(sh->run, "failed", json_string_value(json_object_get(sh->run, "message")),
-                       clock_wall_ms());
-        else
-            run_refresh(sh->run, clock_wall_ms());
+        run_finish(sh->run, "skipped", msg, now);
+        sh->need = 0;
+    } else {
+        json_object_set_new(sh->run, "tasksRequested", json_integer(sh->need));
     }
+}
+
+/* Ask the launcher for what the firing decided and note on the run what
+ * came of it. */
+static void start_shot(struct scheduler *s, struct shot *sh)
+{
+    size_t had = json_array_size(json_object_get(sh->run, "tasks"));
+
+    if (sh->need <= 0)
+        return;
+    sh->started = sched_launch(s, sh->job, sh->f.id, sh->started_by, sh->token, sh->scheduled,
+                               sh->run_id, sh->need, sh->first_batch, sh->run, &sh->errors);
+    if (sh->started == 0 && had == 0)
+        run_finish(sh->run, "failed", json_string_value(json_object_get(sh->run, "message")),
+                   sched_now_ms(s));
+    else
+        run_refresh(sh->run, sched_now_ms(s));
 }
 
 static void log_shot(struct scheduler *s, const struct shot *sh)
@@ -515,7 +554,7 @@ static void log_shot(struct scheduler *s, const struct shot *sh)
               json_pack("{s:s, s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s}", "job", sh->f.id,
                         "run", (json_int_t)sh->run_id, "reason",
                         sh->reason != NULL ? sh->reason : "", "scheduled", when_text, "lateMs",
-                        (json_int_t)(clock_wall_ms() - sh->scheduled * 1000), "expected",
+                        (json_int_t)(sched_now_ms(s) - sh->scheduled * 1000), "expected",
                         (json_int_t)sh->expected, "active", (json_int_t)sh->nactive, "started",
                         (json_int_t)sh->started, "failures", (json_int_t)sh->errors, "status",
                         run_status(sh->run)));
@@ -525,53 +564,10 @@ static void log_shot(struct scheduler *s, const struct shot *sh)
                             "error", why));
 }
 
-/* The job's firing is done: start the one that came due meanwhile. */
-static void release(struct scheduler *s, const struct firing *f)
-{
-    long i;
-
-    pthread_mutex_lock(&s->lock);
-    i = sched_find_slot(s, f->id);
-    if (i >= 0 && s->slots[i].queued_when != 0 && !s->stopping) {
-        struct firing next = {f->id, FIRE_SCHEDULE, s->slots[i].queued_when, 0, 0, 0, false, NULL};
-
-        s->slots[i].queued_when = 0;
-        if (sched_enqueue(s, &next) != 0)
-            s->slots[i].busy = false;
-    } else if (i >= 0) {
-        s->slots[i].busy = false;
-    }
-    pthread_mutex_unlock(&s->lock);
-}
-
-/* This worker's share of the queue, at most max firings, into sh. Lock
- * held. */
-static size_t take_shots(struct scheduler *s, struct shot *sh, size_t max)
-{
-    /* a burst is shared out, so every worker launches its part at once */
-    size_t share = (s->qlen + (size_t)s->nworkers - 1) / (size_t)s->nworkers;
-    int64_t now = clock_wall_ms();
-    size_t n;
-
-    for (n = 0; n < share && n < max; n++) {
-        int64_t late;
-
-        memset(&sh[n], 0, sizeof(sh[n]));
-        sh[n].f = s->queue[s->qhead];
-        s->qhead = (s->qhead + 1) % s->qcap;
-        s->qlen--;
-        s->held++;
-        late = now - sh[n].f.when * 1000;
-        if (sh[n].f.kind == FIRE_SCHEDULE && late > s->stats.max_lateness_ms)
-            s->stats.max_lateness_ms = late;
-    }
-    return n;
-}
-
 /* The first half of firing: open the shots (n <= FIRE_BATCH_MAX), their
- * jobs read together, claim the scheduled seconds among them in one store
- * transaction, launch. */
-static void launch_shots(struct scheduler *s, struct shot *sh, size_t n)
+ * jobs read together, decide what each asks for, claim the scheduled
+ * seconds among them in one store transaction, launch. */
+void sched_launch_shots(struct scheduler *s, struct shot *sh, size_t n)
 {
     const char *ids[FIRE_BATCH_MAX] = {NULL};
     struct store_record recs[FIRE_BATCH_MAX];
@@ -579,25 +575,37 @@ static void launch_shots(struct scheduler *s, struct shot *sh, size_t n)
     char msg[512];
     size_t i;
 
-    /* a job deleted since it came due has no record, and no firing */
     for (i = 0; i < n; i++)
         ids[i] = sh[i].f.id;
     store_get_many(s->cfg.store, ids, n, recs, rcs, msg, sizeof(msg));
     for (i = 0; i < n; i++) {
-        if (rcs[i] == 0)
+        const struct firing *f = &sh[i].f;
+
+        if (rcs[i] == 0) {
             open_shot(s, &sh[i], recs[i].data);
+        } else if (rcs[i] != ECS_ENOTFOUND && f->kind == FIRE_SCHEDULE) {
+            /* a deleted job has no firing; one the store cannot read now
+             * is a second to record as missed once it can */
+            sched_lost_add(s, f->id, f->when, f->when, 1);
+        } else if (rcs[i] != ECS_ENOTFOUND && f->kind == FIRE_MISSED) {
+            sched_lost_add(s, f->id, f->when, f->last, f->count);
+        }
         store_record_clear(&recs[i]);
+    }
+    for (i = 0; i < n; i++) {
+        if (sh[i].run != NULL)
+            decide_shot(s, &sh[i]);
     }
     save_shots(s, sh, n, true);
     for (i = 0; i < n; i++) {
         if (sh[i].run != NULL)
-            launch_shot(s, &sh[i]);
+            start_shot(s, &sh[i]);
     }
 }
 
 /* The second half: record the runs in one store transaction, log, and let
  * each job fire again. */
-static void finish_shots(struct scheduler *s, struct shot *sh, size_t n)
+void sched_finish_shots(struct scheduler *s, struct shot *sh, size_t n)
 {
     uint64_t started = 0;
     uint64_t errors = 0;
@@ -614,7 +622,7 @@ static void finish_shots(struct scheduler *s, struct shot *sh, size_t n)
         json_decref(sh[i].run);
         json_decref(sh[i].job);
         if (sh[i].f.kind == FIRE_SCHEDULE)
-            release(s, &sh[i].f);
+            sched_release(s, &sh[i].f);
         free(sh[i].f.id);
         json_decref(sh[i].f.payload);
     }
@@ -623,61 +631,4 @@ static void finish_shots(struct scheduler *s, struct shot *sh, size_t n)
     s->stats.launch_errors += errors;
     s->held -= n;
     pthread_mutex_unlock(&s->lock);
-}
-
-/* A worker takes firings FIRE_BATCH_MAX at a time, claims each batch in
- * one store transaction and launches it, and records the runs of all it
- * launched in one more once the queue is empty (or FIRE_PENDING_MAX are
- * waiting): two durable commits per firing could not keep a second's
- * launches on time when thousands of jobs share it, and recording before
- * the rest of the second is launched would make those later. */
-void *sched_worker_main(void *arg)
-{
-    struct scheduler *s = arg;
-    struct shot *sh = calloc(FIRE_PENDING_MAX, sizeof(*sh));
-    size_t n = 0;
-
-    for (;;) {
-        bool stop;
-
-        pthread_mutex_lock(&s->lock);
-        /* records wait while another worker is still launching: their
-         * commit would hold up its claims */
-        while (!s->stopping && s->qlen == 0 && (n == 0 || s->launching > 0))
-            pthread_cond_wait(&s->work, &s->lock);
-        /* in-flight firings finish; queued ones stay unclaimed, so the
-         * next start treats them as missed, by policy */
-        stop = s->stopping;
-        if (!stop && s->qlen > 0 && sh != NULL && n + FIRE_BATCH_MAX <= FIRE_PENDING_MAX) {
-            size_t got = take_shots(s, sh + n, FIRE_BATCH_MAX);
-
-            s->launching++;
-            pthread_mutex_unlock(&s->lock);
-            launch_shots(s, sh + n, got);
-            n += got;
-            pthread_mutex_lock(&s->lock);
-            s->launching--;
-            if (s->launching == 0)
-                pthread_cond_broadcast(&s->work);
-            pthread_mutex_unlock(&s->lock);
-            continue;
-        }
-        if (!stop && sh == NULL) {
-            /* no room for a batch: fire one at a time */
-            struct shot one;
-
-            take_shots(s, &one, 1);
-            pthread_mutex_unlock(&s->lock);
-            launch_shots(s, &one, 1);
-            finish_shots(s, &one, 1);
-            continue;
-        }
-        pthread_mutex_unlock(&s->lock);
-        finish_shots(s, sh, n);
-        n = 0;
-        if (stop) {
-            free(sh);
-            return NULL;
-        }
-    }
 }

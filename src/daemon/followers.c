@@ -19,10 +19,17 @@
  * a repeated save or a restart never starts a step twice, and launch it. */
 void sched_follow(struct scheduler *s, const char *upstream, int64_t run_id, const char *status)
 {
-    unsigned char bit = strcmp(status, "succeeded") == 0 ? AFTER_SUCCESS : AFTER_FAILURE;
+    unsigned char bit = AFTER_FAILURE;
     char **ids = NULL;
     size_t nids = 0;
     size_t i;
+
+    /* an outcome that cannot be known is no failure: only `on: completion`
+     * steps follow it */
+    if (strcmp(status, "succeeded") == 0)
+        bit = AFTER_SUCCESS;
+    else if (strcmp(status, "unknown") == 0)
+        bit = AFTER_UNKNOWN;
 
     pthread_mutex_lock(&s->lock);
     for (i = 0; i < s->nslots; i++) {
@@ -45,14 +52,14 @@ void sched_follow(struct scheduler *s, const char *upstream, int64_t run_id, con
         char claim[600];
         char msg[512];
         int64_t id = 0;
-        json_t *run = run_new(ids[i], "pipeline", clock_wall_ms() / 1000, NULL);
+        json_t *run = run_new(ids[i], "pipeline", sched_now_ms(s) / 1000, NULL);
 
         snprintf(claim, sizeof(claim), "%s@after:%s#%" PRId64, ids[i], upstream, run_id);
         if (run != NULL)
             json_object_set_new(run, "upstream",
                                 json_pack("{s:s, s:I, s:s}", "job", upstream, "run",
                                           (json_int_t)run_id, "status", status));
-        if (run != NULL && sched_save_run(s, NULL, ids[i], claim, clock_wall_ms() / 1000, run, &id,
+        if (run != NULL && sched_save_run(s, NULL, ids[i], claim, sched_now_ms(s) / 1000, run, &id,
                                           msg, sizeof(msg)) == 0) {
             log_event(s->cfg.log, LOG_INFO, "pipeline.next",
                       json_pack("{s:s, s:I, s:s, s:s, s:I}", "upstream", upstream, "upstreamRun",

@@ -38,7 +38,7 @@ void sched_fire_objects(struct scheduler *s, const struct firing *f, const json_
         json_t *run = NULL;
         json_error_t err;
         int64_t run_id = 0;
-        int64_t now = clock_wall_ms() / 1000;
+        int64_t now = sched_now_ms(s) / 1000;
         uint64_t errors = 0;
         uint64_t started;
 
@@ -86,14 +86,14 @@ void sched_fire_objects(struct scheduler *s, const struct firing *f, const json_
             continue;
         }
         snprintf(token, sizeof(token), "s3-%.40s-%zu", msg_id != NULL ? msg_id : "", i);
-        started = sched_launch(s, job, f->id, started_by, token, now, 1, run, &errors);
+        started = sched_launch(s, job, f->id, started_by, token, now, run_id, 1, 0, run, &errors);
         if (started == 0) {
             all = false;
             run_finish(run, "failed", json_string_value(json_object_get(run, "message")),
-                       clock_wall_ms());
+                       sched_now_ms(s));
         } else {
             json_object_del(run, "message");
-            run_apply_describe(run, &(struct launch_result){0}, clock_wall_ms());
+            run_apply_describe(run, &(struct launch_result){0}, sched_now_ms(s));
         }
         sched_save_run(s, job, f->id, NULL, now, run, &run_id, msg, sizeof(msg));
         log_event(s->cfg.log, started > 0 ? LOG_INFO : LOG_WARN, "s3.object",
@@ -127,7 +127,7 @@ void sched_on_message(void *ctx, const char *job_id, const json_t *message)
     memset(&f, 0, sizeof(f));
     f.id = (char *)job_id;
     f.kind = FIRE_OBJECT;
-    f.when = clock_wall_ms() / 1000;
+    f.when = sched_now_ms(s) / 1000;
     f.payload = (json_t *)message;
     pthread_mutex_lock(&s->lock);
     if (!s->stopping)

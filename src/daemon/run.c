@@ -2,7 +2,9 @@
  * pending until one of its tasks runs, running while any task has not
  * stopped, and then succeeded only if every container of every task
  * exited 0 and nothing failed to start; a container stopped without an
- * exit code (never started, killed by ECS) counts as a failure. */
+ * exit code (never started, killed by ECS) counts as a failure. A task
+ * whose ending cannot be known (its launcher lost it) makes the run
+ * `unknown` unless something else failed: never `failed` on a guess. */
 #include "daemon/run.h"
 
 #include <stdio.h>
@@ -80,6 +82,8 @@ static json_t *task_json(const struct launch_task *t)
         bad = json_object_set_new(o, "startedAt", instant(t->started_at)) != 0;
     if (!bad && t->stopped_at > 0)
         bad = json_object_set_new(o, "stoppedAt", instant(t->stopped_at)) != 0;
+    if (!bad && t->unknown)
+        bad = json_object_set_new(o, "outcomeUnknown", json_true()) != 0;
     for (i = 0; !bad && i < t->ncontainers; i++) {
         json_t *c = json_pack("{s:s}", "name", t->containers[i].name);
 
@@ -103,6 +107,7 @@ static void refresh_status(json_t *run, int64_t now_ms)
     size_t i;
     size_t open = 0;
     size_t running = 0;
+    int unknown = 0;
     int failed = json_array_size(json_object_get(run, "failures")) > 0;
     const char *status;
 
@@ -122,6 +127,10 @@ static void refresh_status(json_t *run, int64_t now_ms)
                 running++;
             continue;
         }
+        if (json_is_true(json_object_get(t, "outcomeUnknown"))) {
+            unknown = 1;
+            continue;
+        }
         if (json_array_size(json_object_get(t, "containers")) == 0)
             failed = 1;
         json_array_foreach(json_object_get(t, "containers"), k, c) {
@@ -133,8 +142,10 @@ static void refresh_status(json_t *run, int64_t now_ms)
     }
     if (open > 0)
         status = running > 0 ? "running" : "pending";
+    else if (failed)
+        status = "failed";
     else
-        status = failed ? "failed" : "succeeded";
+        status = unknown ? "unknown" : "succeeded";
     json_object_set_new(run, "status", json_string(status));
     if (open == 0 && json_object_get(run, "finished") == NULL) {
         json_object_set_new(run, "finished", instant_ms(now_ms));
@@ -238,6 +249,7 @@ int run_mark_lost(json_t *run, const char *arn, int64_t now_ms)
             (last != NULL && strcmp(last, "STOPPED") == 0))
             continue;
         json_object_set_new(t, "lastStatus", json_string("STOPPED"));
+        json_object_set_new(t, "outcomeUnknown", json_true());
         json_object_set_new(t, "stopReason",
                             json_string("the launcher no longer knows this task (it restarted, "
                                         "or the task stopped long ago); its outcome is unknown"));
@@ -245,6 +257,12 @@ int run_mark_lost(json_t *run, const char *arn, int64_t now_ms)
         return 1;
     }
     return 0;
+}
+
+int run_status_final(const char *status)
+{
+    return strcmp(status, "succeeded") == 0 || strcmp(status, "failed") == 0 ||
+           strcmp(status, "unknown") == 0;
 }
 
 const char *run_status(const json_t *run)

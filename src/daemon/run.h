@@ -35,12 +35,17 @@ int run_apply_describe(json_t *run, const struct launch_result *d, int64_t now_m
  * before-and-after comparison, which a firing has no use for. */
 void run_refresh(json_t *run, int64_t now_ms);
 
-/* The launcher no longer knows task arn (it restarted, or ECS forgot a
- * long-stopped task): record it as stopped with no exit code, so the run
- * ends (failed) instead of waiting forever. Returns 1 if arn was open. */
+/* The launcher no longer knows task arn (ECS forgot a long-stopped task,
+ * a local task's directory is gone): record it as stopped with its
+ * outcome unknown, so the run ends (`unknown`, not `failed`) instead of
+ * waiting forever. Returns 1 if arn was open. */
 int run_mark_lost(json_t *run, const char *arn, int64_t now_ms);
 
-/* pending, running, succeeded, failed or skipped. */
+/* A run that ended this way starts its pipeline followers: succeeded,
+ * failed or unknown (not skipped, not still active). */
+int run_status_final(const char *status);
+
+/* pending, running, succeeded, failed, unknown or skipped. */
 const char *run_status(const json_t *run);
 
 /* Task ARNs of the run not yet seen stopped; *arns holds borrowed

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "core/heap.h"
+#include "core/isotime.h"
 #include "core/job.h"
 #include "core/tz_cache.h"
 #include "daemon/poller.h"
@@ -67,11 +68,17 @@ struct slot {
     bool busy;              /* a worker is firing this job */
     int64_t queued_when;    /* a firing that came due while busy; 0: none */
     char *after;            /* the job this one runs after (pipelines); NULL: none */
-    unsigned char after_on; /* AFTER_SUCCESS | AFTER_FAILURE */
+    unsigned char after_on; /* AFTER_SUCCESS | AFTER_FAILURE | AFTER_UNKNOWN */
+    /* scheduled seconds the store could not take (no claim, no record):
+     * recorded as missed once it answers again; lost_count 0: none */
+    int64_t lost_first;
+    int64_t lost_last;
+    int64_t lost_count;
 };
 
 #define AFTER_SUCCESS 1
 #define AFTER_FAILURE 2
+#define AFTER_UNKNOWN 4
 
 enum firing_kind {
     FIRE_SCHEDULE, /* claim and fire a scheduled second */
@@ -80,15 +87,26 @@ enum firing_kind {
     FIRE_OBJECT,   /* start an s3 job's tasks for the objects of one message */
 };
 
+/* Why scheduled seconds were not fired. */
+enum missed_cause {
+    MISSED_DOWN,    /* no scheduler ran (or it was paused), beyond the job's policy */
+    MISSED_OVERLAP, /* the job's previous firing was still launching, another waiting */
+    MISSED_STORE,   /* the store could not record the firing (full, read-only, gone) */
+    MISSED_CRASH,   /* claimed, then its daemon died before launching; now too late */
+};
+
 struct firing {
     char *id;
     enum firing_kind kind;
-    int64_t when;    /* scheduled second; FIRE_MISSED: the first missed */
-    int64_t run_id;  /* FIRE_RUN */
-    int64_t count;   /* FIRE_MISSED: how many */
-    int64_t last;    /* FIRE_MISSED: the last missed */
-    bool overlapped; /* FIRE_MISSED: the job's last firing was still launching */
-    json_t *payload; /* FIRE_OBJECT: the message (see trigger_s3_receive); owned */
+    int64_t when;            /* scheduled second; FIRE_MISSED: the first missed */
+    int64_t run_id;          /* FIRE_RUN */
+    int64_t count;           /* FIRE_MISSED: how many */
+    int64_t last;            /* FIRE_MISSED: the last missed */
+    enum missed_cause cause; /* FIRE_MISSED */
+    json_t *payload;         /* FIRE_OBJECT: the message (see trigger_s3_receive); owned */
+    /* FIRE_RUN: a run left pending (by a crash, or by another process):
+     * look for the tasks its launch may have started before launching */
+    bool recover;
 };
 
 struct scheduler {
@@ -130,13 +148,63 @@ static inline void isotime_format_utc(int64_t t, char *buf, size_t len)
     isotime_format(t, 0, buf, len);
 }
 
+/* scheduler.c: now on the scheduler's clock, unix ms */
+int64_t sched_now_ms(const struct scheduler *s);
+/* scheduler.c: wait on c (s->lock held) until until_ms on the scheduler's
+ * clock, a signal, or (injected clock) a short real-time step */
+void sched_wait(struct scheduler *s, pthread_cond_t *c, int64_t until_ms);
+
 /* scheduler.c: the slot of a job id, or -1 (lock held) */
 long sched_find_slot(const struct scheduler *s, const char *id);
 /* scheduler.c: aim slot i at its next fire time from `now` on (lock held) */
 void sched_aim(struct scheduler *s, uint32_t i, int64_t now);
 
-/* firing.c: queue a firing (id copied; lock held). 0 or ECS_ENOMEM */
+/* workers.c: queue a firing (id copied; lock held). 0 or ECS_ENOMEM */
 int sched_enqueue(struct scheduler *s, const struct firing *in);
+/* workers.c: the job's firing is done; start the one that came due meanwhile */
+void sched_release(struct scheduler *s, const struct firing *f);
+/* workers.c: queue a stored pending run a crash (or another process) left
+ * behind; its launch looks for the tasks it may have started first */
+int sched_run_recover(struct scheduler *s, const char *job_id, int64_t run_id);
+void *sched_worker_main(void *arg);
+
+/* One firing on its way through a worker. Its states, each durable before
+ * the next side effect:
+ *   due      - the timer queued it (nothing stored: a crash leaves it to
+ *              the next start's catch-up, by the job's policy);
+ *   claimed  - the run is stored, pending, unique per (job, second), with
+ *              its launch token and the tasks it will ask for;
+ *   launched - the launcher holds tasks tagged with that token (ECS: the
+ *              ecsched:run tag; local: the task's directory, written
+ *              before its process starts), and the run records them;
+ *   running, ended - the tracker follows the tasks to their end.
+ * A run found claimed but not recorded as launched (its daemon died) is
+ * recovered: the tasks its token started are looked up and adopted, and
+ * only what was never started is launched, with the same tokens. */
+struct shot {
+    struct firing f; /* owns f.id */
+    json_t *job;
+    json_t *run;     /* NULL: nothing (left) to do */
+    char claim[320]; /* a scheduled second not claimed yet; "" otherwise */
+    int64_t run_id;
+    int64_t scheduled;
+    size_t at; /* its place in save_shots()' batch, or SIZE_MAX */
+    const char *reason;
+    char started_by[40];
+    char token[64]; /* the firing's run token */
+    json_int_t expected;
+    size_t nactive;
+    int64_t need;    /* tasks still to ask for */
+    int first_batch; /* a recovered launch goes on from this batch */
+    uint64_t started;
+    uint64_t errors;
+};
+
+/* firing.c: open, decide, claim (one transaction) and launch n <=
+ * FIRE_BATCH_MAX shots */
+void sched_launch_shots(struct scheduler *s, struct shot *sh, size_t n);
+/* firing.c: record the shots' runs (one transaction), log, release */
+void sched_finish_shots(struct scheduler *s, struct shot *sh, size_t n);
 json_int_t sched_job_int(const json_t *job, const char *key, json_int_t dflt);
 /* firing.c: the store's record of a run; r->data is the caller's to free */
 int sched_run_record(const json_t *job, const json_t *run, const char *id, const char *claim,
@@ -147,15 +215,26 @@ int sched_save_run(struct scheduler *s, const json_t *job, const char *id, const
 /* firing.c: ask the launcher for `need` tasks in batches; returns how many started */
 uint64_t sched_launch(struct scheduler *s, const json_t *job, const char *id,
                       const char *started_by, const char *token_base, int64_t scheduled,
-                      int64_t need, json_t *run, uint64_t *errors);
+                      int64_t run_id, int64_t need, int first_batch, json_t *run, uint64_t *errors);
 /* firing.c: mark run id as being launched (on) or not; false when taken already */
 bool sched_inflight(struct scheduler *s, int64_t id, bool on);
 bool sched_is_trigger_run(const json_t *run);
 bool sched_status_ended(const char *status);
-void *sched_worker_main(void *arg);
 
 /* timer.c */
 void *sched_timer_main(void *arg);
+
+/* missed.c: record f's missed seconds (FIRE_MISSED) as one skipped run
+ * claiming the last of them; what the store refuses goes back to the
+ * job's slot */
+void sched_record_missed(struct scheduler *s, const json_t *job, const struct firing *f);
+/* missed.c: seconds of job id the store could not take (lock not held) */
+void sched_lost_add(struct scheduler *s, const char *id, int64_t first, int64_t last,
+                    int64_t count);
+/* missed.c: queue slot i's lost seconds as a missed record (lock held) */
+void sched_lost_flush(struct scheduler *s, uint32_t i);
+/* missed.c: the same for every slot (lock held) */
+void sched_lost_flush_all(struct scheduler *s);
 
 /* tracker.c */
 void *sched_tracker_main(void *arg);

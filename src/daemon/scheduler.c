@@ -29,6 +29,42 @@ void scheduler_started_by(const char *id, char *buf, size_t len)
         snprintf(buf, len, "ecsched-%.19s-%08" PRIx32, id, hash_fnv32(id));
 }
 
+int64_t sched_now_ms(const struct scheduler *s)
+{
+    if (s->cfg.now_ms != NULL)
+        return s->cfg.now_ms(s->cfg.clock_ctx);
+    return clock_wall_ms();
+}
+
+/* An injected clock moves when its test says so (scheduler_clock_moved),
+ * but is looked at every few real milliseconds as well, so a test that
+ * forgets to say so is slower, never stuck. */
+#define INJECTED_STEP_MS 20
+
+void sched_wait(struct scheduler *s, pthread_cond_t *c, int64_t until_ms)
+{
+    struct timespec deadline;
+
+    if (s->cfg.now_ms == NULL) {
+        /* an absolute wall-clock deadline: a clock step re-aims it */
+        deadline = clock_deadline(until_ms);
+    } else {
+        int64_t left = until_ms - sched_now_ms(s);
+
+        deadline = clock_deadline(
+            clock_wall_ms() + (left < INJECTED_STEP_MS ? (left > 0 ? left : 0) : INJECTED_STEP_MS));
+    }
+    pthread_cond_timedwait(c, &s->lock, &deadline);
+}
+
+void scheduler_clock_moved(struct scheduler *s)
+{
+    pthread_mutex_lock(&s->lock);
+    pthread_cond_broadcast(&s->wake);
+    pthread_cond_broadcast(&s->track);
+    pthread_mutex_unlock(&s->lock);
+}
+
 /* ------------------------------------------------------------------ */
 /* Slots and their id index (lock held throughout)                     */
 
@@ -149,7 +185,7 @@ static void plan_after(const json_t *job, struct plan_update *u)
     if (on != NULL && strcmp(on, "failure") == 0)
         u->after_on = AFTER_FAILURE;
     else if (on != NULL && strcmp(on, "completion") == 0)
-        u->after_on = AFTER_SUCCESS | AFTER_FAILURE;
+        u->after_on = AFTER_SUCCESS | AFTER_FAILURE | AFTER_UNKNOWN;
     else
         u->after_on = AFTER_SUCCESS;
 }
@@ -262,22 +298,68 @@ static void rearm(struct scheduler *s, const char *id, int64_t now)
 
 /* The first whole second not yet begun: a job created or changed at
  * :31.714 first fires at :32, not 714 ms late at :31. */
-static int64_t next_whole_second(void)
+static int64_t next_whole_second(const struct scheduler *s)
 {
-    return (clock_wall_ms() + 999) / 1000;
+    return (sched_now_ms(s) + 999) / 1000;
 }
 
 void scheduler_job_changed(struct scheduler *s, const char *id)
 {
-    rearm(s, id, next_whole_second());
+    rearm(s, id, next_whole_second(s));
 }
 
 /* ------------------------------------------------------------------ */
 /* Start and stop                                                      */
 
-/* Every job, planned; each resumes after the last second it claimed, so
- * seconds missed while no scheduler ran come due at once and meet their
- * job's missedRuns policy in on_due(). */
+/* Seconds up to which job record r is accounted for without any run: a
+ * job fires only after it was created or last changed (a job created at
+ * :31.7 first fires at :32). INT64_MIN when the store cannot say. */
+static int64_t changed_second(const struct store_record *r)
+{
+    if (r->changed_ms <= 0)
+        return INT64_MIN;
+    return (r->changed_ms + 999) / 1000 - 1;
+}
+
+/* Runs a crash left claimed and unlaunched (pending, no task, not an s3
+ * object's, which its message's redelivery retries): each is recovered
+ * now, its launcher asked what it had started, page by page. */
+static void recover_pending(struct scheduler *s)
+{
+    int64_t after = 0;
+
+    for (;;) {
+        struct store_run *runs = NULL;
+        size_t n = 0;
+        size_t total = 0;
+        size_t i;
+        char msg[512];
+
+        if (store_run_query(s->cfg.store, STORE_RUNS_ACTIVE_AFTER, NULL, (size_t)after, ACTIVE_MAX,
+                            &runs, &n, &total, msg, sizeof(msg)) != 0) {
+            log_event(s->cfg.log, LOG_ERROR, "runs.unreadable", json_pack("{s:s}", "error", msg));
+            return;
+        }
+        for (i = 0; i < n; i++) {
+            json_error_t err;
+            json_t *run = json_loads(runs[i].data, 0, &err);
+
+            after = runs[i].id;
+            if (run != NULL && strcmp(runs[i].status, "pending") == 0 && runs[i].ntasks == 0 &&
+                !sched_is_trigger_run(run))
+                sched_run_recover(s, runs[i].job_id, runs[i].id);
+            json_decref(run);
+        }
+        store_runs_free(&runs, n);
+        if (n < ACTIVE_MAX)
+            return;
+    }
+}
+
+/* Every job, planned; each resumes after the last second it accounted
+ * for (fired, or recorded missed), or else after it was created or last
+ * changed, so seconds missed while no scheduler ran come due at once and
+ * meet their job's missedRuns policy in on_due(), each exactly once. */
 static int load_all(struct scheduler *s, char *msg, size_t msglen)
 {
     struct store_record *recs = NULL;
@@ -286,7 +368,9 @@ static int load_all(struct scheduler *s, char *msg, size_t msglen)
     size_t nclaims = 0;
     size_t total = 0;
     size_t i;
-    int64_t now = next_whole_second();
+    long k;
+    int64_t from;
+    int64_t now = next_whole_second(s);
     int rc = store_list(s->cfg.store, 0, SIZE_MAX, &recs, &n, &total, msg, msglen);
 
     if (rc == 0)
@@ -304,16 +388,24 @@ static int load_all(struct scheduler *s, char *msg, size_t msglen)
         plan_job(s, recs[i].id, recs[i].data, &u);
         pthread_mutex_lock(&s->lock);
         install(s, recs[i].id, &u, now);
+        k = sched_find_slot(s, recs[i].id);
+        from = changed_second(&recs[i]);
+        if (k >= 0 && from != INT64_MIN && from < now - 1) {
+            s->slots[k].last_fired = from;
+            sched_aim(s, (uint32_t)k, from + 1);
+        }
     }
     for (i = 0; i < nclaims; i++) {
-        long k = sched_find_slot(s, claims[i].job_id);
+        k = sched_find_slot(s, claims[i].job_id);
 
-        if (k >= 0 && claims[i].scheduled < now) {
+        if (k >= 0 && claims[i].scheduled < now &&
+            (s->slots[k].last_fired == INT64_MIN || claims[i].scheduled > s->slots[k].last_fired)) {
             s->slots[k].last_fired = claims[i].scheduled;
             sched_aim(s, (uint32_t)k, claims[i].scheduled + 1);
         }
     }
     pthread_mutex_unlock(&s->lock);
+    recover_pending(s);
     store_records_free(&recs, n);
     store_runs_free(&claims, nclaims);
     log_event(s->cfg.log, LOG_INFO, "scheduler.started",

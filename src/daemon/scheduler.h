@@ -25,6 +25,10 @@ struct scheduler_config {
     struct logger *log;        /* borrowed; NULL for no events */
     int poll_ms;               /* how often running tasks are described; 0 = 5000 */
     struct triggers *triggers; /* borrowed; NULL: jobs with an AWS trigger fail to fire */
+    /* the wall clock, unix ms; NULL: the real one. Every decision reads it
+     * once. Tests move their own clock and call scheduler_clock_moved(). */
+    int64_t (*now_ms)(void *ctx);
+    void *clock_ctx;
 };
 
 /* Counters since start, for logs, tests and benchmarks. */
@@ -55,6 +59,10 @@ void scheduler_job_changed(struct scheduler *s, const char *id);
 /* Launch the stored pending run run_id of job_id now (a manual run the API
  * recorded). 0, or ECS_ENOMEM. */
 int scheduler_run_now(struct scheduler *s, const char *job_id, int64_t run_id);
+
+/* The injected clock (scheduler_config.now_ms) moved: the timer and
+ * tracker look at it again now. */
+void scheduler_clock_moved(struct scheduler *s);
 
 void scheduler_get_stats(struct scheduler *s, struct scheduler_stats *out);
 

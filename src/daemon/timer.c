@@ -17,6 +17,31 @@
 /* ------------------------------------------------------------------ */
 /* The timer                                                           */
 
+/* Queue a record of slot i's missed seconds first..last; when even that
+ * cannot be queued, the slot keeps them for later. Lock held. */
+static void queue_missed(struct scheduler *s, uint32_t i, int64_t first, int64_t last,
+                         int64_t count, enum missed_cause cause)
+{
+    struct slot *sl = &s->slots[i];
+    struct firing m;
+
+    memset(&m, 0, sizeof(m));
+    m.id = sl->id;
+    m.kind = FIRE_MISSED;
+    m.when = first;
+    m.last = last;
+    m.count = count;
+    m.cause = cause;
+    s->stats.missed += (uint64_t)count;
+    if (sched_enqueue(s, &m) == 0)
+        return;
+    if (sl->lost_count == 0 || first < sl->lost_first)
+        sl->lost_first = first;
+    if (sl->lost_count == 0 || last > sl->lost_last)
+        sl->lost_last = last;
+    sl->lost_count += count;
+}
+
 /* Slot i is due at `due`, and it is now `now`: find the latest fire time
  * not after now, decide by the job's policy whether it fires (on time, or
  * as the one catch-up), and report the rest as missed. Lock held. */
@@ -30,6 +55,8 @@ static void on_due(struct scheduler *s, uint32_t i, int64_t due, int64_t now_mse
     int64_t fire_at = 0;
     time_t next = 0;
 
+    /* seconds an earlier store failure left unrecorded go first */
+    sched_lost_flush(s, i);
     while (count < SCAN_MAX && job_plan_next(&sl->plan, (time_t)(last + 1), &next) == 0 &&
            (int64_t)next <= now) {
         before_last = last;
@@ -41,31 +68,25 @@ static void on_due(struct scheduler *s, uint32_t i, int64_t due, int64_t now_mse
         count--;
     }
     sl->last_fired = last;
-    if (count > 0) {
-        struct firing m = {sl->id, FIRE_MISSED, due, 0, count, fire_at != 0 ? before_last : last,
-                           false,  NULL};
-
-        s->stats.missed += (uint64_t)count;
-        sched_enqueue(s, &m);
-    }
+    if (count > 0)
+        queue_missed(s, i, due, fire_at != 0 ? before_last : last, count, MISSED_DOWN);
     if (fire_at != 0 && sl->busy) {
         /* the job's previous firing is still launching: this one waits for
          * it, and only one waits */
-        if (sl->queued_when != 0) {
-            struct firing m = {sl->id, FIRE_MISSED, sl->queued_when, 0, 1, sl->queued_when,
-                               true,   NULL};
-
-            s->stats.missed++;
-            sched_enqueue(s, &m);
-        }
+        if (sl->queued_when != 0)
+            queue_missed(s, i, sl->queued_when, sl->queued_when, 1, MISSED_OVERLAP);
         sl->queued_when = fire_at;
     } else if (fire_at != 0) {
-        struct firing f = {sl->id, FIRE_SCHEDULE, fire_at, 0, 0, 0, false, NULL};
+        struct firing f;
 
+        memset(&f, 0, sizeof(f));
+        f.id = sl->id;
+        f.kind = FIRE_SCHEDULE;
+        f.when = fire_at;
         sl->busy = true;
         if (sched_enqueue(s, &f) != 0) {
             sl->busy = false;
-            s->stats.launch_errors++;
+            queue_missed(s, i, fire_at, fire_at, 1, MISSED_STORE);
         }
     }
     sched_aim(s, i, now + 1);
@@ -78,19 +99,15 @@ void *sched_timer_main(void *arg)
     pthread_mutex_lock(&s->lock);
     while (!s->stopping) {
         struct heap_entry head;
-        struct timespec deadline;
         int64_t now;
 
         if (heap_peek(&s->heap, &head) != 0) {
             pthread_cond_wait(&s->wake, &s->lock);
             continue;
         }
-        now = clock_wall_ms();
+        now = sched_now_ms(s);
         if (head.when * 1000 > now) {
-            /* an absolute wall-clock deadline: a clock step re-aims it */
-            deadline.tv_sec = (time_t)head.when;
-            deadline.tv_nsec = 0;
-            pthread_cond_timedwait(&s->wake, &s->lock, &deadline);
+            sched_wait(s, &s->wake, head.when * 1000);
             continue;
         }
         heap_remove(&s->heap, head.slot);

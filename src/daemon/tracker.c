@@ -91,7 +91,7 @@ static void track_describe(struct scheduler *s, struct tracked *t, size_t n)
     for (k = 0; k < narns; k += DESCRIBE_MAX) {
         struct launch_result d;
         size_t chunk = narns - k < DESCRIBE_MAX ? narns - k : DESCRIBE_MAX;
-        int64_t now = clock_wall_ms();
+        int64_t now = sched_now_ms(s);
 
         while (lo < n && t[lo].first + t[lo].narns <= k)
             lo++;
@@ -113,7 +113,7 @@ static void track_describe(struct scheduler *s, struct tracked *t, size_t n)
     /* runs with no open task get their status refreshed, as they did
      * when every answer went to every run */
     for (i = 0; answered && i < n; i++) {
-        if (t[i].narns == 0 && run_apply_describe(t[i].run, &none, clock_wall_ms()) > 0)
+        if (t[i].narns == 0 && run_apply_describe(t[i].run, &none, sched_now_ms(s)) > 0)
             t[i].changed = true;
     }
     for (k = 0; k < narns; k++)
@@ -181,7 +181,7 @@ static void save_tracked(struct scheduler *s, struct tracked *t, size_t n)
                             (json_int_t)x->rec.id, "status", status, "tasks",
                             json_object_get(x->run, "tasks"), "durationSeconds",
                             json_object_get(x->run, "durationSeconds")));
-        if (strcmp(status, "succeeded") == 0 || strcmp(status, "failed") == 0)
+        if (run_status_final(status))
             sched_follow(s, x->rec.job_id, x->rec.id, status);
     }
 out:
@@ -205,7 +205,7 @@ static size_t track_page(struct scheduler *s, int64_t after, int64_t *last)
     size_t total = 0;
     size_t i;
     char msg[512];
-    int64_t now = clock_wall_ms();
+    int64_t now = sched_now_ms(s);
 
     if (store_run_query(s->cfg.store, STORE_RUNS_ACTIVE_AFTER, NULL, (size_t)after, ACTIVE_MAX,
                         &recs, &n, &total, msg, sizeof(msg)) != 0 ||
@@ -234,7 +234,7 @@ static size_t track_page(struct scheduler *s, int64_t after, int64_t *last)
             !sched_is_trigger_run(t[i].run) && strcmp(run_status(t[i].run), "pending") == 0 &&
             recs[i].scheduled + STALE_S < now / 1000 && sched_inflight(s, recs[i].id, true)) {
             sched_inflight(s, recs[i].id, false);
-            scheduler_run_now(s, recs[i].job_id, recs[i].id);
+            sched_run_recover(s, recs[i].job_id, recs[i].id);
         }
     }
     free(recs);
@@ -259,22 +259,15 @@ static bool firings_busy(const struct scheduler *s, int64_t now)
     return heap_peek(&s->heap, &head) == 0 && head.when * 1000 - now < TRACK_GAP_MS;
 }
 
-static void wait_until(pthread_cond_t *cond, pthread_mutex_t *lock, int64_t until_ms)
-{
-    struct timespec deadline = clock_deadline(until_ms);
-
-    pthread_cond_timedwait(cond, lock, &deadline);
-}
-
 /* Wait (lock held) while firings are busy, at most `most` ms: a page of
  * tracking, its reads and parsing, would make a burst of firings later.
  * False once the scheduler stops. */
 static bool wait_for_gap(struct scheduler *s, int most)
 {
-    int64_t until = clock_wall_ms() + most;
+    int64_t until = sched_now_ms(s) + most;
 
-    while (!s->stopping && clock_wall_ms() < until && firings_busy(s, clock_wall_ms()))
-        wait_until(&s->track, &s->lock, clock_wall_ms() + TRACK_RECHECK_MS);
+    while (!s->stopping && sched_now_ms(s) < until && firings_busy(s, sched_now_ms(s)))
+        sched_wait(s, &s->track, sched_now_ms(s) + TRACK_RECHECK_MS);
     return !s->stopping;
 }
 
@@ -306,9 +299,12 @@ void *sched_tracker_main(void *arg)
 
     pthread_mutex_lock(&s->lock);
     while (!s->stopping) {
-        wait_until(&s->track, &s->lock, clock_wall_ms() + poll);
+        sched_wait(s, &s->track, sched_now_ms(s) + poll);
         if (!wait_for_gap(s, poll))
             break;
+        /* seconds the store refused are recorded once it answers again,
+         * even for a job that will not come due for a long time */
+        sched_lost_flush_all(s);
         pthread_mutex_unlock(&s->lock);
         track_once(s, poll);
         pthread_mutex_lock(&s->lock);

@@ -1,0 +1,130 @@
+/* missed.c - every scheduled second that is not fired is recorded once.
+ * A missed record is a skipped run that claims the last second of its
+ * range, so the resume point a restart reads moves past the range and no
+ * later start reports it again; seconds the store could not take are
+ * kept on the job's slot and recorded when it answers again. */
+#include <inttypes.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/isotime.h"
+#include "daemon/run.h"
+#include "daemon/sched_internal.h"
+
+static const char *cause_name(enum missed_cause c)
+{
+    switch (c) {
+    case MISSED_OVERLAP:
+        return "overlap";
+    case MISSED_STORE:
+        return "store";
+    case MISSED_CRASH:
+        return "crash";
+    case MISSED_DOWN:
+        break;
+    }
+    return "down";
+}
+
+static const char *cause_text(enum missed_cause c)
+{
+    switch (c) {
+    case MISSED_OVERLAP:
+        return "the job's previous firing was still launching and another was already waiting";
+    case MISSED_STORE:
+        return "the store could not record them (full, read-only or unreachable) when they "
+               "were due";
+    case MISSED_CRASH:
+        return "claimed, but the daemon stopped before launching it, and its starting "
+               "deadline has passed";
+    case MISSED_DOWN:
+        break;
+    }
+    return "no scheduler was running or it was paused (missedRuns and startingDeadlineSeconds "
+           "decide catch-ups)";
+}
+
+void sched_record_missed(struct scheduler *s, const json_t *job, const struct firing *f)
+{
+    char first[48];
+    char last[48];
+    char msg[512];
+    char claim[320];
+    json_t *run = run_new(f->id, "schedule", f->last, NULL);
+    int64_t run_id = 0;
+    int rc = ECS_ENOMEM;
+
+    isotime_format_utc(f->when, first, sizeof(first));
+    isotime_format_utc(f->last, last, sizeof(last));
+    snprintf(msg, sizeof(msg), "missed %" PRId64 " firing(s) from %s to %s: %s", f->count, first,
+             last, cause_text(f->cause));
+    snprintf(claim, sizeof(claim), "%s@%" PRId64, f->id, f->last);
+    if (run != NULL &&
+        json_object_set_new(run, "missed",
+                            json_pack("{s:I, s:I, s:I, s:s}", "first", (json_int_t)f->when, "last",
+                                      (json_int_t)f->last, "count", (json_int_t)f->count, "cause",
+                                      cause_name(f->cause))) == 0 &&
+        run_finish(run, "skipped", msg, sched_now_ms(s)) == 0)
+        rc = sched_save_run(s, job, f->id, claim, f->last, run, &run_id, msg, sizeof(msg));
+    json_decref(run);
+    if (rc == 0 || rc == ECS_EEXIST) {
+        /* EEXIST: an earlier daemon recorded this range before it died */
+        log_event(s->cfg.log, LOG_WARN, "job.missed",
+                  json_pack("{s:s, s:s, s:s, s:I, s:s}", "job", f->id, "first", first, "last", last,
+                            "count", (json_int_t)f->count, "cause", cause_name(f->cause)));
+        return;
+    }
+    log_event(s->cfg.log, LOG_ERROR, "job.missed_unrecorded",
+              json_pack("{s:s, s:s, s:s, s:I, s:s}", "job", f->id, "first", first, "last", last,
+                        "count", (json_int_t)f->count, "error", msg));
+    sched_lost_add(s, f->id, f->when, f->last, f->count);
+}
+
+void sched_lost_add(struct scheduler *s, const char *id, int64_t first, int64_t last, int64_t count)
+{
+    long i;
+    struct slot *sl;
+
+    pthread_mutex_lock(&s->lock);
+    i = sched_find_slot(s, id);
+    if (i >= 0) {
+        sl = &s->slots[i];
+        if (sl->lost_count == 0 || first < sl->lost_first)
+            sl->lost_first = first;
+        if (sl->lost_count == 0 || last > sl->lost_last)
+            sl->lost_last = last;
+        sl->lost_count += count;
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+void sched_lost_flush(struct scheduler *s, uint32_t i)
+{
+    struct slot *sl = &s->slots[i];
+    struct firing m;
+
+    if (sl->id == NULL || sl->lost_count == 0 || s->stopping)
+        return;
+    memset(&m, 0, sizeof(m));
+    m.id = sl->id;
+    m.kind = FIRE_MISSED;
+    m.when = sl->lost_first;
+    m.last = sl->lost_last;
+    m.count = sl->lost_count;
+    m.cause = MISSED_STORE;
+    if (sched_enqueue(s, &m) == 0)
+        sl->lost_count = 0;
+}
+
+void sched_lost_flush_all(struct scheduler *s)
+{
+    size_t i;
+
+    for (i = 0; i < s->nslots; i++)
+        sched_lost_flush(s, (uint32_t)i);
+}

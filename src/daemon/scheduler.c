@@ -523,5 +523,6 @@ void scheduler_get_stats(struct scheduler *s, struct scheduler_stats *out)
     pthread_mutex_lock(&s->lock);
     *out = s->stats;
     out->workers = s->nworkers;
+    out->busy = s->qlen + s->held;
     pthread_mutex_unlock(&s->lock);
 }

@@ -39,6 +39,7 @@ struct scheduler_stats {
     uint64_t missed;         /* scheduled seconds not fired (down, paused, overlapping) */
     int64_t max_lateness_ms; /* worst start of a firing after its scheduled second */
     int workers;             /* firing threads running */
+    size_t busy;             /* firings queued or in a worker's hands now */
 };
 
 struct scheduler;

@@ -2,10 +2,13 @@
  * launcher: firings on the second, the seed's task counting (taskCount
  * capped by maxCount, minus tasks already active), suspended jobs, changes
  * arriving through the store listener, and deletions. */
+#include <jansson.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "daemon/run.h"
 #include "daemon/scheduler.h"
@@ -19,13 +22,88 @@ static void on_change(void *ctx, enum store_change change, const char *id)
     scheduler_job_changed(ctx, id);
 }
 
-/* Sleep until just after the next whole second, then `ms` more. */
-static void sleep_into_second(int ms)
-{
-    struct timespec ts;
+/* The scheduler's clock, moved by the tests (scheduler_config.now_ms):
+ * it starts 100 ms into a whole second near the real time, so the store's
+ * own stamps (real time) stay in the past. */
+struct test_clock {
+    pthread_mutex_t lock;
+    int64_t ms;
+};
 
-    clock_gettime(CLOCK_REALTIME, &ts);
-    usleep((useconds_t)((1000000000L - ts.tv_nsec) / 1000 + ms * 1000));
+static struct test_clock tclock = {PTHREAD_MUTEX_INITIALIZER, 0};
+
+static int64_t clock_read(void *ctx)
+{
+    struct test_clock *c = ctx;
+    int64_t v;
+
+    pthread_mutex_lock(&c->lock);
+    v = c->ms;
+    pthread_mutex_unlock(&c->lock);
+    return v;
+}
+
+static void clock_set(struct scheduler *s, int64_t ms)
+{
+    pthread_mutex_lock(&tclock.lock);
+    tclock.ms = ms;
+    pthread_mutex_unlock(&tclock.lock);
+    if (s != NULL)
+        scheduler_clock_moved(s);
+}
+
+static int64_t clock_start(void)
+{
+    return clock_wall_ms() / 1000 * 1000 + 100;
+}
+
+static void use_clock(struct scheduler_config *cfg)
+{
+    cfg->now_ms = clock_read;
+    cfg->clock_ctx = &tclock;
+}
+
+/* Wait (real time, bounded) until the scheduler has handed out `want`
+ * firings and its workers are idle: what a step of the clock caused has
+ * happened. Not a wait for a schedule: the clock only moves when told. */
+static void settle_missed(struct scheduler *s, uint64_t want, uint64_t missed)
+{
+    struct scheduler_stats st;
+    int i;
+
+    for (i = 0; i < 2500; i++) {
+        scheduler_get_stats(s, &st);
+        if (st.firings >= want && st.missed >= missed && st.busy == 0)
+            break;
+        usleep(2000);
+    }
+}
+
+static void settle(struct scheduler *s, uint64_t want)
+{
+    settle_missed(s, want, 0);
+}
+
+/* Wait (bounded) until run id of job has left `status`; its status. */
+static const char *run_status_of(struct store *st, const char *job, int64_t id, const char *from)
+{
+    static char out[32];
+    struct store_run r;
+    char msg[256];
+    int i;
+
+    snprintf(out, sizeof(out), "?");
+    for (i = 0; i < 1000; i++) {
+        memset(&r, 0, sizeof(r));
+        if (store_run_get(st, job, id, &r, msg, sizeof(msg)) == 0) {
+            snprintf(out, sizeof(out), "%s", r.status);
+            store_run_clear(&r);
+            if (from == NULL || strcmp(out, from) != 0)
+                break;
+        }
+        usleep(2000);
+    }
+    return out;
 }
 
 static size_t active(struct launcher *l, const char *id)
@@ -60,6 +138,7 @@ static void test_fires_and_counts(void)
     struct scheduler_config cfg;
     struct scheduler_stats stats;
     char msg[512];
+    int64_t t0;
 
     if (open_pair(&st, &l) != 0)
         return;
@@ -78,15 +157,20 @@ static void test_fires_and_counts(void)
     cfg.store = st;
     cfg.launcher = l;
     cfg.workers = 2;
-    sleep_into_second(100);
+    use_clock(&cfg);
+    t0 = clock_start();
+    clock_set(NULL, t0);
     T_EQ_INT(scheduler_start(&cfg, &s, msg, sizeof(msg)), 0);
     if (s == NULL)
         return;
     store_subscribe(st, on_change, s);
-    usleep(2500000);
+    clock_set(s, t0 + 910);
+    settle(s, 1);
+    clock_set(s, t0 + 1910);
+    settle(s, 2);
     scheduler_get_stats(s, &stats);
-    /* fired at the next two or three whole seconds */
-    T_TRUE(stats.firings >= 2 && stats.firings <= 4);
+    /* fired at the next two whole seconds, once each */
+    T_EQ_INT(stats.firings, 2);
     /* the first firing started 2 (maxCount); later ones found them active */
     T_EQ_INT(stats.tasks_started, 2);
     T_EQ_INT(stats.launch_errors, 0);
@@ -97,7 +181,8 @@ static void test_fires_and_counts(void)
     T_EQ_INT(store_create(st, "late", "{\"id\":\"late\",\"schedule\":\"*\",\"taskCount\":1}", msg,
                           sizeof(msg)),
              0);
-    usleep(1500000);
+    clock_set(s, t0 + 2910);
+    settle(s, 4);
     T_EQ_INT(active(l, "late"), 1);
     /* created about 0.6 s into a second, it first fires at the next one,
      * not at once for the second already begun (the bug: ~600 ms late) */
@@ -110,10 +195,11 @@ static void test_fires_and_counts(void)
     {
         uint64_t before = stats.firings;
 
-        usleep(1200000);
+        clock_set(s, t0 + 3910);
+        settle(s, before + 1);
         scheduler_get_stats(s, &stats);
-        /* only "late" fires now: one or two more firings, not two per second */
-        T_TRUE(stats.firings - before <= 2);
+        /* only "late" fires now: one more firing, not two */
+        T_EQ_INT(stats.firings - before, 1);
     }
     scheduler_stop(&s);
     T_TRUE(s == NULL);
@@ -226,10 +312,326 @@ static void test_tracker_pages_through_active_runs(void)
     store_close(&st);
 }
 
+/* Store a claimed, pending run of `id` for second `when` with its launch
+ * token, as a worker writes it before launching; its id. */
+static int64_t put_claimed(struct store *st, const char *id, int64_t when, const char *token,
+                           int requested)
+{
+    struct store_run r;
+    json_t *run = run_new(id, "schedule", when, NULL);
+    char claim[128];
+    char msg[256];
+    int rc;
+
+    if (run == NULL)
+        return 0;
+    json_object_set_new(run, "launchToken", json_string(token));
+    json_object_set_new(run, "tasksRequested", json_integer(requested));
+    snprintf(claim, sizeof(claim), "%s@%lld", id, (long long)when);
+    memset(&r, 0, sizeof(r));
+    r.job_id = (char *)id;
+    r.claim = claim;
+    r.scheduled = when;
+    r.status = "pending";
+    r.data = json_dumps(run, JSON_COMPACT);
+    rc = store_run_put(st, &r, msg, sizeof(msg));
+    free(r.data);
+    json_decref(run);
+    return rc == 0 ? r.id : 0;
+}
+
+/* Start tasks as a worker did before its daemon died: the launcher has
+ * them, the store does not. */
+static void launch_as_before(struct launcher *l, const char *id, const char *token, int count)
+{
+    char by[40];
+    char ct[96];
+    char msg[256];
+    struct launch_result res;
+    struct launch_request rq = {"web", by, ct, count, NULL, id, NULL, NULL, 0, token};
+
+    scheduler_started_by(id, by, sizeof(by));
+    snprintf(ct, sizeof(ct), "%s-0", token);
+    T_EQ_INT(launcher_run_task(l, &rq, &res, msg, sizeof(msg)), 0);
+    launch_result_clear(&res);
+}
+
+static struct scheduler *start_on(struct store *st, struct launcher *l, int64_t at)
+{
+    struct scheduler_config cfg;
+    struct scheduler *s = NULL;
+    char msg[512];
+
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.store = st;
+    cfg.launcher = l;
+    cfg.workers = 2;
+    use_clock(&cfg);
+    clock_set(NULL, at);
+    T_EQ_INT(scheduler_start(&cfg, &s, msg, sizeof(msg)), 0);
+    if (s != NULL)
+        store_subscribe(st, on_change, s);
+    return s;
+}
+
+/* A daemon died after RunTask answered and before the run recorded its
+ * tasks: the restarted scheduler adopts the tasks the run's token
+ * started and launches nothing again (issue 12, finding 1). */
+static void test_recovery_adopts_launched_tasks(void)
+{
+    struct store *st = NULL;
+    struct launcher *l = NULL;
+    struct scheduler *s;
+    int64_t t0 = clock_start();
+    int64_t id;
+    char by[40];
+    char msg[512];
+
+    if (open_pair(&st, &l) != 0)
+        return;
+    T_EQ_INT(store_create(st, "j", "{\"id\":\"j\",\"schedule\":\"0 0 1 1 *\",\"taskCount\":2}", msg,
+                          sizeof(msg)),
+             0);
+    scheduler_started_by("j", by, sizeof(by));
+    id = put_claimed(st, "j", t0 / 1000 - 1, "tok-j", 2);
+    launch_as_before(l, "j", "tok-j", 2);
+    s = start_on(st, l, t0);
+    T_EQ_STR(run_status_of(st, "j", id, "pending"), "running");
+    T_EQ_INT(active(l, "j"), 2);
+    scheduler_stop(&s);
+    launcher_close(&l);
+    store_close(&st);
+}
+
+/* Claimed, never launched, still within its starting deadline: launched
+ * once. */
+static void test_recovery_launches_unstarted(void)
+{
+    struct store *st = NULL;
+    struct launcher *l = NULL;
+    struct scheduler *s;
+    int64_t t0 = clock_start();
+    int64_t id;
+    char msg[512];
+
+    if (open_pair(&st, &l) != 0)
+        return;
+    T_EQ_INT(store_create(st, "j", "{\"id\":\"j\",\"schedule\":\"0 0 1 1 *\"}", msg, sizeof(msg)),
+             0);
+    id = put_claimed(st, "j", t0 / 1000 - 2, "tok-u", 1);
+    s = start_on(st, l, t0);
+    T_EQ_STR(run_status_of(st, "j", id, "pending"), "running");
+    T_EQ_INT(active(l, "j"), 1);
+    scheduler_stop(&s);
+    launcher_close(&l);
+    store_close(&st);
+}
+
+/* Claimed, never launched, and past its starting deadline: recorded as
+ * missed (cause crash), nothing launched. */
+static void test_recovery_past_deadline_is_missed(void)
+{
+    struct store *st = NULL;
+    struct launcher *l = NULL;
+    struct scheduler *s;
+    struct store_run r;
+    int64_t t0 = clock_start();
+    int64_t id;
+    char msg[512];
+
+    if (open_pair(&st, &l) != 0)
+        return;
+    T_EQ_INT(store_create(st, "j",
+                          "{\"id\":\"j\",\"schedule\":\"0 0 1 1 *\",\"startingDeadlineSeconds\":"
+                          "30}",
+                          msg, sizeof(msg)),
+             0);
+    id = put_claimed(st, "j", t0 / 1000 - 100, "tok-m", 1);
+    s = start_on(st, l, t0);
+    T_EQ_STR(run_status_of(st, "j", id, "pending"), "skipped");
+    T_EQ_INT(active(l, "j"), 0);
+    memset(&r, 0, sizeof(r));
+    T_EQ_INT(store_run_get(st, "j", id, &r, msg, sizeof(msg)), 0);
+    T_HAS_STR(r.data != NULL ? r.data : "", "\"cause\":\"crash\"");
+    store_run_clear(&r);
+    scheduler_stop(&s);
+    launcher_close(&l);
+    store_close(&st);
+}
+
+/* The job's missed runs (skipped records of missed seconds). */
+static size_t missed_records(struct store *st, const char *job, int64_t *count)
+{
+    struct store_run *runs = NULL;
+    size_t n = 0;
+    size_t total = 0;
+    size_t i;
+    size_t found = 0;
+    char msg[256];
+
+    *count = 0;
+    if (store_run_query(st, STORE_RUNS_OF_JOB, job, 0, 1000, &runs, &n, &total, msg, sizeof(msg)) !=
+        0)
+        return 0;
+    for (i = 0; i < n; i++) {
+        json_error_t err;
+        json_t *run = json_loads(runs[i].data, 0, &err);
+        json_t *m = json_object_get(run, "missed");
+
+        if (m != NULL) {
+            found++;
+            *count += json_integer_value(json_object_get(m, "count"));
+        }
+        json_decref(run);
+    }
+    store_runs_free(&runs, n);
+    return found;
+}
+
+/* Seconds missed while no scheduler ran are recorded once: a second
+ * restart does not report them again (finding 3), and a job that never
+ * fired resumes from its creation (finding 2). */
+static void test_missed_once_across_restarts(void)
+{
+    struct store *st = NULL;
+    struct launcher *l = NULL;
+    struct scheduler *s;
+    int64_t t0;
+    int64_t created;
+    int64_t count = 0;
+    int64_t first;
+    struct store_record rec;
+    char msg[512];
+
+    if (open_pair(&st, &l) != 0)
+        return;
+    T_EQ_INT(store_create(st, "m",
+                          "{\"id\":\"m\",\"schedule\":\"*\",\"missedRuns\":\"skip\","
+                          "\"taskDefinition\":\"web\"}",
+                          msg, sizeof(msg)),
+             0);
+    T_EQ_INT(store_get(st, "m", &rec, msg, sizeof(msg)), 0);
+    created = rec.changed_ms;
+    store_record_clear(&rec);
+    /* the scheduler starts 20 s after the job was created */
+    t0 = (created / 1000 + 20) * 1000 + 500;
+    s = start_on(st, l, t0);
+    clock_set(s, t0 + 10);
+    settle_missed(s, 0, 1);
+    T_EQ_INT(missed_records(st, "m", &count), 1);
+    /* every second after the creation's, up to the one before now */
+    T_EQ_INT(count, t0 / 1000 - ((created + 999) / 1000 - 1) - 1);
+    scheduler_stop(&s);
+    /* down 5 s more: only those seconds are reported, the first range
+     * not again */
+    first = count;
+    s = start_on(st, l, t0 + 5000);
+    clock_set(s, t0 + 5010);
+    settle_missed(s, 0, 1);
+    T_EQ_INT(missed_records(st, "m", &count), 2);
+    T_EQ_INT(count, first + 4);
+    scheduler_stop(&s);
+    launcher_close(&l);
+    store_close(&st);
+}
+
+/* A task the launcher no longer knows makes its run `unknown`, not
+ * `failed`: an `on: failure` step does not start, `on: completion` does. */
+static void test_unknown_is_not_failure(void)
+{
+    struct store *st = NULL;
+    struct launcher *l = NULL;
+    struct scheduler *s = NULL;
+    struct scheduler_config cfg;
+    struct store_run r;
+    json_t *run;
+    int64_t id;
+    int64_t t0 = clock_start();
+    int64_t n_fail = 0;
+    int64_t n_done = 0;
+    char msg[512];
+    int i;
+
+    if (open_pair(&st, &l) != 0)
+        return;
+    T_EQ_INT(store_create(st, "up", "{\"id\":\"up\",\"schedule\":\"0 0 1 1 *\"}", msg, sizeof(msg)),
+             0);
+    T_EQ_INT(store_create(st, "on-fail",
+                          "{\"id\":\"on-fail\",\"after\":{\"job\":\"up\",\"on\":\"failure\"}}", msg,
+                          sizeof(msg)),
+             0);
+    T_EQ_INT(store_create(st, "on-done",
+                          "{\"id\":\"on-done\",\"after\":{\"job\":\"up\",\"on\":"
+                          "\"completion\"}}",
+                          msg, sizeof(msg)),
+             0);
+    run = run_new("up", "manual", t0 / 1000 - 10, "test");
+    json_array_append_new(json_object_get(run, "tasks"),
+                          json_pack("{s:s, s:s, s:[]}", "taskArn",
+                                    "arn:aws:ecs:fake:000000000000:task/fake/gone", "lastStatus",
+                                    "RUNNING", "containers"));
+    json_object_set_new(run, "status", json_string("running"));
+    memset(&r, 0, sizeof(r));
+    r.job_id = "up";
+    r.scheduled = t0 / 1000 - 10;
+    r.status = "running";
+    r.ntasks = 1;
+    r.data = json_dumps(run, JSON_COMPACT);
+    T_EQ_INT(store_run_put(st, &r, msg, sizeof(msg)), 0);
+    id = r.id;
+    free(r.data);
+    json_decref(run);
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.store = st;
+    cfg.launcher = l;
+    cfg.poll_ms = 100;
+    use_clock(&cfg);
+    clock_set(NULL, t0);
+    T_EQ_INT(scheduler_start(&cfg, &s, msg, sizeof(msg)), 0);
+    if (s == NULL)
+        return;
+    /* a tracker round comes after a poll interval on the scheduler's clock */
+    for (i = 0; i < 100 && strcmp(run_status_of(st, "up", id, NULL), "running") == 0; i++)
+        clock_set(s, t0 + 200 * (i + 1));
+    T_EQ_STR(run_status_of(st, "up", id, "running"), "unknown");
+    for (i = 0; i < 200 && n_done == 0; i++) {
+        struct store_run *runs = NULL;
+        size_t n = 0;
+        size_t total = 0;
+
+        if (store_run_query(st, STORE_RUNS_OF_JOB, "on-done", 0, 10, &runs, &n, &total, msg,
+                            sizeof(msg)) == 0)
+            n_done = (int64_t)n;
+        store_runs_free(&runs, n);
+        usleep(2000);
+    }
+    {
+        struct store_run *runs = NULL;
+        size_t n = 0;
+        size_t total = 0;
+
+        T_EQ_INT(store_run_query(st, STORE_RUNS_OF_JOB, "on-fail", 0, 10, &runs, &n, &total, msg,
+                                 sizeof(msg)),
+                 0);
+        n_fail = (int64_t)n;
+        store_runs_free(&runs, n);
+    }
+    T_EQ_INT(n_done, 1);
+    T_EQ_INT(n_fail, 0);
+    scheduler_stop(&s);
+    launcher_close(&l);
+    store_close(&st);
+}
+
 static const struct test_case cases[] = {
     {"started_by", test_started_by},
     {"fires_and_counts", test_fires_and_counts},
     {"tracker_pages_through_active_runs", test_tracker_pages_through_active_runs},
+    {"recovery_adopts_launched_tasks", test_recovery_adopts_launched_tasks},
+    {"recovery_launches_unstarted", test_recovery_launches_unstarted},
+    {"recovery_past_deadline_is_missed", test_recovery_past_deadline_is_missed},
+    {"missed_once_across_restarts", test_missed_once_across_restarts},
+    {"unknown_is_not_failure", test_unknown_is_not_failure},
 };
 
 TEST_MAIN("scheduler", cases)

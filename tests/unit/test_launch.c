@@ -1,8 +1,15 @@
 /* test_launch.c - the launcher front door with the fake backend, and the
  * local backend running real processes: exit codes, logs, environment
- * overrides, StopTask, essential containers, idempotency. */
+ * overrides, StopTask, essential containers, idempotency, and tasks that
+ * outlive their launcher (adoption, find_run, a crash before the start, a
+ * supervisor killed). The local launcher's supervisor is the ecsched
+ * binary built beside this test (<build>/ecsched). */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,6 +37,38 @@ static void setup_dirs(void)
     snprintf(cmd, sizeof(cmd), "rm -rf %s && mkdir -p %s/defs", dir, dir);
     if (system(cmd) != 0)
         fprintf(stderr, "  setup failed\n");
+}
+
+/* <build>/ecsched, from this test's <build>/tests/test_launch. */
+static const char *supervisor_path(void)
+{
+    static char path[PATH_MAX + 16];
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    char *slash;
+
+    if (n <= 0)
+        return "ecsched";
+    self[n] = '\0';
+    slash = strrchr(self, '/');
+    if (slash != NULL)
+        *slash = '\0';
+    slash = strrchr(self, '/');
+    if (slash != NULL)
+        *slash = '\0';
+    snprintf(path, sizeof(path), "%s/ecsched", self);
+    return path;
+}
+
+/* The local launcher's configuration over <dir>/defs and <dir>/logs. */
+static void local_config(struct launcher_config *cfg, char *defs, char *logs, size_t len)
+{
+    snprintf(defs, len, "%s/defs", dir);
+    snprintf(logs, len, "%s/logs", dir);
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->task_definition_dir = defs;
+    cfg->log_dir = logs;
+    cfg->supervisor = supervisor_path();
 }
 
 static void cleanup_dirs(void)
@@ -179,8 +218,7 @@ static void test_local_exit_code_and_log(void)
     struct launch_result d;
 
     setup_dirs();
-    snprintf(defs, sizeof(defs), "%s/defs", dir);
-    snprintf(logs, sizeof(logs), "%s/logs", dir);
+    local_config(&cfg, defs, logs, sizeof(defs));
     snprintf(path, sizeof(path), "%s/sleepy.json", defs);
     write_file(path, "{\"family\": \"sleepy\", \"containerDefinitions\": [{\"name\": "
                      "\"main\", "
@@ -188,8 +226,6 @@ static void test_local_exit_code_and_log(void)
                      "[\"echo hello $GREETING from $ECSCHED_TASK_ARN; sleep 1; exit 3\"], "
                      "\"environment\": [{\"name\": \"GREETING\", \"value\": \"world\"}], "
                      "\"essential\": true}]}");
-    cfg.task_definition_dir = defs;
-    cfg.log_dir = logs;
     T_EQ_INT(launcher_open("local", &cfg, &l, msg, sizeof(msg)), 0);
     if (l == NULL)
         return;
@@ -263,8 +299,7 @@ static void test_local_stop_task(void)
     struct launch_result d;
 
     setup_dirs();
-    snprintf(defs, sizeof(defs), "%s/defs", dir);
-    snprintf(logs, sizeof(logs), "%s/logs", dir);
+    local_config(&cfg, defs, logs, sizeof(defs));
     snprintf(path, sizeof(path), "%s/server.json", defs);
     /* the main container ignores SIGTERM: only SIGKILL after stopTimeout
      * ends it; the sidecar is not essential */
@@ -274,8 +309,6 @@ static void test_local_stop_task(void)
                      "\"stopTimeout\": 1},"
                      "{\"name\": \"side\", \"command\": [\"sleep\", \"30\"], "
                      "\"essential\": false}]}");
-    cfg.task_definition_dir = defs;
-    cfg.log_dir = logs;
     T_EQ_INT(launcher_open("local", &cfg, &l, msg, sizeof(msg)), 0);
     if (l == NULL)
         return;

@@ -8,7 +8,8 @@
  *                   "supervisor <pid> <start time>" or "cancelled <unix ms>"
  *   state.json      the supervisor's pids, then how every container ended
  *   stop            the reason of a StopTask, written before the supervisor's SIGTERM
- *   supervisor.log  the supervisor's own output
+ *   supervisor.out  the supervisor's own output (not *.log: those are the
+ *                   containers')
  *   <container>.log each container's output
  * and the indexes under <log_dir>: .active/<id> (a task not yet final),
  * .runs/<run token>/<id> and .tokens/<client token>/<id> (keys made safe
@@ -25,7 +26,7 @@
 #define TASKDIR_STATE "state.json"
 #define TASKDIR_CLAIM "claim"
 #define TASKDIR_STOP "stop"
-#define TASKDIR_SUPLOG "supervisor.log"
+#define TASKDIR_SUPLOG "supervisor.out"
 #define TASKDIR_ACTIVE ".active"
 #define TASKDIR_RUNS ".runs"
 #define TASKDIR_TOKENS ".tokens"

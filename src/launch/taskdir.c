@@ -210,11 +210,12 @@ int64_t taskdir_proc_start(pid_t pid)
         return -1;
     if (state == 'Z' || state == 'X')
         return -1;
-    for (field = 2; *p != '\0' && field < 21; p++) {
+    /* p is at the ')' ending field 2; each space begins the next field */
+    for (field = 2; *p != '\0' && field < 22; p++) {
         if (*p == ' ')
             field++;
     }
-    if (field != 21 || sscanf(p, "%lld", &start) != 1)
+    if (field != 22 || sscanf(p, "%lld", &start) != 1)
         return -1;
     return (int64_t)start;
 }

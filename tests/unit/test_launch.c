@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "harness.h"
 #include "launch/launcher.h"
+#include "launch/taskdir.h"
 
 static char dir[256];
 
@@ -786,11 +787,44 @@ static void test_local_supervisor_killed(void)
     cleanup_dirs();
 }
 
+/* The pid-reuse guard: a process is known by pid and start time (field
+ * 22 of /proc/<pid>/stat), and a different start time is another
+ * process. */
+static void test_local_process_identity(void)
+{
+    char path[64];
+    char buf[1024] = "";
+    FILE *f;
+    const char *p;
+    long long want = -1;
+    int field;
+    int64_t start = taskdir_proc_start(getpid());
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)getpid());
+    f = fopen(path, "r");
+    if (f != NULL) {
+        if (fgets(buf, sizeof(buf), f) == NULL)
+            buf[0] = '\0';
+        fclose(f);
+    }
+    p = strrchr(buf, ')');
+    for (field = 2; p != NULL && *p != '\0' && field < 22; p++)
+        field += *p == ' ';
+    if (p != NULL && sscanf(p, "%lld", &want) != 1)
+        want = -1;
+    T_TRUE(want > 0);
+    T_EQ_INT(start, want);
+    T_EQ_INT(taskdir_proc_alive(getpid(), start), 1);
+    T_EQ_INT(taskdir_proc_alive(getpid(), start + 1), 0);
+    T_EQ_INT(taskdir_proc_start(0), -1);
+}
+
 static const struct test_case cases[] = {
     {"fake", test_fake},
     {"fake_indexes_grow", test_fake_indexes_grow},
     {"local_exit_code_and_log", test_local_exit_code_and_log},
     {"local_stop_task", test_local_stop_task},
+    {"local_process_identity", test_local_process_identity},
     {"local_task_outlives_launcher", test_local_task_outlives_launcher},
     {"local_find_run_after_reopen", test_local_find_run_after_reopen},
     {"local_client_token_after_reopen", test_local_client_token_after_reopen},

@@ -18,7 +18,7 @@
  * tasks and a client token's tasks on disk, and reads the exits of tasks
  * that ended while no daemon ran. A task whose supervisor died without
  * writing its end is STOPPED with `unknown` set. One launcher per log
- * directory at a time. */
+ * directory at a time (<log_dir>/.lock holds it). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -57,6 +58,7 @@ struct local {
     char taskdef_dir[PATH_MAX];
     char log_dir[PATH_MAX];
     char supervisor[PATH_MAX];
+    int lock_fd;              /* flock of <log_dir>/.lock: one launcher per log dir */
     struct local_task *tasks; /* this process's and the adopted */
     size_t n;
     size_t cap;
@@ -112,6 +114,34 @@ static int adopt(struct local *l)
     return rc;
 }
 
+/* Only one launcher may own a log directory: a second one would take a
+ * task the first is still handing to its supervisor for one left by a
+ * crash, and cancel it. The lock goes with the process, kill -9 too; it
+ * is close-on-exec, so no supervisor keeps it. */
+static int lock_log_dir(struct local *l, char *msg, size_t msglen)
+{
+    char path[PATH_MAX + 8];
+
+    snprintf(path, sizeof(path), "%s/.lock", l->log_dir);
+    l->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (l->lock_fd < 0)
+        return ecs_fail(ECS_EIO, msg, msglen, "local launcher: cannot open %s: %s", path,
+                        strerror(errno));
+    if (flock(l->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+
+        close(l->lock_fd);
+        if (e == EWOULDBLOCK)
+            return ecs_fail(ECS_EUNAVAILABLE, msg, msglen,
+                            "local launcher: log directory %s is in use by another launcher "
+                            "(one daemon per log directory)",
+                            l->log_dir);
+        return ecs_fail(ECS_EIO, msg, msglen, "local launcher: cannot lock %s: %s", path,
+                        strerror(e));
+    }
+    return 0;
+}
+
 static int local_open(const struct launcher_config *cfg, void **impl, char *msg, size_t msglen)
 {
     struct local *l;
@@ -143,6 +173,11 @@ static int local_open(const struct launcher_config *cfg, void **impl, char *msg,
         free(l);
         return rc;
     }
+    rc = lock_log_dir(l, msg, msglen);
+    if (rc != 0) {
+        free(l);
+        return rc;
+    }
     pthread_mutex_init(&l->lock, NULL);
     rc = adopt(l);
     if (rc != 0) {
@@ -151,6 +186,7 @@ static int local_open(const struct launcher_config *cfg, void **impl, char *msg,
         for (i = 0; i < l->n; i++)
             taskdir_entry_clear(&l->tasks[i].e);
         free(l->tasks);
+        close(l->lock_fd);
         pthread_mutex_destroy(&l->lock);
         free(l);
         return ecs_fail(rc, msg, msglen, "local launcher: cannot read the tasks in %s",
@@ -170,6 +206,7 @@ static void local_close(void *impl)
     for (i = 0; i < l->n; i++)
         taskdir_entry_clear(&l->tasks[i].e);
     free(l->tasks);
+    close(l->lock_fd);
     pthread_mutex_destroy(&l->lock);
     free(l);
 }

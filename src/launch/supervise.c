@@ -312,6 +312,8 @@ static void detach(const char *dir, int notify_fd)
         if (notify_fd > 3)
             close_range(3, (unsigned)notify_fd - 1, 0);
         close_range((unsigned)notify_fd + 1, ~0U, 0);
+        /* kept for us, not for the containers */
+        fcntl(notify_fd, F_SETFD, FD_CLOEXEC);
     } else {
         close_range(3, ~0U, 0);
     }

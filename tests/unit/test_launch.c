@@ -819,12 +819,36 @@ static void test_local_process_identity(void)
     T_EQ_INT(taskdir_proc_start(0), -1);
 }
 
+/* A second launcher on the same log directory is refused while the first
+ * is open (it would cancel starts still in flight), and allowed after. */
+static void test_local_one_launcher_per_log_dir(void)
+{
+    struct launcher *a = NULL;
+    struct launcher *b = NULL;
+    struct launcher_config cfg;
+    char defs[300];
+    char logs[300];
+    char msg[512];
+
+    setup_dirs();
+    local_config(&cfg, defs, logs, sizeof(defs));
+    T_EQ_INT(launcher_open("local", &cfg, &a, msg, sizeof(msg)), 0);
+    T_EQ_INT(launcher_open("local", &cfg, &b, msg, sizeof(msg)), ECS_EUNAVAILABLE);
+    T_HAS_STR(msg, "in use by another launcher");
+    T_TRUE(b == NULL);
+    launcher_close(&a);
+    T_EQ_INT(launcher_open("local", &cfg, &b, msg, sizeof(msg)), 0);
+    launcher_close(&b);
+    cleanup_dirs();
+}
+
 static const struct test_case cases[] = {
     {"fake", test_fake},
     {"fake_indexes_grow", test_fake_indexes_grow},
     {"local_exit_code_and_log", test_local_exit_code_and_log},
     {"local_stop_task", test_local_stop_task},
     {"local_process_identity", test_local_process_identity},
+    {"local_one_launcher_per_log_dir", test_local_one_launcher_per_log_dir},
     {"local_task_outlives_launcher", test_local_task_outlives_launcher},
     {"local_find_run_after_reopen", test_local_find_run_after_reopen},
     {"local_client_token_after_reopen", test_local_client_token_after_reopen},

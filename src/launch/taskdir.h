@@ -73,6 +73,12 @@ int taskdir_index_list(const char *log_dir, const char *kind, const char *key, c
 /* Does id look like a task id (hex, 1..39 characters)? */
 int taskdir_valid_id(const char *id);
 
+/* task.json for one task of definition def (taskdef.c): NULL with reason
+ * when a container has nothing to run or memory runs out. Caller decrefs. */
+struct launch_request;
+json_t *taskdir_record(const json_t *def, const struct launch_request *rq, const char *id,
+                       const char *arn, const char *dir, char *reason, size_t reasonlen);
+
 /* Read task <id> of log_dir back (taskload.c), as of now: RUNNING while
  * its supervisor lives, STOPPED with the recorded exits once it wrote them,
  * STOPPED with unknown = 1 once its supervisor is gone without writing

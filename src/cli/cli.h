@@ -22,5 +22,8 @@ int cmd_job(int argc, char **argv);
 int cmd_next(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_trigger(int argc, char **argv);
+/* hidden: `__supervise [--notify-fd N] TASKDIR`, the local launcher's
+ * per-task supervisor (launch/supervise.h) */
+int cmd_supervise(int argc, char **argv);
 
 #endif

@@ -9,7 +9,7 @@
 struct cli_command {
     const char *name;
     int (*run)(int argc, char **argv);
-    const char *summary;
+    const char *summary; /* NULL: hidden from --help (internal) */
 };
 
 static const struct cli_command commands[] = {
@@ -19,6 +19,8 @@ static const struct cli_command commands[] = {
     {"next", cmd_next, "print the next fire times of a schedule expression"},
     {"serve", cmd_serve, "serve the jobs API (ECS Scheduler compatible)"},
     {"trigger", cmd_trigger, "set up the AWS wiring of a job's trigger (setup-s3)"},
+    /* started by the local launcher, one per task */
+    {"__supervise", cmd_supervise, NULL},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -32,7 +34,8 @@ static void usage(FILE *out)
                  "or after another job; it records what ran and how it ended.\n\n");
     fprintf(out, "commands:\n");
     for (i = 0; i < NCOMMANDS; i++)
-        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        if (commands[i].summary != NULL)
+            fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\nRun 'ecsched <command> --help' for a command's options.\n");
 }
 

@@ -52,9 +52,12 @@ struct launch_task {
     char *arn;
     char *host; /* container instance; NULL where there is none */
     enum launch_status status;
-    char *stop_reason;  /* NULL until stopped */
-    int64_t started_at; /* unix seconds */
-    int64_t stopped_at; /* 0 until stopped */
+    char *stop_reason; /* NULL until stopped */
+    /* unix seconds, rounded down from the wall clock's milliseconds (as
+     * the run's own times are), so a task never seems to start before the
+     * firing that launched it */
+    int64_t started_at;
+    int64_t stopped_at; /* 0 until stopped; never before started_at */
     /* stopped, but how it ended cannot be known (the local supervisor died
      * with it, or the launcher lost it): its run ends `unknown`, never
      * `failed`; stop_reason says why */
@@ -114,7 +117,12 @@ struct launcher_ops {
      * finished with these instead of being launched again. started_by
      * and settings narrow the search as in list_active. None found: 0
      * with out empty. NULL where a backend cannot look (then the client
-     * token alone guards a relaunch). */
+     * token alone guards a relaunch). A task that certainly never started
+     * (local: recorded, then its daemon died before the supervisor claimed
+     * the start, and a later launcher cancelled it) counts as never
+     * created: find_run, the client-token dedup of run_task and
+     * list_active skip it, and describe answers MISSING for its ARN, so
+     * the firing is launched again rather than finished. */
     int (*find_run)(void *impl, const char *started_by, const char *run_token,
                     const json_t *settings, struct launch_result *out, char *msg, size_t msglen);
     /* The daemon is stopping: calls in flight or to come give up retrying

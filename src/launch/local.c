@@ -5,70 +5,144 @@
  * command with its environment plus the job's overrides, in its own
  * process group, logging to <log_dir>/<task id>/<container>.log. As on
  * ECS, a task stops when an essential container exits, and StopTask sends
- * SIGTERM, then SIGKILL after the container's stopTimeout (default 30 s).
- * Processes are reaped lazily, whenever the launcher is asked something. */
+ * SIGTERM, then SIGKILL after the task's stopTimeout (the largest of its
+ * containers', default 30 s).
+ *
+ * Tasks are durable and, like ECS tasks, outlive the daemon: each has a
+ * directory <log_dir>/<task id>/ recording it (task.json, written before
+ * anything starts; see taskdir.h), and a supervising process of ours
+ * (`ecsched __supervise`, supervise.c) that runs its containers and writes
+ * how they ended. Closing the launcher leaves tasks running; the next
+ * launcher opened on the same log directory adopts the tasks not yet
+ * ended (list_active, describe and stop_task work on them), finds a run's
+ * tasks and a client token's tasks on disk, and reads the exits of tasks
+ * that ended while no daemon ran. A task whose supervisor died without
+ * writing its end is STOPPED with `unknown` set. One launcher per log
+ * directory at a time (<log_dir>/.lock holds it). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "launch/backends.h"
+#include "launch/taskdir.h"
 
-#define STOP_TIMEOUT_DEFAULT 30
-#define ARGV_MAX 256
-#define ENV_MAX 512
+/* how long run_task waits for a supervisor to report its containers
+ * started before cancelling the start itself */
+#define SUPERVISOR_WAIT_MS 10000
+/* the descriptor a supervisor reports its start on */
+#define NOTIFY_FD 3
 
 struct local_task {
     struct launch_entry e; /* first: the shared helpers walk local_task arrays */
-    pid_t *pids;           /* per container; 0 once reaped */
-    int *essential;        /* per container */
-    int stop_timeout;
-    int64_t stop_requested_at;
+    char id[40];
 };
 
 struct local {
     pthread_mutex_t lock;
     char taskdef_dir[PATH_MAX];
     char log_dir[PATH_MAX];
-    struct local_task *tasks;
+    char supervisor[PATH_MAX];
+    int lock_fd;              /* flock of <log_dir>/.lock: one launcher per log dir */
+    struct local_task *tasks; /* this process's and the adopted */
     size_t n;
     size_t cap;
     unsigned long seq;
 };
 
-static int mkdirs(const char *path)
+static int add_task(struct local *l, struct launch_entry *e, const char *id)
 {
-    char buf[PATH_MAX];
-    char *p;
+    if (l->n == l->cap) {
+        size_t ncap = l->cap == 0 ? 16 : l->cap * 2;
+        struct local_task *nt = realloc(l->tasks, ncap * sizeof(*nt));
 
-    if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-        return -1;
-    for (p = buf + 1; *p != '\0'; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
+        if (nt == NULL)
+            return ECS_ENOMEM;
+        l->tasks = nt;
+        l->cap = ncap;
     }
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-        return -1;
+    l->tasks[l->n].e = *e;
+    snprintf(l->tasks[l->n].id, sizeof(l->tasks[l->n].id), "%s", id);
+    l->n++;
+    memset(e, 0, sizeof(*e));
+    return 0;
+}
+
+/* Adopt the tasks of earlier launchers that have not ended: the .active
+ * index names them, so finished tasks (thousands, perhaps) are not read. */
+static int adopt(struct local *l)
+{
+    char **ids = NULL;
+    size_t n = 0;
+    size_t i;
+    int rc = 0;
+
+    if (taskdir_index_list(l->log_dir, TASKDIR_ACTIVE, NULL, &ids, &n) != 0)
+        return ECS_EIO;
+    for (i = 0; i < n && rc == 0; i++) {
+        struct launch_entry e;
+        int got = taskdir_load(l->log_dir, ids[i], &e);
+
+        if (got < 0) {
+            rc = got;
+        } else if (got == TASKDIR_LOADED && e.t.status != LAUNCH_STOPPED) {
+            rc = add_task(l, &e, ids[i]);
+            taskdir_entry_clear(&e);
+        } else {
+            /* ended, cancelled or unreadable: no longer active */
+            if (got == TASKDIR_LOADED)
+                taskdir_entry_clear(&e);
+            taskdir_index_remove(l->log_dir, TASKDIR_ACTIVE, NULL, ids[i]);
+        }
+    }
+    launch_strings_free(&ids, n);
+    return rc;
+}
+
+/* Only one launcher may own a log directory: a second one would take a
+ * task the first is still handing to its supervisor for one left by a
+ * crash, and cancel it. The lock goes with the process, kill -9 too; it
+ * is close-on-exec, so no supervisor keeps it. */
+static int lock_log_dir(struct local *l, char *msg, size_t msglen)
+{
+    char path[PATH_MAX + 8];
+
+    snprintf(path, sizeof(path), "%s/.lock", l->log_dir);
+    l->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (l->lock_fd < 0)
+        return ecs_fail(ECS_EIO, msg, msglen, "local launcher: cannot open %s: %s", path,
+                        strerror(errno));
+    if (flock(l->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+
+        close(l->lock_fd);
+        if (e == EWOULDBLOCK)
+            return ecs_fail(ECS_EUNAVAILABLE, msg, msglen,
+                            "local launcher: log directory %s is in use by another launcher "
+                            "(one daemon per log directory)",
+                            l->log_dir);
+        return ecs_fail(ECS_EIO, msg, msglen, "local launcher: cannot lock %s: %s", path,
+                        strerror(e));
+    }
     return 0;
 }
 
 static int local_open(const struct launcher_config *cfg, void **impl, char *msg, size_t msglen)
 {
     struct local *l;
+    int rc;
 
     if (cfg == NULL || cfg->task_definition_dir == NULL || cfg->log_dir == NULL)
         return ecs_fail(ECS_EINVAL, msg, msglen,
@@ -78,333 +152,282 @@ static int local_open(const struct launcher_config *cfg, void **impl, char *msg,
         return ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory opening the local launcher");
     snprintf(l->taskdef_dir, sizeof(l->taskdef_dir), "%s", cfg->task_definition_dir);
     snprintf(l->log_dir, sizeof(l->log_dir), "%s", cfg->log_dir);
-    if (mkdirs(l->log_dir) != 0) {
-        int rc =
-            ecs_fail(ECS_EIO, msg, msglen, "local launcher: cannot create log directory %s: %s",
-                     l->log_dir, strerror(errno));
+    if (cfg->supervisor != NULL) {
+        snprintf(l->supervisor, sizeof(l->supervisor), "%s", cfg->supervisor);
+    } else {
+        ssize_t len = readlink("/proc/self/exe", l->supervisor, sizeof(l->supervisor) - 1);
 
+        if (len <= 0) {
+            free(l);
+            return ecs_fail(ECS_EIO, msg, msglen,
+                            "local launcher: cannot find its own executable: %s", strerror(errno));
+        }
+        l->supervisor[len] = '\0';
+    }
+    if (taskdir_mkdirs(l->log_dir) != 0) {
+        rc = ecs_fail(ECS_EIO, msg, msglen, "local launcher: cannot create log directory %s: %s",
+                      l->log_dir, strerror(errno));
+        free(l);
+        return rc;
+    }
+    rc = lock_log_dir(l, msg, msglen);
+    if (rc != 0) {
         free(l);
         return rc;
     }
     pthread_mutex_init(&l->lock, NULL);
+    rc = adopt(l);
+    if (rc != 0) {
+        size_t i;
+
+        for (i = 0; i < l->n; i++)
+            taskdir_entry_clear(&l->tasks[i].e);
+        free(l->tasks);
+        close(l->lock_fd);
+        pthread_mutex_destroy(&l->lock);
+        free(l);
+        return ecs_fail(rc, msg, msglen, "local launcher: cannot read the tasks in %s",
+                        cfg->log_dir);
+    }
     *impl = l;
     return 0;
-}
-
-static void task_free(struct local_task *lt)
-{
-    struct launch_result one = {NULL, 0, NULL, 0};
-    struct launch_task *copy = malloc(sizeof(*copy));
-
-    free(lt->pids);
-    free(lt->essential);
-    free(lt->e.started_by);
-    free(lt->e.token);
-    free(lt->e.run);
-    if (copy != NULL) {
-        *copy = lt->e.t;
-        one.tasks = copy;
-        one.ntasks = 1;
-        launch_result_clear(&one);
-    }
 }
 
 static void local_close(void *impl)
 {
     struct local *l = impl;
     size_t i;
-    size_t k;
 
-    /* Tasks do not outlive their launcher: stop what still runs. */
-    for (i = 0; i < l->n; i++) {
-        for (k = 0; k < l->tasks[i].e.t.ncontainers; k++) {
-            pid_t pid = l->tasks[i].pids[k];
-
-            if (pid > 0) {
-                kill(-pid, SIGKILL);
-                waitpid(pid, NULL, 0);
-            }
-        }
-        task_free(&l->tasks[i]);
-    }
+    /* Tasks outlive their launcher, as ECS tasks outlive a client: their
+     * supervisors go on and the next launcher adopts them. */
+    for (i = 0; i < l->n; i++)
+        taskdir_entry_clear(&l->tasks[i].e);
     free(l->tasks);
+    close(l->lock_fd);
     pthread_mutex_destroy(&l->lock);
     free(l);
 }
 
-static void stop_now(struct local_task *lt, int sig)
+/* Read every task not yet stopped again from its directory. */
+static void refresh(struct local *l)
 {
-    size_t k;
-
-    for (k = 0; k < lt->e.t.ncontainers; k++) {
-        if (lt->pids[k] > 0)
-            kill(-lt->pids[k], sig);
-    }
-}
-
-/* Collect exits, apply the essential-container rule and stop timeouts. */
-static void reap(struct local *l)
-{
-    int64_t now = (int64_t)time(NULL);
     size_t i;
-    size_t k;
 
     for (i = 0; i < l->n; i++) {
         struct local_task *lt = &l->tasks[i];
-        int alive = 0;
-        int essential_exited = 0;
+        struct launch_entry e;
+        int got;
 
         if (lt->e.t.status == LAUNCH_STOPPED)
             continue;
-        for (k = 0; k < lt->e.t.ncontainers; k++) {
-            int st = 0;
-
-            if (lt->pids[k] > 0 && waitpid(lt->pids[k], &st, WNOHANG) == lt->pids[k]) {
-                lt->pids[k] = 0;
-                lt->e.t.containers[k].has_exit_code = 1;
-                lt->e.t.containers[k].exit_code =
-                    WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-                if (lt->essential[k])
-                    essential_exited = 1;
-            }
-            if (lt->pids[k] > 0)
-                alive = 1;
-        }
-        if (essential_exited && alive && lt->stop_requested_at == 0) {
-            lt->stop_requested_at = now;
-            if (lt->e.t.stop_reason == NULL)
-                lt->e.t.stop_reason = strdup("Essential container in task exited");
-            stop_now(lt, SIGTERM);
-        }
-        if (alive && lt->stop_requested_at != 0 && now - lt->stop_requested_at >= lt->stop_timeout)
-            stop_now(lt, SIGKILL);
-        if (!alive) {
+        got = taskdir_load(l->log_dir, lt->id, &e);
+        if (got == TASKDIR_LOADED) {
+            taskdir_entry_clear(&lt->e);
+            lt->e = e;
+        } else if (got >= 0) {
+            /* its directory was removed under us */
             lt->e.t.status = LAUNCH_STOPPED;
-            lt->e.t.stopped_at = now;
-            if (lt->e.t.stop_reason == NULL)
-                lt->e.t.stop_reason = strdup("Essential container in task exited");
+            lt->e.t.unknown = 1;
+            lt->e.t.stopped_at = clock_wall_ms() / 1000;
+            free(lt->e.t.stop_reason);
+            lt->e.t.stop_reason = strdup("Task outcome unknown: its directory is gone");
         }
     }
 }
 
-/* argv of a container: entryPoint + (override command or command). */
-static int build_argv(const json_t *cdef, const json_t *ov, char **argv, size_t *argc)
-{
-    const json_t *parts[2];
-    const json_t *cmd = ov != NULL ? json_object_get(ov, "command") : NULL;
-    size_t p;
-    size_t i;
-    const json_t *v;
-
-    parts[0] = json_object_get(cdef, "entryPoint");
-    parts[1] = cmd != NULL ? cmd : json_object_get(cdef, "command");
-    *argc = 0;
-    for (p = 0; p < 2; p++) {
-        json_array_foreach(parts[p], i, v) {
-            if (!json_is_string(v) || *argc + 1 >= ARGV_MAX)
-                return -1;
-            argv[(*argc)++] = (char *)json_string_value(v);
-        }
-    }
-    argv[*argc] = NULL;
-    return *argc > 0 ? 0 : -1;
-}
-
-/* Set NAME=value in env (n entries), replacing an earlier NAME: later
- * sources win, as they do in ECS. */
-static void env_put(char **env, size_t *n, const char *name, const char *value)
-{
-    size_t len = strlen(name);
-    size_t i;
-    char *entry = NULL;
-
-    if (asprintf(&entry, "%s=%s", name, value) < 0)
-        return;
-    for (i = 0; i < *n; i++) {
-        if (strncmp(env[i], name, len) == 0 && env[i][len] == '=') {
-            free(env[i]);
-            env[i] = entry;
-            return;
-        }
-    }
-    if (*n + 1 >= ENV_MAX) {
-        free(entry);
-        return;
-    }
-    env[*n] = entry;
-    (*n)++;
-}
-
-/* Environment: PATH and HOME from here, the container's, the overrides',
- * the request's extra variables, then the task's own ARN. Strings are
- * allocated; free with free_env. */
-static size_t build_env(const json_t *cdef, const json_t *ov, const json_t *extra, const char *arn,
-                        char **env)
-{
-    size_t n = 0;
-    size_t i;
-    const json_t *v;
-    const char *k;
-    const char *keep[] = {"PATH", "HOME"};
-
-    for (i = 0; i < 2; i++) {
-        const char *val = getenv(keep[i]);
-
-        if (val != NULL)
-            env_put(env, &n, keep[i], val);
-    }
-    json_array_foreach(json_object_get(cdef, "environment"), i, v) {
-        const char *name = json_string_value(json_object_get(v, "name"));
-        const char *val = json_string_value(json_object_get(v, "value"));
-
-        if (name != NULL && val != NULL)
-            env_put(env, &n, name, val);
-    }
-    json_object_foreach((json_t *)json_object_get(ov, "environment"), k, v) {
-        if (json_is_string(v))
-            env_put(env, &n, k, json_string_value(v));
-    }
-    json_object_foreach((json_t *)extra, k, v) {
-        if (json_is_string(v))
-            env_put(env, &n, k, json_string_value(v));
-    }
-    env_put(env, &n, "ECSCHED_TASK_ARN", arn);
-    env[n] = NULL;
-    return n;
-}
-
-static void free_env(char **env, size_t n)
+static struct local_task *find_id(struct local *l, const char *id)
 {
     size_t i;
 
-    for (i = 0; i < n; i++)
-        free(env[i]);
-}
-
-/* The job's override for a container, or NULL. */
-static const json_t *override_for(const json_t *overrides, const char *name)
-{
-    size_t i;
-    const json_t *o;
-
-    json_array_foreach(overrides, i, o) {
-        const char *c = json_string_value(json_object_get(o, "containerName"));
-
-        if (c != NULL && strcmp(c, name) == 0)
-            return o;
+    for (i = 0; i < l->n; i++) {
+        if (strcmp(l->tasks[i].id, id) == 0)
+            return &l->tasks[i];
     }
     return NULL;
 }
 
-static pid_t spawn(char **argv, char **env, const char *log_path)
+/* Task id's entry: this launcher's (refreshed), or read from its directory
+ * into *tmp (adopted, and then this launcher's, while it has not ended).
+ * NULL when there is no such task, or it never started; *is_tmp says
+ * whether the caller must clear *tmp. */
+static struct launch_entry *lookup(struct local *l, const char *id, struct launch_entry *tmp,
+                                   int *is_tmp)
 {
-    pid_t pid = fork();
+    struct local_task *lt = find_id(l, id);
+    int got;
 
-    if (pid != 0)
-        return pid;
-    /* child: own process group (StopTask signals the group), output to
-     * the container's log, no stdin */
-    setpgid(0, 0);
-    {
-        int out = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-        int in = open("/dev/null", O_RDONLY);
-
-        if (out >= 0) {
-            dup2(out, STDOUT_FILENO);
-            dup2(out, STDERR_FILENO);
-        }
-        if (in >= 0)
-            dup2(in, STDIN_FILENO);
-    }
-    execvpe(argv[0], argv, env);
-    dprintf(STDERR_FILENO, "ecsched local launcher: cannot run %s: %s\n", argv[0], strerror(errno));
-    _exit(127);
+    *is_tmp = 0;
+    if (lt != NULL)
+        return &lt->e;
+    got = taskdir_load(l->log_dir, id, tmp);
+    if (got != TASKDIR_LOADED)
+        return NULL;
+    if (tmp->t.status != LAUNCH_STOPPED && add_task(l, tmp, id) == 0)
+        return &l->tasks[l->n - 1].e;
+    *is_tmp = 1;
+    return tmp;
 }
 
-/* Start one task of the definition; its record goes to *lt. */
-static int start_task(struct local *l, const json_t *def, const struct launch_request *rq,
-                      struct local_task *lt, char *reason, size_t reasonlen)
+/* Copies of the tasks listed under key in an index, optionally narrowed
+ * by started_by, into out: the tasks this or an earlier process started. */
+static int from_index(struct local *l, const char *kind, const char *key, const char *started_by,
+                      struct launch_result *out)
 {
-    const json_t *cdefs = json_object_get(def, "containerDefinitions");
-    size_t nc = json_array_size(cdefs);
+    char **ids = NULL;
+    size_t n = 0;
+    size_t i;
+    int rc = 0;
+
+    if (key == NULL)
+        return 0;
+    if (taskdir_index_list(l->log_dir, kind, key, &ids, &n) != 0)
+        return ECS_EIO;
+    for (i = 0; i < n && rc == 0; i++) {
+        struct launch_entry tmp;
+        int is_tmp;
+        const struct launch_entry *e = lookup(l, ids[i], &tmp, &is_tmp);
+        const char *have;
+
+        if (e == NULL)
+            continue;
+        have = strcmp(kind, TASKDIR_RUNS) == 0 ? e->run : e->token;
+        if (have != NULL && strcmp(have, key) == 0 &&
+            (started_by == NULL ||
+             (e->started_by != NULL && strcmp(e->started_by, started_by) == 0)))
+            rc = launch_result_add(out, &e->t);
+        if (is_tmp)
+            taskdir_entry_clear(&tmp);
+    }
+    launch_strings_free(&ids, n);
+    return rc;
+}
+
+/* Start `ecsched __supervise <dir>` detached from the daemon and wait (a
+ * bounded time) for it to report its containers started. The daemon is
+ * multi-threaded: between fork and exec only async-signal-safe calls. The
+ * middle child exits at once, so the supervisor belongs to init (or a
+ * subreaper), never leaves a zombie here, and waitpid() returns at once. */
+static void spawn_supervisor(struct local *l, const char *dir)
+{
+    char *argv[6];
+    char fdarg[16];
+    sigset_t none;
+    int p[2];
+    pid_t child;
+
+    snprintf(fdarg, sizeof(fdarg), "%d", NOTIFY_FD);
+    argv[0] = l->supervisor;
+    argv[1] = (char *)"__supervise";
+    argv[2] = (char *)"--notify-fd";
+    argv[3] = fdarg;
+    argv[4] = (char *)dir;
+    argv[5] = NULL;
+    sigemptyset(&none);
+    if (pipe2(p, O_CLOEXEC) != 0)
+        return;
+    child = fork();
+    if (child == 0) {
+        pid_t grandchild = fork();
+
+        if (grandchild != 0)
+            _exit(grandchild < 0 ? 1 : 0);
+        setsid();
+        /* the daemon blocks its stop signals; the supervisor must not */
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        if (p[1] == NOTIFY_FD)
+            fcntl(p[1], F_SETFD, 0);
+        else
+            dup2(p[1], NOTIFY_FD);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(p[1]);
+    if (child > 0) {
+        struct pollfd pfd = {p[0], POLLIN, 0};
+        int64_t until = clock_mono_ms() + SUPERVISOR_WAIT_MS;
+        char byte;
+
+        while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+            ;
+        /* one byte once its containers run; end of file when it stops
+         * before (the exec failed, or the start was claimed first) */
+        while (1) {
+            int64_t left = until - clock_mono_ms();
+            int rc;
+
+            if (left <= 0)
+                break;
+            rc = poll(&pfd, 1, (int)left);
+            if (rc < 0 && errno == EINTR)
+                continue;
+            if (rc > 0)
+                while (read(p[0], &byte, 1) < 0 && errno == EINTR)
+                    ;
+            break;
+        }
+    }
+    close(p[0]);
+}
+
+/* Start one task of the definition: record it, index it, hand it to a
+ * supervisor. 0 with the task in this launcher and a copy in out, or -1
+ * with reason (nothing started). ECS_ENOMEM when out could not grow. */
+static int start_task(struct local *l, const json_t *def, const struct launch_request *rq,
+                      struct launch_result *out, char *reason, size_t reasonlen)
+{
     char arn[160];
     char id[40];
     char dir[PATH_MAX];
-    size_t k;
+    json_t *task;
+    struct launch_entry e;
+    int got;
+    int rc;
 
-    memset(lt, 0, sizeof(*lt));
-    if (nc == 0) {
-        snprintf(reason, reasonlen, "task definition %.100s has no containerDefinitions",
-                 rq->family);
-        return -1;
-    }
-    snprintf(id, sizeof(id), "%08lx%08lx%016lx", (unsigned long)getpid() & 0xffffffffUL,
-             (unsigned long)time(NULL) & 0xffffffffUL, ++l->seq);
-    snprintf(arn, sizeof(arn), "arn:aws:ecs:local:000000000000:task/local/%.39s", id);
+    /* ids sort by creation (find_run lists oldest first) and never repeat
+     * across daemons: wall ms, pid, counter */
+    snprintf(id, sizeof(id), "%012llx%08lx%08lx", (unsigned long long)clock_wall_ms(),
+             (unsigned long)getpid() & 0xffffffffUL, ++l->seq & 0xffffffffUL);
+    snprintf(arn, sizeof(arn), "arn:aws:ecs:local:000000000000:task/local/%s", id);
     if (snprintf(dir, sizeof(dir), "%s/%s", l->log_dir, id) >= (int)sizeof(dir)) {
         snprintf(reason, reasonlen, "log directory path too long");
         return -1;
     }
-    if (mkdirs(dir) != 0) {
-        snprintf(reason, reasonlen, "cannot create %.300s: %.100s", dir, strerror(errno));
+    task = taskdir_record(def, rq, id, arn, dir, reason, reasonlen);
+    if (task == NULL)
+        return -1;
+    /* durable before anything runs: the task's record, then the indexes
+     * that find it again (a crash in between leaves a record nobody
+     * claimed, which the next reader cancels) */
+    if (taskdir_mkdirs(dir) != 0 || taskdir_fsync(l->log_dir) != 0 ||
+        taskdir_write_json(dir, TASKDIR_TASK, task) != 0 ||
+        taskdir_index_add(l->log_dir, TASKDIR_ACTIVE, NULL, id) != 0 ||
+        (rq->run_token != NULL &&
+         taskdir_index_add(l->log_dir, TASKDIR_RUNS, rq->run_token, id) != 0) ||
+        (rq->client_token != NULL &&
+         taskdir_index_add(l->log_dir, TASKDIR_TOKENS, rq->client_token, id) != 0)) {
+        snprintf(reason, reasonlen, "cannot record the task in %.300s: %.100s", dir,
+                 strerror(errno));
+        json_decref(task);
         return -1;
     }
-    lt->e.t.arn = strdup(arn);
-    lt->e.t.containers = calloc(nc, sizeof(*lt->e.t.containers));
-    lt->pids = calloc(nc, sizeof(*lt->pids));
-    lt->essential = calloc(nc, sizeof(*lt->essential));
-    lt->e.started_by = rq->started_by != NULL ? strdup(rq->started_by) : NULL;
-    lt->e.token = rq->client_token != NULL ? strdup(rq->client_token) : NULL;
-    lt->stop_timeout = STOP_TIMEOUT_DEFAULT;
-    if (lt->e.t.arn == NULL || lt->e.t.containers == NULL || lt->pids == NULL ||
-        lt->essential == NULL) {
-        snprintf(reason, reasonlen, "out of memory");
+    json_decref(task);
+    spawn_supervisor(l, dir);
+    /* whatever the supervisor said (or not): the record decides, and a
+     * start not yet claimed is cancelled now, for good */
+    got = taskdir_load(l->log_dir, id, &e);
+    if (got == TASKDIR_CANCELLED || got == TASKDIR_NONE) {
+        snprintf(reason, reasonlen,
+                 "the task's supervisor (%.200s) did not start it; see %.300s/%s", l->supervisor,
+                 dir, TASKDIR_SUPLOG);
         return -1;
     }
-    lt->e.t.ncontainers = nc;
-    lt->e.t.status = LAUNCH_RUNNING;
-    lt->e.t.started_at = (int64_t)time(NULL);
-    for (k = 0; k < nc; k++) {
-        const json_t *cdef = json_array_get(cdefs, k);
-        const char *name = json_string_value(json_object_get(cdef, "name"));
-        const json_t *ov = override_for(rq->overrides, name != NULL ? name : "");
-        const json_t *ess = json_object_get(cdef, "essential");
-        const json_t *timeout = json_object_get(cdef, "stopTimeout");
-        char *argv[ARGV_MAX];
-        char *env[ENV_MAX];
-        char log_path[PATH_MAX];
-        size_t argc;
-        size_t nenv;
-
-        lt->e.t.containers[k].name = strdup(name != NULL ? name : "");
-        lt->essential[k] = ess == NULL || json_is_true(ess);
-        if (json_is_integer(timeout) && json_integer_value(timeout) > 0)
-            lt->stop_timeout = (int)json_integer_value(timeout);
-        if (build_argv(cdef, ov, argv, &argc) != 0) {
-            snprintf(reason, reasonlen,
-                     "container %.100s of %.100s has no entryPoint or command to run",
-                     name != NULL ? name : "?", rq->family);
-            stop_now(lt, SIGKILL);
-            return -1;
-        }
-        nenv = build_env(cdef, ov, rq->environment, arn, env);
-        if (snprintf(log_path, sizeof(log_path), "%s/%s.log", dir,
-                     name != NULL ? name : "container") >= (int)sizeof(log_path)) {
-            free_env(env, nenv);
-            snprintf(reason, reasonlen, "log file path too long");
-            stop_now(lt, SIGKILL);
-            return -1;
-        }
-        lt->pids[k] = spawn(argv, env, log_path);
-        free_env(env, nenv);
-        if (lt->pids[k] < 0) {
-            lt->pids[k] = 0;
-            snprintf(reason, reasonlen, "fork failed: %s", strerror(errno));
-            stop_now(lt, SIGKILL);
-            return -1;
-        }
-    }
-    return 0;
+    if (got < 0)
+        return got;
+    rc = launch_result_add(out, &e.t);
+    if (rc == 0 && e.t.status != LAUNCH_STOPPED)
+        rc = add_task(l, &e, id);
+    taskdir_entry_clear(&e);
+    return rc;
 }
 
 static int load_definition(struct local *l, const char *family, json_t **out, char *msg,
@@ -437,37 +460,26 @@ static int local_run(void *impl, const struct launch_request *rq, struct launch_
     if (rc != 0)
         return rc;
     pthread_mutex_lock(&l->lock);
-    reap(l);
-    rc = launch_entries_by_token(l->tasks, l->n, sizeof(l->tasks[0]), rq->client_token, out);
+    refresh(l);
+    /* the same token, the same tasks, even those of an earlier daemon */
+    rc = from_index(l, TASKDIR_TOKENS, rq->client_token, NULL, out);
     if (out->ntasks > 0 || rc != 0)
         goto done;
     for (i = 0; i < rq->count && rc == 0; i++) {
-        char reason[512];
+        char reason[768];
+        int got = start_task(l, def, rq, out, reason, sizeof(reason));
 
-        if (l->n == l->cap) {
-            size_t ncap = l->cap == 0 ? 16 : l->cap * 2;
-            struct local_task *nt = realloc(l->tasks, ncap * sizeof(*nt));
-
-            if (nt == NULL) {
-                rc = ECS_ENOMEM;
-                break;
-            }
-            l->tasks = nt;
-            l->cap = ncap;
-        }
-        if (start_task(l, def, rq, &l->tasks[l->n], reason, sizeof(reason)) != 0) {
-            task_free(&l->tasks[l->n]);
+        if (got == -1)
             rc = launch_result_fail(out, reason);
-            continue;
-        }
-        l->n++;
-        rc = launch_result_add(out, &l->tasks[l->n - 1].e.t);
+        else
+            rc = got;
     }
 done:
     pthread_mutex_unlock(&l->lock);
     json_decref(def);
     if (rc != 0)
-        return ecs_fail(rc, msg, msglen, "local launcher: out of memory");
+        return ecs_fail(rc, msg, msglen, "local launcher: %s",
+                        rc == ECS_EIO ? "cannot read its task index" : "out of memory");
     return 0;
 }
 
@@ -479,7 +491,7 @@ static int local_list(void *impl, const char *started_by, const json_t *settings
 
     (void)settings;
     pthread_mutex_lock(&l->lock);
-    reap(l);
+    refresh(l);
     rc = launch_entries_active(l->tasks, l->n, sizeof(l->tasks[0]), started_by, arns, n);
     pthread_mutex_unlock(&l->lock);
     if (rc != 0)
@@ -487,40 +499,102 @@ static int local_list(void *impl, const char *started_by, const json_t *settings
     return 0;
 }
 
+/* The task id an ARN of ours names (its last path segment), or NULL. */
+static const char *arn_id(const char *arn)
+{
+    const char *slash = strrchr(arn, '/');
+
+    return slash != NULL && taskdir_valid_id(slash + 1) ? slash + 1 : NULL;
+}
+
 static int local_describe(void *impl, const char *const *arns, size_t n, struct launch_result *out,
                           char *msg, size_t msglen)
 {
     struct local *l = impl;
-    int rc;
+    size_t i;
+    int rc = 0;
 
     pthread_mutex_lock(&l->lock);
-    reap(l);
-    rc = launch_entries_describe(l->tasks, l->n, sizeof(l->tasks[0]), arns, n, out);
+    refresh(l);
+    for (i = 0; i < n && rc == 0; i++) {
+        const char *id = arn_id(arns[i]);
+        struct launch_entry tmp;
+        int is_tmp = 0;
+        const struct launch_entry *e = id != NULL ? lookup(l, id, &tmp, &is_tmp) : NULL;
+
+        if (e != NULL && strcmp(e->t.arn, arns[i]) == 0)
+            rc = launch_result_add(out, &e->t);
+        else
+            rc = launch_result_fail(out, "MISSING");
+        if (is_tmp)
+            taskdir_entry_clear(&tmp);
+    }
     pthread_mutex_unlock(&l->lock);
     if (rc != 0)
         return ecs_fail(rc, msg, msglen, "local launcher: out of memory");
     return 0;
 }
 
+/* Ask task id's supervisor to stop it: the reason first, in the task's
+ * `stop` file (the first StopTask's reason is the one kept), then
+ * SIGTERM. */
+static void request_stop(struct local *l, const char *id, const char *reason)
+{
+    char dir[PATH_MAX];
+    char line[256];
+    long pid = 0;
+    long long start = -1;
+
+    if (snprintf(dir, sizeof(dir), "%s/%s", l->log_dir, id) >= (int)sizeof(dir))
+        return;
+    if (taskdir_read_line(dir, TASKDIR_STOP, line, sizeof(line)) == 0)
+        return;
+    if (taskdir_write(dir, TASKDIR_STOP, reason) != 0)
+        return;
+    if (taskdir_read_line(dir, TASKDIR_CLAIM, line, sizeof(line)) == 0 &&
+        sscanf(line, "supervisor %ld %lld", &pid, &start) == 2 &&
+        taskdir_proc_alive((pid_t)pid, (int64_t)start))
+        kill((pid_t)pid, SIGTERM);
+}
+
 static int local_stop(void *impl, const char *arn, const char *reason, char *msg, size_t msglen)
 {
     struct local *l = impl;
-    struct local_task *lt;
+    const char *id = arn_id(arn);
+    struct launch_entry tmp;
+    int is_tmp = 0;
+    const struct launch_entry *e;
     int rc = 0;
 
     pthread_mutex_lock(&l->lock);
-    reap(l);
-    lt = launch_entries_find(l->tasks, l->n, sizeof(l->tasks[0]), arn);
-    if (lt == NULL) {
+    refresh(l);
+    e = id != NULL ? lookup(l, id, &tmp, &is_tmp) : NULL;
+    if (e == NULL || strcmp(e->t.arn, arn) != 0)
         rc = ecs_fail(ECS_ENOTFOUND, msg, msglen, "no task %s", arn);
-    } else if (lt->e.t.status != LAUNCH_STOPPED && lt->stop_requested_at == 0) {
-        lt->stop_requested_at = (int64_t)time(NULL);
-        free(lt->e.t.stop_reason);
-        lt->e.t.stop_reason = strdup(reason != NULL ? reason : "Task stopped by user");
-        stop_now(lt, SIGTERM);
-    }
+    else if (e->t.status != LAUNCH_STOPPED)
+        request_stop(l, id, reason != NULL ? reason : "Task stopped by user");
+    if (is_tmp)
+        taskdir_entry_clear(&tmp);
     pthread_mutex_unlock(&l->lock);
     return rc;
+}
+
+static int local_find_run(void *impl, const char *started_by, const char *run_token,
+                          const json_t *settings, struct launch_result *out, char *msg,
+                          size_t msglen)
+{
+    struct local *l = impl;
+    int rc;
+
+    (void)settings;
+    pthread_mutex_lock(&l->lock);
+    refresh(l);
+    rc = from_index(l, TASKDIR_RUNS, run_token, started_by, out);
+    pthread_mutex_unlock(&l->lock);
+    if (rc != 0)
+        return ecs_fail(rc, msg, msglen, "local launcher: %s",
+                        rc == ECS_EIO ? "cannot read its run index" : "out of memory");
+    return 0;
 }
 
 const struct launcher_ops launcher_local = {
@@ -531,4 +605,5 @@ const struct launcher_ops launcher_local = {
     .list_active = local_list,
     .describe = local_describe,
     .stop_task = local_stop,
+    .find_run = local_find_run,
 };

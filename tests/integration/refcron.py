@@ -7,8 +7,13 @@ Run by Debian's /usr/bin/python3 (python3-apscheduler, python3-croniter).
 """
 import argparse
 import bisect
+import glob
 import heapq
+import json
+import os
+import signal
 import subprocess
+import time
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -21,6 +26,43 @@ def parse_args(description):
     ap.add_argument("--seed", type=int, default=20261124)
     ap.add_argument("--cases", type=int, default=0, help="override the case count")
     return ap.parse_args()
+
+
+def local_tasks_running(logs):
+    """Supervisor pids of the local launcher's tasks under logs that still
+    run (their state.json not STOPPED, the pid the one that claimed the
+    start, by its start time): local tasks outlive `ecsched serve`."""
+    pids = []
+    for claim in glob.glob(os.path.join(logs, "*", "claim")):
+        try:
+            with open(claim) as f:
+                kind, pid, start = f.read().split()[:3]
+            with open(os.path.join(os.path.dirname(claim), "state.json")) as f:
+                if json.load(f).get("status") == "STOPPED":
+                    continue
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, ValueError):
+            continue
+        # fields[0] is field 3 (state); field 22 is the start time
+        if kind == "supervisor" and fields[0] not in ("Z", "X") and fields[19] == start:
+            pids.append(int(pid))
+    return pids
+
+
+def stop_local_tasks(logs, timeout=10):
+    """StopTask, by hand, for every task under logs that still runs, and wait
+    (bounded) until their supervisors are gone: a test's tasks must not
+    outlive its temporary directory."""
+    for pid in local_tasks_running(logs):
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except OSError:
+            pass
+    until = time.monotonic() + timeout
+    while local_tasks_running(logs) and time.monotonic() < until:
+        time.sleep(0.05)
+    return local_tasks_running(logs) == []
 
 
 def run_batch(binary, rows, timeout=300):

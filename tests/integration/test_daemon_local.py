@@ -3,7 +3,8 @@
 through the API fire on schedule and start tasks with the local launcher
 (task definitions as processes), with the job's overrides in their
 environment; taskCount/maxCount and active tasks decide how many start;
-suspended and deleted jobs stop firing; SIGTERM stops it cleanly.
+suspended and deleted jobs stop firing; SIGTERM stops it cleanly, and the
+tasks it started run on after it.
 
 Run: /usr/bin/python3 tests/integration/test_daemon_local.py --bin build/ecsched
 """
@@ -84,6 +85,10 @@ def main():
         t.check(len(task_logs(logs, "ran mark-two")) == before, "a deleted job kept firing")
     finally:
         t.check(srv.stop() == 0, "serve stopped cleanly on SIGTERM")
+        # like ECS tasks, local tasks outlive the daemon: the two slow ones run on
+        running = refcron.local_tasks_running(logs)
+        t.check(len(running) == 2, f"tasks running after serve stopped: {running}, want 2")
+        t.check(refcron.stop_local_tasks(logs), "the slow tasks stopped")
         shutil.rmtree(tmp, ignore_errors=True)
     return t.finish()
 

@@ -306,6 +306,8 @@ def main():
         srv.stop()
         if t.failed:
             sys.stderr.write(open(log).read()[-3000:])
+        # local tasks outlive the daemon; these must not outlive the test
+        refcron.stop_local_tasks(logs)
         shutil.rmtree(tmp, ignore_errors=True)
     return t.finish()
 

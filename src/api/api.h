@@ -9,17 +9,22 @@
 #include "store/store.h"
 
 struct api_config {
-    const char *host; /* IPv4 address to bind, e.g. "127.0.0.1" */
-    int port;         /* 0 picks a free port (see api_server_port) */
-    int threads;      /* worker threads; 0 = 2 */
-    const char *token; /* bearer token required for writes; NULL = no auth */
-    int auth_reads;    /* also require it for reads (all but /healthz) */
+    const char *host;    /* IPv4 address to bind, e.g. "127.0.0.1" */
+    int port;            /* 0 picks a free port (see api_server_port) */
+    int threads;         /* worker threads; 0 = 2 */
+    const char *token;   /* bearer token required for writes; NULL = no auth */
+    int auth_reads;      /* also require it for reads (all but /healthz) */
     int request_timeout; /* seconds a connection may sit idle mid-request; 0 = 30 */
     /* Launch a manual run the API has just recorded as pending (the
      * in-process scheduler's scheduler_run_now). NULL: an API-only process;
      * a scheduler elsewhere picks the pending run up. */
     int (*run_now)(void *ctx, const char *job_id, int64_t run_id);
     void *run_now_ctx;
+    /* Stop a task: a job deleted while its runs are active takes their
+     * tasks with it, so none runs on without a record. NULL: an API-only
+     * process (the tasks run to their end). */
+    int (*stop_task)(void *ctx, const char *job_id, const char *arn, const char *reason);
+    void *stop_task_ctx;
 };
 
 struct api_server;

@@ -458,16 +458,58 @@ static void h_update(struct api_ctx *ctx, struct api_request *rq, struct api_res
     message(rs, MHD_HTTP_CONFLICT, "The job kept changing while it was being updated; try again.");
 }
 
+/* The open task ARNs of job id's active runs, into *arns (the caller's:
+ * launch_strings_free). */
+static int active_tasks(struct api_ctx *ctx, const char *id, char ***arns, size_t *n, char *msg,
+                        size_t msglen)
+{
+    struct store_run *runs = NULL;
+    size_t nruns = 0;
+    size_t total = 0;
+    size_t i;
+    int rc = store_run_query(ctx->store, STORE_RUNS_OF_JOB, id, 0, SIZE_MAX, &runs, &nruns, &total,
+                             msg, msglen);
+
+    for (i = 0; rc == 0 && i < nruns; i++) {
+        const char **open = NULL;
+        size_t nopen = 0;
+        size_t k;
+        json_error_t err;
+        json_t *run;
+
+        if (strcmp(runs[i].status, "pending") != 0 && strcmp(runs[i].status, "running") != 0)
+            continue;
+        run = json_loads(runs[i].data, 0, &err);
+        if (run != NULL && run_open_tasks(run, &open, &nopen) == 0) {
+            char **grown = realloc(*arns, (*n + nopen + 1) * sizeof(**arns));
+
+            if (grown != NULL)
+                *arns = grown;
+            for (k = 0; grown != NULL && k < nopen; k++) {
+                (*arns)[*n] = strdup(open[k]);
+                if ((*arns)[*n] != NULL)
+                    (*n)++;
+            }
+        }
+        free(open);
+        json_decref(run);
+    }
+    store_runs_free(&runs, nruns);
+    return rc == ECS_ENOTFOUND ? 0 : rc;
+}
+
 static void h_delete(struct api_ctx *ctx, struct api_request *rq, struct api_response *rs)
 {
     char msg[512];
+    char **arns = NULL;
+    size_t narns = 0;
+    size_t i;
     json_t *followers = NULL;
     int rc = pipeline_followers(ctx->store, rq->param, &followers, msg, sizeof(msg));
 
     if (rc == 0 && json_array_size(followers) > 0) {
         char text[1024];
         size_t used = 0;
-        size_t i;
         const json_t *f;
 
         json_array_foreach(followers, i, f) {
@@ -483,12 +525,20 @@ static void h_delete(struct api_ctx *ctx, struct api_request *rq, struct api_res
         return;
     }
     json_decref(followers);
+    if (rc == 0 && ctx->stop_task != NULL)
+        rc = active_tasks(ctx, rq->param, &arns, &narns, msg, sizeof(msg));
     if (rc == 0)
         rc = store_delete(ctx->store, rq->param, msg, sizeof(msg));
     if (rc != 0) {
+        launch_strings_free(&arns, narns);
         store_error(rs, rc, rq->param, msg);
         return;
     }
+    /* the job's runs went with it: their tasks may not run on unrecorded
+     * (a launch in flight now stops its own, seeing its run gone) */
+    for (i = 0; i < narns; i++)
+        ctx->stop_task(ctx->stop_task_ctx, rq->param, arns[i], "ecsched: the job was deleted");
+    launch_strings_free(&arns, narns);
     rs->status = MHD_HTTP_OK;
     rs->body = json_pack("{s:s}", "id", rq->param);
 }

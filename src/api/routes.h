@@ -18,10 +18,13 @@ struct tz_cache;
 struct api_ctx {
     struct store *store;
     struct tz_cache *zones; /* the server's, shared by all requests */
-    const char *token; /* NULL: no auth */
+    const char *token;      /* NULL: no auth */
     int auth_reads;
     int (*run_now)(void *ctx, const char *job_id, int64_t run_id); /* may be NULL */
     void *run_now_ctx;
+    /* stop a task (a deleted job's); NULL where no launcher runs here */
+    int (*stop_task)(void *ctx, const char *job_id, const char *arn, const char *reason);
+    void *stop_task_ctx;
 };
 
 struct api_request {
@@ -30,11 +33,11 @@ struct api_request {
     const char *path; /* percent-decoded */
     const char *body; /* NUL-terminated, may hold NULs before body_len */
     size_t body_len;
-    const char *content_type; /* NULL when absent */
+    const char *content_type;  /* NULL when absent */
     const char *authorization; /* NULL when absent */
-    const char *param;        /* the {id} segment, when the route has one */
-    const char *param2;       /* the {run} segment */
-    char params[2][320];      /* their storage */
+    const char *param;         /* the {id} segment, when the route has one */
+    const char *param2;        /* the {run} segment */
+    char params[2][320];       /* their storage */
 };
 
 struct api_response {

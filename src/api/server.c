@@ -119,8 +119,8 @@ static enum MHD_Result send_json(struct MHD_Connection *c, struct api_response *
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **con_cls)
 {
     struct api_server *srv = cls;
     struct conn_state *st = *con_cls;
@@ -217,13 +217,14 @@ int api_server_start(const struct api_config *cfg, struct store *store, struct a
     srv->ctx.auth_reads = cfg->auth_reads;
     srv->ctx.run_now = cfg->run_now;
     srv->ctx.run_now_ctx = cfg->run_now_ctx;
+    srv->ctx.stop_task = cfg->stop_task;
+    srv->ctx.stop_task_ctx = cfg->stop_task_ctx;
     srv->mhd = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO, 0, NULL, NULL, on_request,
         srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)(cfg->threads > 0 ? cfg->threads : 2), MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)(cfg->request_timeout > 0 ? cfg->request_timeout : REQUEST_TIMEOUT_S),
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-        MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
     if (srv->mhd == NULL) {
         tz_cache_free(&srv->ctx.zones);
         free(srv);

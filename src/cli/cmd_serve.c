@@ -87,6 +87,28 @@ static int serve_run_now(void *ctx, const char *job_id, int64_t run_id)
     return scheduler_run_now(ctx, job_id, run_id);
 }
 
+/* What stopping a deleted job's tasks needs. */
+struct serve_stopper {
+    struct launcher *launcher;
+    struct logger *log;
+};
+
+/* A deleted job's active tasks are stopped through the launcher, and the
+ * log keeps their record. */
+static int serve_stop_task(void *ctx, const char *job_id, const char *arn, const char *reason)
+{
+    struct serve_stopper *st = ctx;
+    char msg[512];
+    int rc;
+
+    msg[0] = '\0';
+    rc = launcher_stop_task(st->launcher, arn, reason, msg, sizeof(msg));
+    log_event(
+        st->log, rc == 0 ? LOG_WARN : LOG_ERROR, "job.deleted_task_stopped",
+        json_pack("{s:s, s:s, s:s?}", "job", job_id, "task", arn, "error", rc == 0 ? NULL : msg));
+    return rc;
+}
+
 /* The store listener: every write re-aims the scheduler at once. */
 static void on_store_change(void *ctx, enum store_change change, const char *id)
 {
@@ -188,6 +210,7 @@ int cmd_serve(int argc, char **argv)
     char default_spec[4096];
     char host[64];
     struct api_config cfg;
+    struct serve_stopper stopper;
     struct store *store = NULL;
     struct api_server *server = NULL;
     sigset_t stop_signals;
@@ -417,6 +440,10 @@ int cmd_serve(int argc, char **argv)
         store_subscribe(store, on_store_change, sched);
         cfg.run_now = serve_run_now;
         cfg.run_now_ctx = sched;
+        stopper.launcher = launcher;
+        stopper.log = log;
+        cfg.stop_task = serve_stop_task;
+        cfg.stop_task_ctx = &stopper;
     }
     if (strcmp(role, "scheduler") != 0) {
         if (api_server_start(&cfg, store, &server, msg, sizeof(msg)) != 0) {

@@ -326,8 +326,8 @@ static void stop_orphan(struct scheduler *s, struct shot *x)
     }
     if (n > 0)
         log_event(s->cfg.log, LOG_WARN, "run.orphaned",
-                  json_pack("{s:s, s:I, s:I}", "job", x->f.id, "run", (json_int_t)x->run_id,
-                            "stopped", (json_int_t)n));
+                  json_pack("{s:s, s:I, s:O?}", "job", x->f.id, "run", (json_int_t)x->run_id,
+                            "tasks", json_object_get(x->run, "tasks")));
     free(arns);
 }
 

@@ -762,7 +762,9 @@ static void check_launch(struct val *v, const json_t *body)
         } else if (strcmp(k, "networkConfiguration") == 0) {
             check_network(v, errs, val);
         } else if (strcmp(k, "tags") == 0) {
-            check_object_list(v, errs, k, val, "key", tag_optional, 49);
+            /* ECS allows 50 tags a task; ecsched adds ecsched:job and
+             * ecsched:run */
+            check_object_list(v, errs, k, val, "key", tag_optional, 48);
         } else if (strcmp(k, "capacityProviderStrategy") == 0) {
             check_object_list(v, errs, k, val, "capacityProvider", cp_optional, 6);
         } else {

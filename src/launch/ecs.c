@@ -1,7 +1,9 @@
 /* ecs.c - the Amazon ECS launcher: RunTask, ListTasks, DescribeTasks and
  * StopTask over the JSON 1.1 API (src/aws/client.c signs and retries).
  * A job's "launch" settings override the daemon's defaults key by key;
- * every task is tagged ecsched:job so it can be found by job. */
+ * every task is tagged ecsched:job so it can be found by job, and
+ * ecsched:run=<run token> so that a firing's tasks can be found by any
+ * later process (find_run) without trusting clientToken alone. */
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,6 +18,14 @@
 
 #define CALL_DEADLINE_MS 30000
 #define CLUSTER_DEFAULT "default"
+#define TAG_JOB "ecsched:job"
+#define TAG_RUN "ecsched:run"
+/* ECS's limits (API reference, Tag): 50 tags a resource, values of at
+ * most 256 characters */
+#define TAGS_MAX 50
+#define TAG_VALUE_MAX 256
+/* DescribeTasks takes at most 100 tasks a call */
+#define DESCRIBE_MAX 100
 
 struct ecs {
     struct aws_client *client;
@@ -83,8 +93,9 @@ static json_t *container_overrides(const json_t *overrides)
         const char *k;
         const json_t *v;
 
-        json_object_foreach((json_t *)json_object_get(o, "environment"), k, v)
+        json_object_foreach((json_t *)json_object_get(o, "environment"), k, v) {
             json_array_append_new(env, json_pack("{s:s, s:O}", "name", k, "value", v));
+        }
         json_object_set_new(c, "environment", env);
         if (json_object_get(o, "command") != NULL)
             json_object_set(c, "command", json_object_get(o, "command"));
@@ -203,11 +214,77 @@ static int add_everywhere(struct ecs *e, const struct launch_request *rq, json_t
             target = json_pack("{s:O, s:[]}", "name", name, "environment");
             json_array_append_new(list, target);
         }
-        json_object_foreach((json_t *)rq->environment, key, value)
+        json_object_foreach((json_t *)rq->environment, key, value) {
             json_array_append_new(json_object_get(target, "environment"),
                                   json_pack("{s:s, s:O}", "name", key, "value", value));
+        }
     }
     json_decref(reply);
+    return 0;
+}
+
+/* Characters of UTF-8 text, as ECS counts a tag's length. */
+static size_t utf8_chars(const char *text)
+{
+    size_t n = 0;
+
+    for (; *text != '\0'; text++) {
+        if (((unsigned char)*text & 0xC0) != 0x80)
+            n++;
+    }
+    return n;
+}
+
+/* Whether a tag (a {"key", "value"} object) is one ecsched sets itself. */
+static bool ours(const json_t *tag)
+{
+    const char *key = json_string_value(json_object_get(tag, "key"));
+
+    return key != NULL && (strcmp(key, TAG_JOB) == 0 || strcmp(key, TAG_RUN) == 0);
+}
+
+/* RunTask's tags: the job's own, then ecsched:job and ecsched:run. Ours
+ * replace a job's tag of the same key, since ECS refuses a key twice and
+ * find_run() and the operators' searches must be able to trust them. ECS
+ * refuses more than 50 tags a task, so a job whose own tags leave no room
+ * fails here, saying so, rather than on every RunTask. 0 or ECS_EINVAL,
+ * ECS_ENOMEM. */
+static int run_tags(const json_t *own, const struct launch_request *rq, json_t **out, char *msg,
+                    size_t msglen)
+{
+    const char *job = rq->job_id != NULL ? rq->job_id : "";
+    json_t *tags = json_array();
+    const json_t *tag;
+    size_t i;
+    size_t mine = rq->run_token != NULL ? 2 : 1;
+
+    *out = NULL;
+    if (tags == NULL)
+        return ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory building RunTask's tags");
+    json_array_foreach(own, i, tag) {
+        if (!ours(tag))
+            json_array_append(tags, (json_t *)tag);
+    }
+    if (json_array_size(tags) + mine > TAGS_MAX) {
+        size_t n = json_array_size(tags);
+
+        json_decref(tags);
+        return ecs_fail(ECS_EINVAL, msg, msglen,
+                        "launch.tags: %zu tags and ecsched's %zu (%s, %s) are over ECS's %d a task",
+                        n, mine, TAG_JOB, TAG_RUN, TAGS_MAX);
+    }
+    if (utf8_chars(job) > TAG_VALUE_MAX ||
+        (rq->run_token != NULL && utf8_chars(rq->run_token) > TAG_VALUE_MAX)) {
+        json_decref(tags);
+        return ecs_fail(ECS_EINVAL, msg, msglen,
+                        "the job id or run token is over ECS's %d characters a tag value",
+                        TAG_VALUE_MAX);
+    }
+    json_array_append_new(tags, json_pack("{s:s, s:s}", "key", TAG_JOB, "value", job));
+    if (rq->run_token != NULL)
+        json_array_append_new(tags,
+                              json_pack("{s:s, s:s}", "key", TAG_RUN, "value", rq->run_token));
+    *out = tags;
     return 0;
 }
 
@@ -216,14 +293,16 @@ static int ecs_run(void *impl, const struct launch_request *rq, struct launch_re
 {
     struct ecs *e = impl;
     json_t *s = settings(e, rq->settings);
-    json_t *tags = json_array();
+    json_t *tags = NULL;
     json_t *body;
     json_t *reply = NULL;
     int rc;
 
-    json_array_extend(tags, json_object_get(s, "tags"));
-    json_array_append_new(tags, json_pack("{s:s, s:s}", "key", "ecsched:job", "value",
-                                          rq->job_id != NULL ? rq->job_id : ""));
+    rc = run_tags(json_object_get(s, "tags"), rq, &tags, msg, msglen);
+    if (rc != 0) {
+        json_decref(s);
+        return rc;
+    }
     json_object_del(s, "tags");
     body = json_pack("{s:s, s:i, s:o}", "taskDefinition", rq->family, "count", rq->count, "tags",
                      tags);
@@ -254,14 +333,12 @@ static int ecs_run(void *impl, const struct launch_request *rq, struct launch_re
     return rc;
 }
 
-static int ecs_list(void *impl, const char *started_by, const json_t *job_settings, char ***arns,
-                    size_t *n, char *msg, size_t msglen)
+/* Append to *arns (*n of them) every ARN ListTasks answers body with,
+ * page by page; body gains the nextToken of each page. 0 or an error; on
+ * error *arns keeps what was listed so far, for the caller to free. */
+static int list_pages(struct ecs *e, json_t *body, char ***arns, size_t *n, char *msg,
+                      size_t msglen)
 {
-    struct ecs *e = impl;
-    json_t *s = settings(e, job_settings);
-    json_t *body =
-        json_pack("{s:O, s:s, s:s, s:i}", "cluster", json_object_get(s, "cluster"), "startedBy",
-                  started_by, "desiredStatus", "RUNNING", "maxResults", 100);
     int rc = 0;
 
     for (;;) {
@@ -272,27 +349,42 @@ static int ecs_list(void *impl, const char *started_by, const json_t *job_settin
 
         rc = aws_call(e->client, "ListTasks", body, &reply, deadline(), msg, msglen);
         if (rc != 0)
-            break;
+            return rc;
         json_array_foreach(json_object_get(reply, "taskArns"), i, a) {
             char **grown = realloc(*arns, (*n + 1) * sizeof(**arns));
 
             if (grown == NULL) {
-                rc = ECS_ENOMEM;
+                rc = ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory listing tasks");
                 break;
             }
             *arns = grown;
-            (*arns)[*n] = strdup(json_string_value(a));
-            if ((*arns)[*n] != NULL)
-                (*n)++;
+            (*arns)[*n] = strdup(json_string_value(a) != NULL ? json_string_value(a) : "");
+            if ((*arns)[*n] == NULL) {
+                rc = ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory listing tasks");
+                break;
+            }
+            (*n)++;
         }
         next = json_string_value(json_object_get(reply, "nextToken"));
         if (rc != 0 || next == NULL) {
             json_decref(reply);
-            break;
+            return rc;
         }
         json_object_set_new(body, "nextToken", json_string(next));
         json_decref(reply);
     }
+}
+
+static int ecs_list(void *impl, const char *started_by, const json_t *job_settings, char ***arns,
+                    size_t *n, char *msg, size_t msglen)
+{
+    struct ecs *e = impl;
+    json_t *s = settings(e, job_settings);
+    json_t *body =
+        json_pack("{s:O, s:s, s:s, s:i}", "cluster", json_object_get(s, "cluster"), "startedBy",
+                  started_by, "desiredStatus", "RUNNING", "maxResults", 100);
+    int rc = list_pages(e, body, arns, n, msg, msglen);
+
     json_decref(body);
     json_decref(s);
     if (rc != 0)
@@ -376,6 +468,138 @@ static int ecs_stop(void *impl, const char *arn, const char *reason, char *msg, 
     return rc;
 }
 
+/* Whether an ECS task object carries the tag ecsched:run=run_token. */
+static bool of_run(const json_t *task, const char *run_token)
+{
+    const json_t *tag;
+    size_t i;
+
+    json_array_foreach(json_object_get(task, "tags"), i, tag) {
+        const char *key = json_string_value(json_object_get(tag, "key"));
+        const char *value = json_string_value(json_object_get(tag, "value"));
+
+        if (key != NULL && value != NULL && strcmp(key, TAG_RUN) == 0 &&
+            strcmp(value, run_token) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Whether arns[0..n) holds arn already. */
+static bool listed(char *const *arns, size_t n, const char *arn)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (strcmp(arns[i], arn) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Describe arns (at most DESCRIBE_MAX) with their tags and add to out the
+ * tasks tagged for run_token. Tasks ECS no longer knows (failures) are
+ * not the run's, so they are left out. */
+static int describe_run(struct ecs *e, const json_t *cluster, char *const *arns, size_t n,
+                        const char *run_token, struct launch_result *out, char *msg, size_t msglen)
+{
+    json_t *list = json_array();
+    json_t *body;
+    json_t *reply = NULL;
+    json_t *mine = json_array();
+    const json_t *t;
+    size_t i;
+    int rc;
+
+    for (i = 0; i < n; i++)
+        json_array_append_new(list, json_string(arns[i]));
+    body = json_pack("{s:O, s:o, s:[s]}", "cluster", cluster, "tasks", list, "include", "TAGS");
+    if (body == NULL || mine == NULL) {
+        json_decref(body);
+        json_decref(mine);
+        return ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory describing a run's tasks");
+    }
+    rc = aws_call(e->client, "DescribeTasks", body, &reply, deadline(), msg, msglen);
+    json_decref(body);
+    if (rc != 0) {
+        json_decref(mine);
+        return rc;
+    }
+    json_array_foreach(json_object_get(reply, "tasks"), i, t) {
+        if (of_run(t, run_token))
+            json_array_append(mine, (json_t *)t);
+    }
+    json_decref(reply);
+    reply = json_pack("{s:o}", "tasks", mine);
+    rc = reply != NULL ? collect(reply, out) : ECS_ENOMEM;
+    json_decref(reply);
+    if (rc != 0)
+        return ecs_fail(rc, msg, msglen, "out of memory reading a run's tasks");
+    return 0;
+}
+
+/* A run's tasks are those of its startedBy tagged ecsched:run=run_token:
+ * RunTask's clientToken alone cannot be trusted to find them (it lasts
+ * hours, not forever, and emulators ignore it). ListTasks filters by
+ * startedBy and desiredStatus, one status a call (its default is RUNNING
+ * only), so RUNNING is listed first, then STOPPED: a task that stops in
+ * between is in one list or both, never in neither. The API reference
+ * says startedBy must be the only filter; desiredStatus is taken beside
+ * it (list_active has always sent both), or stopped tasks could not be
+ * listed by startedBy at all. */
+static int ecs_find_run(void *impl, const char *started_by, const char *run_token,
+                        const json_t *job_settings, struct launch_result *out, char *msg,
+                        size_t msglen)
+{
+    static const char *const statuses[] = {"RUNNING", "STOPPED"};
+    struct ecs *e = impl;
+    json_t *s;
+    char **arns = NULL;
+    char **unique = NULL;
+    size_t n = 0;
+    size_t nunique = 0;
+    size_t i;
+    int rc = 0;
+
+    if (run_token == NULL)
+        return 0;
+    s = settings(e, job_settings);
+    if (s == NULL)
+        return ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory finding a run's tasks");
+    for (i = 0; i < sizeof(statuses) / sizeof(statuses[0]) && rc == 0; i++) {
+        json_t *body = json_pack("{s:O, s:s, s:i}", "cluster", json_object_get(s, "cluster"),
+                                 "desiredStatus", statuses[i], "maxResults", 100);
+
+        if (body != NULL && started_by != NULL)
+            json_object_set_new(body, "startedBy", json_string(started_by));
+        rc = body != NULL ? list_pages(e, body, &arns, &n, msg, msglen)
+                          : ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory listing tasks");
+        json_decref(body);
+    }
+    /* a task that stopped between the two listings is in both */
+    if (rc == 0 && n > 0) {
+        unique = malloc(n * sizeof(*unique));
+        if (unique == NULL)
+            rc = ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory finding a run's tasks");
+    }
+    for (i = 0; rc == 0 && i < n; i++) {
+        if (!listed(unique, nunique, arns[i]))
+            unique[nunique++] = arns[i];
+    }
+    for (i = 0; rc == 0 && i < nunique; i += DESCRIBE_MAX) {
+        size_t chunk = nunique - i < DESCRIBE_MAX ? nunique - i : DESCRIBE_MAX;
+
+        rc = describe_run(e, json_object_get(s, "cluster"), unique + i, chunk, run_token, out, msg,
+                          msglen);
+    }
+    free(unique);
+    launch_strings_free(&arns, n);
+    json_decref(s);
+    if (rc != 0)
+        launch_result_clear(out);
+    return rc;
+}
+
 static void ecs_cancel(void *impl, int64_t deadline_ms)
 {
     struct ecs *e = impl;
@@ -391,5 +615,6 @@ const struct launcher_ops launcher_ecs = {
     .list_active = ecs_list,
     .describe = ecs_describe,
     .stop_task = ecs_stop,
+    .find_run = ecs_find_run,
     .cancel = ecs_cancel,
 };

@@ -144,8 +144,11 @@ class FaultProxy:
     so SigV4 signatures stay valid), but answers the next `count` calls of
     `operation` with a fault: "throttle" (HTTP 400 ThrottlingException),
     "503" or "500", "hold" (never answered: the caller hangs, as on a
-    network partition), or "no-memory" (RunTask's HTTP 200 with no task and a
-    RESOURCE:MEMORY failure, as ECS answers when no instance has room)."""
+    network partition), "hold-reply" (forwarded, so moto acts on it, but
+    its answer is never passed back: the call did its work and the caller
+    cannot know, as when a process dies while the answer is on its way),
+    or "no-memory" (RunTask's HTTP 200 with no task and a RESOURCE:MEMORY
+    failure, as ECS answers when no instance has room)."""
 
     def __init__(self, target_port):
         self.target_port = target_port
@@ -155,6 +158,7 @@ class FaultProxy:
         self.calls = {}    # operation -> count seen (faulted or not)
         self.faulted = {}  # operation -> count answered with a fault
         self.held = []     # operations held ("hold": never answered)
+        self.held_replies = []  # (operation, moto's answer) kept back by "hold-reply"
         proxy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -174,7 +178,7 @@ class FaultProxy:
                         proxy.held.append(op)
                     time.sleep(30)
                     return
-                if mode is not None:
+                if mode is not None and mode != "hold-reply":
                     self.fault(mode)
                     return
                 conn = http.client.HTTPConnection("127.0.0.1", proxy.target_port, timeout=30)
@@ -191,6 +195,14 @@ class FaultProxy:
                     self.close_connection = True
                     return
                 conn.close()
+                if mode == "hold-reply":
+                    # moto has done the work; the caller never hears of it
+                    with proxy.lock:
+                        proxy.held_replies.append((op, data))
+                        proxy.held.append(op)
+                    time.sleep(30)
+                    self.close_connection = True
+                    return
                 try:
                     self.send_response(r.status)
                     for k, v in r.getheaders():

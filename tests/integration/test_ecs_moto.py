@@ -11,8 +11,12 @@ recorded, and a launch that keeps failing is a failed run with the AWS
 message while the daemon keeps serving; credentials from a profile file
 and from the container credentials endpoint (refreshed before they expire),
 a wrong secret (SignatureDoesNotMatch); kill -9 while jobs are due loses no
-firing beyond missedRuns and starts no task twice (moto's task list); and
-SIGTERM during a launch that keeps being throttled exits 0 within 10 s.
+firing beyond missedRuns and starts no task twice (moto's task list);
+SIGTERM during a launch that keeps being throttled exits 0 within 10 s;
+every task carries ecsched:job and its firing's ecsched:run tag
+(describe-tasks --include TAGS); and, with ECSCHED_TEST_CRASH_RUNTASK=1,
+kill -9 while RunTask's answer is held (moto started the tasks) starts
+nothing twice after the restart.
 
 Run: /usr/bin/python3 tests/integration/test_ecs_moto.py --bin build/ecsched
 """
@@ -61,6 +65,19 @@ def events(path, name):
                 continue
             if e.get("event") == name:
                 out.append(e)
+    return out
+
+
+def run_tags(w, arns):
+    """{task ARN: its ecsched:run tag ("" if none)}, by DescribeTasks with
+    include TAGS, as find_run reads them."""
+    out = {}
+    arns = sorted(arns)
+    for i in range(0, len(arns), 100):
+        for d in w.moto.aws("ecs", "describe-tasks", "--cluster", CLUSTER, "--include", "TAGS",
+                            "--tasks", *arns[i:i + 100])["tasks"]:
+            out[d["taskArn"]] = {x["key"]: x["value"] for x in d.get("tags", [])}.get(
+                "ecsched:run", "")
     return out
 
 
@@ -260,6 +277,14 @@ def manual(w, srv, log, t):
     tags = {x["key"]: x["value"] for x in w.moto.aws(
         "ecs", "list-tags-for-resource", "--resource-arn", arn).get("tags", [])}
     t.check(tags.get("ecsched:job") == "byhand", f"manual: ecsched:job tag: {tags}")
+    # what find_run reads after a crash: the run's tag, through DescribeTasks
+    # with include TAGS (moto leaves tags out without it, as ECS does)
+    d = w.moto.aws("ecs", "describe-tasks", "--cluster", CLUSTER, "--tasks", arn,
+                   "--include", "TAGS")["tasks"][0]
+    tags = {x["key"]: x["value"] for x in d.get("tags", [])}
+    t.check(tags.get("ecsched:job") == "byhand"
+            and tags.get("ecsched:run", "").startswith("ecsched-byhand"),
+            f"manual: describe-tasks --include TAGS shows ecsched:job and ecsched:run: {tags}")
     w.moto.aws("ecs", "stop-task", "--cluster", CLUSTER, "--task", arn, "--reason",
                "stopped by an operator")
 
@@ -326,6 +351,10 @@ def faults(w, srv, log, t):
             and w.all_tasks("ecsched-wide") == arns_of([run]),
             f"12 tasks in 2 RunTask calls: {w.proxy.calls.get('RunTask', 0) - calls} calls, "
             f"{len((run or {}).get('tasks', []))} tasks")
+    runs_tags = run_tags(w, arns_of([run])) if run else {}
+    t.check(len(runs_tags) == 12 and len(set(runs_tags.values())) == 1
+            and "" not in runs_tags.values(),
+            f"both batches' tasks carry the firing's one ecsched:run tag: {set(runs_tags.values())}")
     # a launch that keeps failing gives up at the firing's deadline (4 s)
     w.proxy.inject("RunTask", "503", 10 ** 6)
     t0 = time.monotonic()
@@ -695,25 +724,46 @@ def start(srv):
     srv.start()
 
 
+def settled(runs):
+    """Whether no run is still being launched."""
+    return all(r["status"] != "pending" for r in runs)
+
+
 def restart(w, t):
-    """kill -9 while */2 jobs are due: no second fired twice, every second
-    fired or recorded missed, and moto's tasks are exactly the runs'."""
+    """kill -9 while */2 jobs are due, between two firings: no second fired
+    twice, every second fired or recorded missed, and moto's tasks are
+    exactly those of the runs that launched (a firing skipped because the
+    previous task was still active launched nothing, and counts as a
+    second fired, not as a launch)."""
     srv, log = w.daemon("crash")
     start(srv)
     stopper = Stopper(w, "ecsched-boom")
-    wait_for(lambda: int(time.time()) % 2 == 1, 3, 0.02)
+    wait_for(lambda: int(time.time()) % 2 == 1 and time.time() % 1 < 0.5, 3, 0.02)
     srv.request("POST", "/jobs", {"id": "boom", "taskDefinition": "sleeper", "schedule": "*/2",
                                   "missedRuns": "skip"}, JSON)
-    time.sleep(4.6)
-    # between two firings (odd second + ~0.6), never inside a RunTask
+    time.sleep(3)
+
+    # the kill falls between two firings, never inside a RunTask: the
+    # latest firing is recorded (launched or skipped) and the next one is
+    # 0.4 s away or more, however slow this machine is
+    def between():
+        runs = runs_of(srv, "boom")
+        now = time.time()
+        if not runs or not settled(runs):
+            return False
+        latest = max(int(epoch(r["scheduled"])) for r in runs)
+        return latest <= now < latest + 1.6
+    quiet = wait_for(between, 20, 0.05)
     srv.kill9()
+    t.check(quiet, "restart: no moment between two firings to kill the daemon in")
     time.sleep(3)
     start(srv)
     time.sleep(4.5)
     srv.request("PUT", "/jobs/boom", {"suspended": True}, JSON)
-    time.sleep(1)
+    # the firing in progress when the job was suspended is recorded first
+    runs = wait_for(lambda: (lambda rs: rs if settled(rs) else None)(runs_of(srv, "boom")), 15,
+                    0.2) or runs_of(srv, "boom")
     stopper.close()
-    runs = runs_of(srv, "boom")
     srv.stop()
     fired = [int(epoch(r["scheduled"])) for r in runs if r["status"] != "skipped"
              or not r.get("message", "").startswith("missed")]
@@ -723,10 +773,62 @@ def restart(w, t):
     span = (max(fired) - min(fired)) // 2 + 1 if fired else 0
     t.check(span == len(fired) + missed and missed >= 1,
             f"restart: {span} seconds = {len(fired)} fired + {missed} missed")
+    launched = [r for r in runs if r.get("tasks")]
+    idle = [r for r in runs if not r.get("tasks")
+            and not r.get("message", "").startswith("missed")]
+    t.check(launched and all(len(r["tasks"]) == 1 for r in launched),
+            f"restart: each launch started one task: {[len(r['tasks']) for r in launched]}")
+    t.check(all(r["status"] == "skipped" and "already active" in r.get("message", "")
+                for r in idle),
+            f"restart: a firing that launched nothing says why: "
+            f"{[(r['status'], r.get('message')) for r in idle]}")
     ran = arns_of(runs)
     seen = w.all_tasks("ecsched-boom")
-    t.check(ran == seen and len(ran) == len(fired),
-            f"restart: runs report {len(ran)} tasks for {len(fired)} firings, moto has {len(seen)}")
+    t.check(ran == seen and len(ran) == len(launched),
+            f"restart: runs report {len(ran)} tasks for {len(launched)} launches "
+            f"({len(fired)} firings), moto has {len(seen)}")
+
+
+def crash_in_runtask(w, t):
+    """kill -9 while RunTask's answer is on its way (moto has started the
+    tasks, the daemon never hears of it): the restarted daemon must find
+    the tasks the firing started (find_run, by the ecsched:run tag) instead
+    of launching again, whatever moto does with clientToken (it ignores
+    it). Every task moto has for the job is in the job's runs, once."""
+    srv, log = w.daemon("crashrun")
+    start(srv)
+    srv.request("POST", "/jobs", {"id": "halfway", "taskDefinition": "sleeper",
+                                  "schedule": "0 0 0", "suspended": True, "taskCount": 3}, JSON)
+    held = len(w.proxy.held_replies)
+    w.proxy.inject("RunTask", "hold-reply", 1)
+    st, _, hdrs = srv.request("POST", "/jobs/halfway/run", {}, JSON)
+    t.check(st == 202, f"crash in RunTask: manual run: {st}")
+    got = wait_for(lambda: len(w.proxy.held_replies) > held, 15, 0.05)
+    t.check(got, "crash in RunTask: RunTask never reached moto")
+    before = w.all_tasks("ecsched-halfway")
+    t.check(len(before) == 3, f"crash in RunTask: moto started {len(before)} of 3 tasks")
+    srv.kill9()
+    w.proxy.inject("RunTask", "hold-reply", 0)
+    start(srv)
+
+    def done():
+        rs = runs_of(srv, "halfway")
+        return rs if rs and settled(rs) else None
+    runs = wait_for(done, 20, 0.2) or runs_of(srv, "halfway")
+    # a relaunch would show up in moto a moment after the run says running
+    time.sleep(1)
+    seen = w.all_tasks("ecsched-halfway")
+    recorded = [tk["taskArn"] for r in runs for tk in r.get("tasks", [])]
+    t.check(len(recorded) == len(set(recorded)),
+            f"crash in RunTask: a task recorded twice: {sorted(recorded)}")
+    t.check(set(recorded) == seen and seen == before,
+            f"crash in RunTask: moto has {len(seen)} tasks ({len(seen - before)} launched again), "
+            f"the runs record {len(set(recorded))}: "
+            f"{[(r['id'], r['status'], len(r.get('tasks', [])), r.get('message')) for r in runs]}")
+    tagged = run_tags(w, seen) if seen else {}
+    t.check(len(set(tagged.values())) == 1 and "" not in tagged.values(),
+            f"crash in RunTask: the tasks carry one ecsched:run tag: {tagged}")
+    srv.stop()
 
 
 class Args:
@@ -756,6 +858,12 @@ def main():
         credentials(w, t)
         s3_trigger(w, t)
         restart(w, t)
+        # needs the scheduler to call find_run before it relaunches a
+        # firing left pending by a crash (src/daemon/, not there yet)
+        if os.environ.get("ECSCHED_TEST_CRASH_RUNTASK") == "1":
+            crash_in_runtask(w, t)
+        else:
+            print("crash in RunTask: skipped (set ECSCHED_TEST_CRASH_RUNTASK=1 to run it)")
     except Exception as e:  # a broken fixture is a failure, with its reason
         t.check(False, f"fixture: {type(e).__name__}: {e}")
     finally:

@@ -365,6 +365,25 @@ static void test_run_policy_and_launch(void)
            "ERR {\"launch\":[\"Not a valid mapping type.\"]}");
 }
 
+/* ECS allows 50 tags a task and ecsched adds two: a job may set 48. */
+static void test_launch_tags_limit(void)
+{
+    char body[4096];
+    size_t len;
+    int i;
+
+    len = (size_t)snprintf(body, sizeof(body),
+                           "{\"id\": \"a\", \"schedule\": \"0\", \"launch\": {\"tags\": [");
+    for (i = 0; i < 49; i++)
+        len += (size_t)snprintf(body + len, sizeof(body) - len, "%s{\"key\": \"k%d\"}",
+                                i > 0 ? ", " : "", i);
+    snprintf(body + len, sizeof(body) - len, "]}}");
+    CREATE(body, "ERR {\"launch\":{\"tags\":[\"Must be a list of at most 48 objects.\"]}}");
+    /* drop the last: 48 are fine */
+    snprintf(strrchr(body, ','), sizeof(body) - (size_t)(strrchr(body, ',') - body), "]}}");
+    T_TRUE(strncmp(check(body, NULL), "ERR", 3) != 0);
+}
+
 static void test_update_merges(void)
 {
     static const char *stored =
@@ -463,6 +482,7 @@ static void test_next_run(void)
 
 static const struct test_case cases[] = {
     {"run_policy_and_launch", test_run_policy_and_launch},
+    {"launch_tags_limit", test_launch_tags_limit},
     {"create_minimal", test_create_minimal},
     {"random_resolved_once", test_random_resolved_once},
     {"names", test_names},

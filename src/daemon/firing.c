@@ -120,39 +120,42 @@ bool sched_is_trigger_run(const json_t *run)
     return reason != NULL && strcmp(reason, "trigger") == 0;
 }
 
-/* What a run's tasks learn, in every container: which job, run and
- * scheduled second they are (so a task can tell a retry from a new
- * firing), a pipeline step its upstream run, an s3 run its object. New
- * reference, NULL when out of memory. */
-static json_t *run_environment(const json_t *run, const char *id, int64_t run_id, int64_t scheduled)
+/* What a run's tasks learn from how it started, in every container: a
+ * pipeline step its upstream run, an s3 run its object. NULL: nothing. */
+static json_t *run_environment(const json_t *run)
 {
     const json_t *upstream = json_object_get(run, "upstream");
     const json_t *object = json_object_get(run, "object");
     char number[32];
-    char when[32];
-    json_t *env;
 
-    snprintf(number, sizeof(number), "%" PRId64, run_id);
-    snprintf(when, sizeof(when), "%" PRId64, scheduled);
-    env = json_pack("{s:s, s:s, s:s}", "ECSCHED_JOB_ID", id, "ECSCHED_RUN_ID", number,
-                    "ECSCHED_SCHEDULED", when);
-    if (env == NULL)
-        return NULL;
     if (upstream != NULL) {
         snprintf(number, sizeof(number), "%" JSON_INTEGER_FORMAT,
                  json_integer_value(json_object_get(upstream, "run")));
-        json_object_set(env, "ECSCHED_UPSTREAM_JOB", json_object_get(upstream, "job"));
-        json_object_set_new(env, "ECSCHED_UPSTREAM_RUN", json_string(number));
+        return json_pack("{s:O?, s:s}", "ECSCHED_UPSTREAM_JOB", json_object_get(upstream, "job"),
+                         "ECSCHED_UPSTREAM_RUN", number);
     }
     if (object != NULL) {
         snprintf(number, sizeof(number), "%" JSON_INTEGER_FORMAT,
                  json_integer_value(json_object_get(object, "size")));
-        json_object_set(env, "S3_BUCKET", json_object_get(object, "bucket"));
-        json_object_set(env, "S3_KEY", json_object_get(object, "key"));
-        json_object_set_new(env, "S3_SIZE", json_string(number));
-        json_object_set(env, "S3_ETAG", json_object_get(object, "etag"));
+        return json_pack("{s:O?, s:O?, s:s, s:O?}", "S3_BUCKET", json_object_get(object, "bucket"),
+                         "S3_KEY", json_object_get(object, "key"), "S3_SIZE", number, "S3_ETAG",
+                         json_object_get(object, "etag"));
     }
-    return env;
+    return NULL;
+}
+
+/* Who a run's tasks are (launch_request.identity): job, run and
+ * scheduled second, so a task can tell a retried firing from a new one.
+ * New reference, or NULL. */
+static json_t *run_identity(const char *id, int64_t run_id, int64_t scheduled)
+{
+    char number[32];
+    char when[32];
+
+    snprintf(number, sizeof(number), "%" PRId64, run_id);
+    snprintf(when, sizeof(when), "%" PRId64, scheduled);
+    return json_pack("{s:s, s:s, s:s}", "ECSCHED_JOB_ID", id, "ECSCHED_RUN_ID", number,
+                     "ECSCHED_SCHEDULED", when);
 }
 
 /* Ask the launcher for `need` tasks in batches of 10, from batch
@@ -170,7 +173,8 @@ uint64_t sched_launch(struct scheduler *s, const json_t *job, const char *id,
     uint64_t started = 0;
     int64_t start = sched_now_ms(s);
     int64_t deadline_ms;
-    json_t *extra_env = run_environment(run, id, run_id, scheduled);
+    json_t *extra_env = run_environment(run);
+    json_t *identity = run_identity(id, run_id, scheduled);
 
     if (family == NULL)
         family = id;
@@ -205,6 +209,7 @@ uint64_t sched_launch(struct scheduler *s, const json_t *job, const char *id,
         rq.deadline_ms = deadline_ms;
         rq.environment = extra_env;
         rq.run_token = token_base;
+        rq.identity = identity;
         msg[0] = '\0';
         if (launcher_run_task(s->cfg.launcher, &rq, &res, msg, sizeof(msg)) != 0) {
             json_object_set_new(run, "message", json_string(msg));
@@ -217,6 +222,7 @@ uint64_t sched_launch(struct scheduler *s, const json_t *job, const char *id,
         launch_result_clear(&res);
     }
     json_decref(extra_env);
+    json_decref(identity);
     return started;
 }
 

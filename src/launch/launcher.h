@@ -38,6 +38,12 @@ struct launch_request {
      * ecsched:run=<run_token> where the launcher has tags, and what
      * find_run() looks for; may be NULL */
     const char *run_token;
+    /* who the task is, {"ECSCHED_JOB_ID", "ECSCHED_RUN_ID",
+     * "ECSCHED_SCHEDULED"}: a backend tells its tasks as it can (local:
+     * these environment variables in every container; ecs: the ecsched:job
+     * and ecsched:run tags already say it, so no DescribeTaskDefinition is
+     * spent per launch to name every container); may be NULL */
+    const json_t *identity;
 };
 
 enum launch_status { LAUNCH_PENDING, LAUNCH_RUNNING, LAUNCH_STOPPED };

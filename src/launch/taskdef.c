@@ -65,10 +65,10 @@ static void env_put(char **env, size_t *n, const char *name, const char *value)
 }
 
 /* Environment: PATH and HOME from here, the container's, the overrides',
- * the request's extra variables, then the task's own ARN. Strings are
- * allocated; free with free_env. */
-static size_t build_env(const json_t *cdef, const json_t *ov, const json_t *extra, const char *arn,
-                        char **env)
+ * the request's extra variables, then who the task is (the request's
+ * identity and its own ARN). Strings are allocated; free with free_env. */
+static size_t build_env(const json_t *cdef, const json_t *ov, const json_t *extra,
+                        const json_t *identity, const char *arn, char **env)
 {
     size_t n = 0;
     size_t i;
@@ -94,6 +94,10 @@ static size_t build_env(const json_t *cdef, const json_t *ov, const json_t *extr
             env_put(env, &n, k, json_string_value(v));
     }
     json_object_foreach((json_t *)extra, k, v) {
+        if (json_is_string(v))
+            env_put(env, &n, k, json_string_value(v));
+    }
+    json_object_foreach((json_t *)identity, k, v) {
         if (json_is_string(v))
             env_put(env, &n, k, json_string_value(v));
     }
@@ -180,7 +184,7 @@ json_t *taskdir_record(const json_t *def, const struct launch_request *rq, const
             json_decref(cs);
             return NULL;
         }
-        nenv = build_env(cdef, ov, rq->environment, arn, env);
+        nenv = build_env(cdef, ov, rq->environment, rq->identity, arn, env);
         for (i = 0; i < argc; i++)
             json_array_append_new(jargv, json_string(argv[i]));
         for (i = 0; i < nenv; i++)

@@ -14,7 +14,7 @@ a wrong secret (SignatureDoesNotMatch); kill -9 while jobs are due loses no
 firing beyond missedRuns and starts no task twice (moto's task list);
 SIGTERM during a launch that keeps being throttled exits 0 within 10 s;
 every task carries ecsched:job and its firing's ecsched:run tag
-(describe-tasks --include TAGS); and, with ECSCHED_TEST_CRASH_RUNTASK=1,
+(describe-tasks --include TAGS); and
 kill -9 while RunTask's answer is held (moto started the tasks) starts
 nothing twice after the restart.
 
@@ -858,12 +858,7 @@ def main():
         credentials(w, t)
         s3_trigger(w, t)
         restart(w, t)
-        # needs the scheduler to call find_run before it relaunches a
-        # firing left pending by a crash (src/daemon/, not there yet)
-        if os.environ.get("ECSCHED_TEST_CRASH_RUNTASK") == "1":
-            crash_in_runtask(w, t)
-        else:
-            print("crash in RunTask: skipped (set ECSCHED_TEST_CRASH_RUNTASK=1 to run it)")
+        crash_in_runtask(w, t)
     except Exception as e:  # a broken fixture is a failure, with its reason
         t.check(False, f"fixture: {type(e).__name__}: {e}")
     finally:

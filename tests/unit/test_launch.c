@@ -84,8 +84,8 @@ static void cleanup_dirs(void)
 static void test_fake(void)
 {
     struct launcher *l = NULL;
-    struct launch_request rq = {"web", "ecsched-job-a", "tok-1", 3, NULL, "job-a", NULL, NULL, 0,
-                                NULL};
+    struct launch_request rq = {
+        "web", "ecsched-job-a", "tok-1", 3, NULL, "job-a", NULL, NULL, 0, NULL, NULL};
     struct launch_result r;
     struct launch_result again;
     char **arns = NULL;
@@ -142,7 +142,7 @@ static void test_fake_indexes_grow(void)
     for (i = 0; i < 3000; i++) {
         char by[40];
         char token[40];
-        struct launch_request rq = {"web", by, token, 1, NULL, "job", NULL, NULL, 0, NULL};
+        struct launch_request rq = {"web", by, token, 1, NULL, "job", NULL, NULL, 0, NULL, NULL};
         struct launch_result r;
 
         snprintf(by, sizeof(by), "job-%d", i % 1000);
@@ -157,7 +157,8 @@ static void test_fake_indexes_grow(void)
     }
     for (i = 0; i < 3; i++) {
         char token[40];
-        struct launch_request rq = {"web", "job-x", token, 1, NULL, "job", NULL, NULL, 0, NULL};
+        struct launch_request rq = {"web", "job-x", token, 1,    NULL, "job",
+                                    NULL,  NULL,    0,     NULL, NULL};
         struct launch_result r;
 
         /* an old token answers with its first task, not a new one */
@@ -235,8 +236,8 @@ static void test_local_exit_code_and_log(void)
     json_t *ov = json_loads("[{\"containerName\": \"main\", \"environment\": "
                             "{\"GREETING\": \"there\"}}]",
                             0, &e);
-    struct launch_request rq = {"sleepy", "ecsched-sleepy", NULL, 1, ov, "sleepy", NULL, NULL, 0,
-                                NULL};
+    struct launch_request rq = {
+        "sleepy", "ecsched-sleepy", NULL, 1, ov, "sleepy", NULL, NULL, 0, NULL, NULL};
     struct launch_result r;
     struct launch_result d;
 
@@ -316,7 +317,7 @@ static void test_local_stop_task(void)
     char path[600];
     char msg[512];
     struct launch_request rq = {
-        "server", "ecsched-server", "tok-x", 1, NULL, "server", NULL, NULL, 0, NULL};
+        "server", "ecsched-server", "tok-x", 1, NULL, "server", NULL, NULL, 0, NULL, NULL};
     struct launch_result r;
     struct launch_result again;
     struct launch_result d;
@@ -430,7 +431,7 @@ static void test_local_task_outlives_launcher(void)
     char arn[200] = "";
     char msg[512];
     struct launch_request rq = {"gated", "ecsched-gated", "tok-g", 1, NULL, "gated", NULL, NULL,
-                                0,       "run-g"};
+                                0,       "run-g",         NULL};
     struct launch_result r;
     struct launch_result d;
 
@@ -496,7 +497,7 @@ static void test_local_find_run_after_reopen(void)
     char arns[2][200] = {"", ""};
     char msg[512];
     struct launch_request rq = {"gated", "ecsched-gated", "run-f-0", 2, NULL, "gated", NULL, NULL,
-                                0,       "run-f"};
+                                0,       "run-f",         NULL};
     struct launch_result r;
     size_t i;
 
@@ -565,7 +566,7 @@ static void test_local_client_token_after_reopen(void)
     char arn[200] = "";
     char msg[512];
     struct launch_request rq = {
-        "gated", "ecsched-gated", "tok-same", 1, NULL, "gated", NULL, NULL, 0, NULL};
+        "gated", "ecsched-gated", "tok-same", 1, NULL, "gated", NULL, NULL, 0, NULL, NULL};
     struct launch_result r;
 
     setup_dirs();
@@ -624,7 +625,7 @@ static void test_local_unstarted_record_cancelled(void)
     const char *id = "0000000000010000000100000001";
     const char *arn = "arn:aws:ecs:local:000000000000:task/local/0000000000010000000100000001";
     struct launch_request rq = {"gated", "ecsched-gated", "tok-crash", 1, NULL, "gated", NULL, NULL,
-                                0,       "run-crash"};
+                                0,       "run-crash",     NULL};
     struct launch_result r;
     int st;
 
@@ -711,8 +712,8 @@ static void test_local_supervisor_killed(void)
     char defs[300];
     char logs[300];
     char msg[512];
-    struct launch_request rq = {"gated", "ecsched-gated", NULL, 1, NULL, "gated", NULL, NULL, 0,
-                                NULL};
+    struct launch_request rq = {
+        "gated", "ecsched-gated", NULL, 1, NULL, "gated", NULL, NULL, 0, NULL, NULL};
     struct launch_result r;
     struct launch_result d;
     json_t *st;

@@ -230,7 +230,8 @@ static void test_started_by(void)
 static int64_t put_running(struct store *st, struct launcher *l, const char *id, int k, char *arn,
                            size_t arnlen)
 {
-    struct launch_request rq = {"web", "ecsched-long", NULL, 1, NULL, id, NULL, NULL, 0, NULL};
+    struct launch_request rq = {"web", "ecsched-long", NULL, 1,    NULL, id,
+                                NULL,  NULL,           0,    NULL, NULL};
     struct launch_result res;
     struct store_run r;
     json_t *run = run_new(id, "manual", 1000 + k, "test");
@@ -348,7 +349,7 @@ static void launch_as_before(struct launcher *l, const char *id, const char *tok
     char ct[96];
     char msg[256];
     struct launch_result res;
-    struct launch_request rq = {"web", by, ct, count, NULL, id, NULL, NULL, 0, token};
+    struct launch_request rq = {"web", by, ct, count, NULL, id, NULL, NULL, 0, token, NULL};
 
     scheduler_started_by(id, by, sizeof(by));
     snprintf(ct, sizeof(ct), "%s-0", token);

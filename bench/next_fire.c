@@ -12,13 +12,13 @@
 #include "core/tz.h"
 
 #define CASE_SECONDS 0.3
-#define START_INSTANT ((time_t)1767225600)  /* 2026-01-01T00:00:00Z */
-#define RESTART_AFTER ((time_t)4102444800)  /* 2100-01-01T00:00:00Z */
+#define START_INSTANT ((time_t)1767225600) /* 2026-01-01T00:00:00Z */
+#define RESTART_AFTER ((time_t)4102444800) /* 2100-01-01T00:00:00Z */
 #define PEER_SCRIPT "bench/croniter_rate.py"
 #define PEER_PYTHON "/usr/bin/python3"
 
 struct bench_case {
-    const char *expr;    /* ecsched */
+    const char *expr;     /* ecsched */
     const char *croniter; /* the same schedule for croniter */
 };
 
@@ -158,15 +158,14 @@ int main(void)
 
     printf("next-fire computations per second, one core (checksum %llu)\n\n",
            (unsigned long long)(checksum % 1000));
-    printf("%-30s %-17s %14s %12s %8s\n", "expression", "zone", "ecsched/s", "croniter/s",
-           "ratio");
+    printf("%-30s %-17s %14s %12s %8s\n", "expression", "zone", "ecsched/s", "croniter/s", "ratio");
     for (z = 0; z < NZONES; z++) {
         for (c = 0; c < NCASES; c++) {
             if (peer[z][c] > 0) {
                 double ratio = ours[z][c] / peer[z][c];
 
-                printf("%-30s %-17s %14.0f %12.0f %7.0fx\n", cases[c].expr, zones[z],
-                       ours[z][c], peer[z][c], ratio);
+                printf("%-30s %-17s %14.0f %12.0f %7.0fx\n", cases[c].expr, zones[z], ours[z][c],
+                       peer[z][c], ratio);
                 if (!peer_seen || ratio < min_ratio) {
                     min_ratio = ratio;
                     min_what = cases[c].expr;
@@ -174,8 +173,8 @@ int main(void)
                 }
                 peer_seen = 1;
             } else {
-                printf("%-30s %-17s %14.0f %12s %8s\n", cases[c].expr, zones[z], ours[z][c],
-                       "-", "-");
+                printf("%-30s %-17s %14.0f %12s %8s\n", cases[c].expr, zones[z], ours[z][c], "-",
+                       "-");
             }
         }
     }

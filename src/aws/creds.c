@@ -152,8 +152,8 @@ static int from_profile(struct aws_creds *c)
 
     home_file("AWS_SHARED_CREDENTIALS_FILE", "credentials", path, sizeof(path));
     if (aws_ini_get(path, profile_name(), "aws_access_key_id", c->key, sizeof(c->key)) != 0 ||
-        aws_ini_get(path, profile_name(), "aws_secret_access_key", c->secret,
-                    sizeof(c->secret)) != 0)
+        aws_ini_get(path, profile_name(), "aws_secret_access_key", c->secret, sizeof(c->secret)) !=
+            0)
         return ECS_ENOTFOUND;
     if (aws_ini_get(path, profile_name(), "aws_session_token", c->token, sizeof(c->token)) != 0)
         c->token[0] = '\0';

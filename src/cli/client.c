@@ -208,12 +208,12 @@ static size_t walk_messages(const json_t *node, char *path, size_t plen, size_t 
         return 1;
     }
     if (json_is_array(node)) {
-        json_array_foreach (node, i, v) {
+        json_array_foreach(node, i, v) {
             count += walk_messages(v, path, plen, cap, fn, ctx);
         }
         return count;
     }
-    json_object_foreach ((json_t *)node, key, v) {
+    json_object_foreach((json_t *)node, key, v) {
         int n = snprintf(path + plen, cap - plen, "%s%s", plen > 0 ? "." : "", key);
 
         if (n < 0 || (size_t)n >= cap - plen)
@@ -366,7 +366,7 @@ static json_t *keys_first(const json_t *obj, const char *const *first)
         if (v != NULL)
             json_object_set(out, first[i], v);
     }
-    json_object_foreach ((json_t *)obj, key, v) {
+    json_object_foreach((json_t *)obj, key, v) {
         if (out != NULL && json_object_get(out, key) == NULL)
             json_object_set(out, key, v);
     }
@@ -395,7 +395,7 @@ json_t *client_job_ordered(const json_t *api_job, int with_read_only)
     if (json_is_array(overrides)) {
         json_t *list = json_array();
 
-        json_array_foreach (overrides, i, item) {
+        json_array_foreach(overrides, i, item) {
             json_array_append_new(list, json_is_object(item) ? keys_first(item, override_order)
                                                              : json_incref((json_t *)item));
         }

@@ -56,7 +56,7 @@ int cmd_export(int argc, char **argv)
         return CLI_EXIT_FAIL;
     }
     out = json_pack("{s:[]}", "jobs");
-    json_array_foreach (jobs, i, job) {
+    json_array_foreach(jobs, i, job) {
         json_array_append_new(json_object_get(out, "jobs"), client_job_ordered(job, 0));
     }
     json_decref(jobs);

@@ -192,8 +192,7 @@ static void batch_line(struct zone_cache *zc, char *line)
     if (resolve_from(fields[1], zone, &from, msg, sizeof(msg)) != 0) {
         printf("ERROR %s\n", msg);
     } else if (parse_count(fields[2], &count) != 0) {
-        printf("ERROR count '%s' is not a whole number from 1 to %d\n", fields[2],
-               NEXT_COUNT_MAX);
+        printf("ERROR count '%s' is not a whole number from 1 to %d\n", fields[2], NEXT_COUNT_MAX);
     } else if (compile(p, zone, 0, &s, msg, sizeof(msg)) != 0) {
         printf("ERROR %s\n", msg);
     } else {
@@ -234,9 +233,9 @@ static int run_batch(void)
 int cmd_next(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"tz", required_argument, NULL, 'z'},   {"from", required_argument, NULL, 'f'},
+        {"tz", required_argument, NULL, 'z'},    {"from", required_argument, NULL, 'f'},
         {"count", required_argument, NULL, 'n'}, {"batch", no_argument, NULL, 'b'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
     };
     const char *zone_name = NULL;
     const char *from_text = NULL;
@@ -275,7 +274,8 @@ int cmd_next(int argc, char **argv)
             fputs(next_usage, stdout);
             return CLI_EXIT_OK;
         default:
-            fprintf(stderr, "ecsched next: unknown or incomplete option '%s'; see 'ecsched next --help'\n",
+            fprintf(stderr,
+                    "ecsched next: unknown or incomplete option '%s'; see 'ecsched next --help'\n",
                     argv[optind - 1]);
             return CLI_EXIT_USAGE;
         }

@@ -16,7 +16,7 @@ static const char *unknown_key(const json_t *doc)
     const char *key;
     json_t *v;
 
-    json_object_foreach ((json_t *)doc, key, v) {
+    json_object_foreach((json_t *)doc, key, v) {
         if (strcmp(key, "jobs") != 0 && strncmp(key, "x-", 2) != 0)
             return key;
     }

@@ -297,13 +297,13 @@ static int apply_merges(struct loader *l, struct frame *f)
     size_t i;
     const json_t *pair;
 
-    json_array_foreach (f->merges, i, pair) {
+    json_array_foreach(f->merges, i, pair) {
         const json_t *src = json_array_get(pair, 0);
         const json_t *src_marks = json_array_get(pair, 1);
         const char *key;
         json_t *v;
 
-        json_object_foreach ((json_t *)src, key, v) {
+        json_object_foreach((json_t *)src, key, v) {
             if (json_object_get(f->value, key) != NULL)
                 continue;
             if (json_object_set(f->value, key, v) != 0 ||
@@ -330,7 +330,7 @@ static int add_merge(struct loader *l, struct frame *top, json_t *value, json_t 
                    : ecs_fail(ECS_ENOMEM, l->msg, l->msglen, "out of memory");
     if (!json_is_array(value))
         return fail_at(l, m, "'<<' (merge) needs a mapping or a list of mappings");
-    json_array_foreach (value, i, item) {
+    json_array_foreach(value, i, item) {
         json_t *item_marks = json_array_get(json_object_get(marks, "i"), i);
 
         if (!json_is_object(item))
@@ -772,7 +772,7 @@ static int emit_node(yaml_emitter_t *e, const json_t *v)
         if (!yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE) ||
             emit(e, &ev) != 0)
             return -1;
-        json_object_foreach ((json_t *)v, key, item) {
+        json_object_foreach((json_t *)v, key, item) {
             if (emit_string(e, key, strlen(key)) != 0 || emit_node(e, item) != 0)
                 return -1;
         }
@@ -781,7 +781,7 @@ static int emit_node(yaml_emitter_t *e, const json_t *v)
         if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE) ||
             emit(e, &ev) != 0)
             return -1;
-        json_array_foreach (v, i, item) {
+        json_array_foreach(v, i, item) {
             if (emit_node(e, item) != 0)
                 return -1;
         }

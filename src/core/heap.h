@@ -17,7 +17,7 @@ struct heap {
     struct heap_entry *e; /* the heap array */
     size_t n;
     size_t cap;
-    uint32_t *pos;  /* pos[slot] = index in e + 1; 0 = not in the heap */
+    uint32_t *pos; /* pos[slot] = index in e + 1; 0 = not in the heap */
     size_t npos;
 };
 

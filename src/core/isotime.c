@@ -148,11 +148,10 @@ void isotime_format(int64_t t, int32_t offset, char *buf, size_t len)
     civil_from_seconds(t + offset, &c);
     if (a % 60 != 0)
         snprintf(buf, len, "%04lld-%02d-%02dT%02d:%02d:%02d%c%02d:%02d:%02d", (long long)c.year,
-                 c.month, c.day, c.hour, c.minute, c.second, sign, a / 3600, (a / 60) % 60,
-                 a % 60);
+                 c.month, c.day, c.hour, c.minute, c.second, sign, a / 3600, (a / 60) % 60, a % 60);
     else
-        snprintf(buf, len, "%04lld-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", (long long)c.year,
-                 c.month, c.day, c.hour, c.minute, c.second, sign, a / 3600, (a / 60) % 60);
+        snprintf(buf, len, "%04lld-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", (long long)c.year, c.month,
+                 c.day, c.hour, c.minute, c.second, sign, a / 3600, (a / 60) % 60);
 }
 
 void isotime_format_in(int64_t t, const struct tz *zone, char *buf, size_t len)

@@ -10,10 +10,10 @@
 #include "tz.h"
 
 struct isotime {
-    int64_t wall;       /* the date-time as written, read as if UTC */
-    int has_offset;     /* an explicit Z or +hh[:mm] was given */
-    int32_t offset;     /* seconds east of UTC when has_offset */
-    int32_t usec;       /* fraction, truncated to microseconds */
+    int64_t wall;   /* the date-time as written, read as if UTC */
+    int has_offset; /* an explicit Z or +hh[:mm] was given */
+    int32_t offset; /* seconds east of UTC when has_offset */
+    int32_t usec;   /* fraction, truncated to microseconds */
 };
 
 /* Parse YYYY-M(M)-D(D)[T| ]H(H):M(M)[:S(S)[.f...]][Z|+-HH[[:]MM]], anchored

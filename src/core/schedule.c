@@ -41,13 +41,13 @@ struct year_item {
 #define NTH_LAST 5
 
 struct cron_spec {
-    uint64_t sec;  /* bits 0..59 */
-    uint64_t min;  /* bits 0..59 */
-    uint32_t hour; /* bits 0..23 */
-    uint32_t dom;  /* bits 1..31, plain day numbers */
-    uint16_t mon;  /* bits 1..12 */
-    uint8_t dow;   /* bits 0..6, 0 = Monday */
-    uint64_t week; /* bits 1..53, ISO week (seed dialect) */
+    uint64_t sec;                   /* bits 0..59 */
+    uint64_t min;                   /* bits 0..59 */
+    uint32_t hour;                  /* bits 0..23 */
+    uint32_t dom;                   /* bits 1..31, plain day numbers */
+    uint16_t mon;                   /* bits 1..12 */
+    uint8_t dow;                    /* bits 0..6, 0 = Monday */
+    uint64_t week;                  /* bits 1..53, ISO week (seed dialect) */
     uint8_t dom_nth[NTH_POSITIONS]; /* seed "2nd_mon" in the day field */
     uint8_t dow_nth[NTH_POSITIONS]; /* AWS "2#1" and "6L" in day-of-week */
     uint32_t dom_near_wd;           /* AWS "15W": bits 1..31 */
@@ -56,7 +56,7 @@ struct cron_spec {
     bool dom_all;
     bool dow_all;
     bool week_all;
-    bool day_or; /* Vixie: both day fields restricted, either may match */
+    bool day_or;      /* Vixie: both day fields restricted, either may match */
     bool simple_days; /* no day restriction at all: every day matches */
     bool has_dom_nth; /* any dom_nth bit: saves scanning them per month */
     bool has_dow_nth;
@@ -174,14 +174,13 @@ static int next_bit(uint64_t bits, int from)
     return from + __builtin_ctzll(rest);
 }
 
-static const char *const weekday_names_mon[] = {"mon", "tue", "wed", "thu", "fri",
-                                                "sat", "sun", NULL};
-static const char *const weekday_names_sun[] = {"sun", "mon", "tue", "wed", "thu",
-                                                "fri", "sat", NULL};
+static const char *const weekday_names_mon[] = {"mon", "tue", "wed", "thu",
+                                                "fri", "sat", "sun", NULL};
+static const char *const weekday_names_sun[] = {"sun", "mon", "tue", "wed",
+                                                "thu", "fri", "sat", NULL};
 static const char *const month_names[] = {"jan", "feb", "mar", "apr", "may", "jun", "jul",
                                           "aug", "sep", "oct", "nov", "dec", NULL};
-static const char *const position_names[] = {"1st", "2nd", "3rd", "4th", "5th", "last",
-                                             NULL};
+static const char *const position_names[] = {"1st", "2nd", "3rd", "4th", "5th", "last", NULL};
 
 /* ------------------------------------------------------------------ */
 /* Seed dialect: APScheduler 3 CronTrigger fields, second first.       */
@@ -198,8 +197,8 @@ enum seed_field {
     SEED_FIELDS
 };
 
-static const char *const seed_names[SEED_FIELDS] = {
-    "second", "minute", "hour", "day_of_week", "week", "day", "month", "year"};
+static const char *const seed_names[SEED_FIELDS] = {"second", "minute", "hour",  "day_of_week",
+                                                    "week",   "day",    "month", "year"};
 static const int seed_min[SEED_FIELDS] = {0, 0, 0, 0, 1, 1, 1, 1970};
 static const int seed_max[SEED_FIELDS] = {59, 59, 23, 6, 53, 31, 12, 9999};
 
@@ -209,8 +208,8 @@ struct seed_acc {
     bool all;
 };
 
-static int seed_add_range(struct cron_spec *c, struct seed_acc *acc, int field, int first,
-                          int last, int step, char *msg, size_t msglen)
+static int seed_add_range(struct cron_spec *c, struct seed_acc *acc, int field, int first, int last,
+                          int step, char *msg, size_t msglen)
 {
     if (field == SEED_YEAR) {
         if (c->nyears >= YEAR_ITEMS_MAX)
@@ -231,8 +230,8 @@ static int seed_add_range(struct cron_spec *c, struct seed_acc *acc, int field, 
 /* APScheduler's step checks, in its order (AllExpression then
  * RangeExpression.validate_range). `last_given` is the range's end as
  * written, 0 when absent: APScheduler computes `(last or MAX) - first`. */
-static int seed_check_step(int field, const char *shown, long step, long first,
-                           long last_given, char *msg, size_t msglen)
+static int seed_check_step(int field, const char *shown, long step, long first, long last_given,
+                           char *msg, size_t msglen)
 {
     long field_range = seed_max[field] - seed_min[field];
     long range;
@@ -285,14 +284,13 @@ static int seed_all_expr(struct cron_spec *c, struct seed_acc *acc, int field, c
         if (field == SEED_YEAR)
             c->year_all = true;
     }
-    return seed_add_range(c, acc, field, seed_min[field], seed_max[field], (int)step, msg,
-                          msglen);
+    return seed_add_range(c, acc, field, seed_min[field], seed_max[field], (int)step, msg, msglen);
 }
 
 /* `a`, `a-b`, `a-b/n`, `a/n` with numbers; first/last already parsed. */
-static int seed_numeric_range(struct cron_spec *c, struct seed_acc *acc, int field,
-                              long first, long last, bool has_last, long step, bool has_step,
-                              const char *shown, char *msg, size_t msglen)
+static int seed_numeric_range(struct cron_spec *c, struct seed_acc *acc, int field, long first,
+                              long last, bool has_last, long step, bool has_step, const char *shown,
+                              char *msg, size_t msglen)
 {
     long end;
     int rc;
@@ -331,9 +329,8 @@ static int seed_numeric_range(struct cron_spec *c, struct seed_acc *acc, int fie
 }
 
 /* Try `digits[-digits][/digits]`; returns 1 when e is not of that form. */
-static int seed_try_numeric(struct cron_spec *c, struct seed_acc *acc, int field,
-                            const char *e, size_t n, const char *shown, char *msg,
-                            size_t msglen)
+static int seed_try_numeric(struct cron_spec *c, struct seed_acc *acc, int field, const char *e,
+                            size_t n, const char *shown, char *msg, size_t msglen)
 {
     const char *dash = memchr(e, '-', n);
     const char *slash = memchr(e, '/', n);
@@ -360,8 +357,8 @@ static int seed_try_numeric(struct cron_spec *c, struct seed_acc *acc, int field
             return 1;
         step = digits_value(slash + 1, (size_t)(end - slash - 1));
     }
-    return seed_numeric_range(c, acc, field, first, last, dash != NULL, step, slash != NULL,
-                              shown, msg, msglen);
+    return seed_numeric_range(c, acc, field, first, last, dash != NULL, step, slash != NULL, shown,
+                              msg, msglen);
 }
 
 /* `name` or `name-name` for day_of_week and month; 1 when not that form. */
@@ -433,8 +430,8 @@ static int seed_try_day_extra(struct cron_spec *c, const char *e, size_t n, char
     return 0;
 }
 
-static int seed_expr(struct cron_spec *c, struct seed_acc *acc, int field, const char *e,
-                     size_t n, char *msg, size_t msglen)
+static int seed_expr(struct cron_spec *c, struct seed_acc *acc, int field, const char *e, size_t n,
+                     char *msg, size_t msglen)
 {
     char shown[128];
     int rc;
@@ -714,12 +711,12 @@ static int aws_dow_extra(struct cron_spec *c, const struct cron_field_def *f, co
         if (rc != 0)
             return rc;
         if (!all_digits(hash + 1, n - wlen - 1))
-            return ecs_fail(ECS_EINVAL, msg, msglen,
-                            "%s: '%.*s' needs a week number 1-5 after '#'", f->name, (int)n, s);
+            return ecs_fail(ECS_EINVAL, msg, msglen, "%s: '%.*s' needs a week number 1-5 after '#'",
+                            f->name, (int)n, s);
         k = digits_value(hash + 1, n - wlen - 1);
         if (k < 1 || k > 5)
-            return ecs_fail(ECS_EINVAL, msg, msglen,
-                            "%s: '%.*s' needs a week number 1-5 after '#'", f->name, (int)n, s);
+            return ecs_fail(ECS_EINVAL, msg, msglen, "%s: '%.*s' needs a week number 1-5 after '#'",
+                            f->name, (int)n, s);
         c->dow_nth[k - 1] |= (uint8_t)(1u << dow_bit(KIND_AWS, (int)wd));
         return 0;
     }
@@ -780,8 +777,7 @@ static int cron_item(struct cron_spec *c, enum cron_kind kind, const struct cron
         if (rc != 0)
             return rc;
         if (dash != NULL) {
-            rc = cron_value(f, dash + 1, (size_t)(range_end - dash - 1), item, &last, msg,
-                            msglen);
+            rc = cron_value(f, dash + 1, (size_t)(range_end - dash - 1), item, &last, msg, msglen);
             if (rc != 0)
                 return rc;
             if (first > last)
@@ -852,8 +848,7 @@ static bool tok_is(const char *t, size_t n, const char *word)
     return strlen(word) == n && strncmp(t, word, n) == 0;
 }
 
-static int parse_aws_cron(struct cron_spec *c, const char *s, size_t n, char *msg,
-                          size_t msglen)
+static int parse_aws_cron(struct cron_spec *c, const char *s, size_t n, char *msg, size_t msglen)
 {
     const char *tok[6];
     size_t len[6];
@@ -891,8 +886,7 @@ static int parse_aws_cron(struct cron_spec *c, const char *s, size_t n, char *ms
     return 0;
 }
 
-static int parse_crontab(struct cron_spec *c, const char *s, size_t n, char *msg,
-                         size_t msglen)
+static int parse_crontab(struct cron_spec *c, const char *s, size_t n, char *msg, size_t msglen)
 {
     const char *tok[5];
     size_t len[5];
@@ -927,8 +921,8 @@ struct macro {
 };
 
 static const struct macro macros[] = {
-    {"@yearly", "0 0 1 1 *"},  {"@annually", "0 0 1 1 *"}, {"@monthly", "0 0 1 * *"},
-    {"@weekly", "0 0 * * 0"},  {"@daily", "0 0 * * *"},    {"@midnight", "0 0 * * *"},
+    {"@yearly", "0 0 1 1 *"}, {"@annually", "0 0 1 1 *"}, {"@monthly", "0 0 1 * *"},
+    {"@weekly", "0 0 * * 0"}, {"@daily", "0 0 * * *"},    {"@midnight", "0 0 * * *"},
     {"@hourly", "0 * * * *"},
 };
 
@@ -1003,8 +997,8 @@ static int parse_rate(struct schedule *s, const char *p, size_t n, char *msg, si
                             units[k].singular);
         if (value != 1 && singular)
             return ecs_fail(ECS_EINVAL, msg, msglen,
-                            "rate(): with a value above 1 the unit is plural: rate(%ld %ss)",
-                            value, units[k].singular);
+                            "rate(): with a value above 1 the unit is plural: rate(%ld %ss)", value,
+                            units[k].singular);
         s->interval = value * units[k].seconds;
         return 0;
     }
@@ -1033,8 +1027,8 @@ static int parse_at(struct schedule *s, const char *p, size_t n, char *msg, size
 
     /* yyyy-mm-ddThh:mm:ss: 19 characters with fixed separators. */
     if (n != 19 || p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' || p[16] != ':')
-        return ecs_fail(ECS_EINVAL, msg, msglen,
-                        "at() takes yyyy-mm-ddThh:mm:ss, got 'at(%.*s)'", (int)n, p);
+        return ecs_fail(ECS_EINVAL, msg, msglen, "at() takes yyyy-mm-ddThh:mm:ss, got 'at(%.*s)'",
+                        (int)n, p);
     y = fixed_digits(p, 4);
     mo = fixed_digits(p + 5, 2);
     d = fixed_digits(p + 8, 2);
@@ -1042,12 +1036,12 @@ static int parse_at(struct schedule *s, const char *p, size_t n, char *msg, size
     mi = fixed_digits(p + 14, 2);
     sec = fixed_digits(p + 17, 2);
     if (y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || sec < 0)
-        return ecs_fail(ECS_EINVAL, msg, msglen,
-                        "at() takes yyyy-mm-ddThh:mm:ss, got 'at(%.*s)'", (int)n, p);
-    if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 ||
-        d > civil_days_in_month(y, (int)mo) || h > 23 || mi > 59 || sec > 59)
-        return ecs_fail(ECS_EINVAL, msg, msglen, "at(): '%.*s' is not a real date and time",
+        return ecs_fail(ECS_EINVAL, msg, msglen, "at() takes yyyy-mm-ddThh:mm:ss, got 'at(%.*s)'",
                         (int)n, p);
+    if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > civil_days_in_month(y, (int)mo) ||
+        h > 23 || mi > 59 || sec > 59)
+        return ecs_fail(ECS_EINVAL, msg, msglen, "at(): '%.*s' is not a real date and time", (int)n,
+                        p);
     t.year = y;
     t.month = (int)mo;
     t.day = (int)d;
@@ -1496,9 +1490,9 @@ static int wall_clock_next(const struct schedule *s, int64_t after, int64_t *nex
         tz_span_at(s->zone, from, &sp);
         /* After a fall-back the repeated wall times were fired in the span
          * before: start this span's wall clock where that one ended. */
-        lower = sp.start == INT64_MIN ? INT64_MIN
-                                      : sp.start + (sp.prev_offset > sp.offset ? sp.prev_offset
-                                                                               : sp.offset);
+        lower = sp.start == INT64_MIN
+                    ? INT64_MIN
+                    : sp.start + (sp.prev_offset > sp.offset ? sp.prev_offset : sp.offset);
         rc = cron_wall_next(c, max64(from + sp.offset, lower), &w);
         if (rc == 0 && (sp.end == INT64_MAX || w < sp.end + sp.offset))
             best = w - sp.offset;

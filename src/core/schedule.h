@@ -34,8 +34,8 @@ struct schedule;
  * schedule_free(). On bad input returns ECS_EINVAL with a one-line message
  * naming the field and the offending token. A seed-dialect '?' must be
  * resolved first (schedule_resolve_random); an unresolved one is an error. */
-int schedule_parse(const char *expr, const struct tz *zone,
-                   struct schedule **out, char *msg, size_t msglen);
+int schedule_parse(const char *expr, const struct tz *zone, struct schedule **out, char *msg,
+                   size_t msglen);
 
 /* Frees *s and sets it to NULL; safe on NULL. */
 void schedule_free(struct schedule **s);
@@ -64,7 +64,7 @@ typedef uint32_t (*schedule_rand_fn)(void *ctx, uint32_t n);
  * every other character, spacing included, kept. Expressions of other
  * dialects are copied unchanged. rand may be NULL to use the system's
  * random source. Fails only on allocation failure (ECS_ENOMEM). */
-int schedule_resolve_random(const char *expr, schedule_rand_fn rand, void *ctx,
-                            char **out, char *msg, size_t msglen);
+int schedule_resolve_random(const char *expr, schedule_rand_fn rand, void *ctx, char **out,
+                            char *msg, size_t msglen);
 
 #endif

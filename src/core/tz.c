@@ -176,7 +176,7 @@ struct posix_rule {
     int day;   /* Jn: 1..365; n: 0..365 */
     int month; /* Mm.w.d */
     int week;
-    int wday;  /* 0 = Sunday */
+    int wday;     /* 0 = Sunday */
     int32_t time; /* seconds after local midnight, may be negative or > 24h */
 };
 
@@ -501,8 +501,8 @@ static int read_header(const unsigned char *p, size_t len, struct tzif_header *h
  * the counts are absurd. */
 static size_t block_size(const struct tzif_header *h, size_t tsize)
 {
-    uint64_t n = (uint64_t)h->timecnt * tsize + h->timecnt + (uint64_t)h->typecnt * 6 +
-                 h->charcnt + (uint64_t)h->leapcnt * (tsize + 4) + h->isstdcnt + h->isutcnt;
+    uint64_t n = (uint64_t)h->timecnt * tsize + h->timecnt + (uint64_t)h->typecnt * 6 + h->charcnt +
+                 (uint64_t)h->leapcnt * (tsize + 4) + h->isstdcnt + h->isutcnt;
 
     if (h->timecnt > TZ_FILE_MAX || h->typecnt > 256 || h->charcnt > TZ_FILE_MAX ||
         h->leapcnt > TZ_FILE_MAX || h->isstdcnt > 256 || h->isutcnt > 256 || n > TZ_FILE_MAX)
@@ -516,8 +516,8 @@ static int damaged(const char *name, char *msg, size_t msglen, const char *why)
                     name, why);
 }
 
-int tz_parse(const unsigned char *data, size_t len, const char *name, struct tz **out,
-             char *msg, size_t msglen)
+int tz_parse(const unsigned char *data, size_t len, const char *name, struct tz **out, char *msg,
+             size_t msglen)
 {
     struct tzif_header h;
     const unsigned char *p = data;

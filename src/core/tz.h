@@ -36,8 +36,8 @@ int tz_load(const char *name, struct tz **out, char *msg, size_t msglen);
 /* Parse TZif bytes (versions 1-4; the version 2+ 64-bit block and its POSIX
  * TZ footer are used when present). name is copied. Same ownership and
  * errors as tz_load(). Rejects files with leap-second records. */
-int tz_parse(const unsigned char *data, size_t len, const char *name,
-             struct tz **out, char *msg, size_t msglen);
+int tz_parse(const unsigned char *data, size_t len, const char *name, struct tz **out, char *msg,
+             size_t msglen);
 
 /* The UTC zone: a static object, never freed (tz_free ignores it). */
 const struct tz *tz_utc(void);

@@ -838,6 +838,7 @@ static int column_run(sqlite3_stmt *st, struct store_run *out)
 {
     struct store_run r;
 
+    memset(&r, 0, sizeof(r));
     r.id = sqlite3_column_int64(st, 0);
     r.job_id = (char *)sqlite3_column_text(st, 1);
     r.claim = (char *)sqlite3_column_text(st, 2);

@@ -206,7 +206,8 @@ int trigger_s3_receive(struct triggers *t, const json_t *trigger, int max, int w
     body = json_pack("{s:s, s:i, s:i, s:[s]}", "QueueUrl", url, "MaxNumberOfMessages",
                      max < 1 ? 1 : (max > 10 ? 10 : max), "WaitTimeSeconds", wait_s,
                      "MessageSystemAttributeNames", "ApproximateReceiveCount");
-    rc = aws_call(c, "ReceiveMessage", body, &reply, trigger_deadline(RECEIVE_WINDOW_MS), msg, msglen);
+    rc = aws_call(c, "ReceiveMessage", body, &reply, trigger_deadline(RECEIVE_WINDOW_MS), msg,
+                  msglen);
     json_decref(body);
     if (rc != 0)
         return rc;
@@ -235,7 +236,8 @@ int trigger_s3_delete(struct triggers *t, const char *url, const char *receipt, 
     if (rc != 0)
         return rc;
     body = json_pack("{s:s, s:s}", "QueueUrl", url, "ReceiptHandle", receipt);
-    rc = aws_call(c, "DeleteMessage", body, &reply, trigger_deadline(DELETE_WINDOW_MS), msg, msglen);
+    rc =
+        aws_call(c, "DeleteMessage", body, &reply, trigger_deadline(DELETE_WINDOW_MS), msg, msglen);
     json_decref(body);
     json_decref(reply);
     return rc;

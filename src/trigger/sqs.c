@@ -102,7 +102,8 @@ static int sqs_expected(struct triggers *t, const json_t *job, const json_t *tri
         snprintf(url, sizeof(url), "%s", given_url);
     } else {
         body = json_pack("{s:s}", "QueueName", name != NULL ? name : "");
-        rc = aws_call(c, "GetQueueUrl", body, &reply, trigger_deadline(CALL_WINDOW_MS), msg, msglen);
+        rc =
+            aws_call(c, "GetQueueUrl", body, &reply, trigger_deadline(CALL_WINDOW_MS), msg, msglen);
         json_decref(body);
         if (rc != 0)
             return rc;
@@ -115,7 +116,8 @@ static int sqs_expected(struct triggers *t, const json_t *job, const json_t *tri
     }
     body = json_pack("{s:s, s:[s, s]}", "QueueUrl", url, "AttributeNames",
                      "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible");
-    rc = aws_call(c, "GetQueueAttributes", body, &reply, trigger_deadline(CALL_WINDOW_MS), msg, msglen);
+    rc = aws_call(c, "GetQueueAttributes", body, &reply, trigger_deadline(CALL_WINDOW_MS), msg,
+                  msglen);
     json_decref(body);
     if (rc != 0)
         return rc;

@@ -17,8 +17,8 @@ int test_run(const char *suite, const struct test_case *cases, size_t n)
             passed++;
         } else {
             failed++;
-            fprintf(stderr, "FAIL %s.%s (%d assertion(s) failed)\n", suite,
-                    cases[i].name, test_failures_in_case);
+            fprintf(stderr, "FAIL %s.%s (%d assertion(s) failed)\n", suite, cases[i].name,
+                    test_failures_in_case);
         }
     }
     printf("%s: %d passed, %d failed\n", suite, passed, failed);

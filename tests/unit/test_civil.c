@@ -41,7 +41,7 @@ static void test_weekday_and_iso_week(void)
 {
     int64_t iy = 0;
 
-    T_EQ_INT(civil_weekday(0), 3); /* 1970-01-01 Thursday */
+    T_EQ_INT(civil_weekday(0), 3);                                 /* 1970-01-01 Thursday */
     T_EQ_INT(civil_weekday(civil_days_from_ymd(2024, 11, 24)), 6); /* Sunday */
     T_EQ_INT(civil_iso_week(2021, 1, 3, &iy), 53);
     T_EQ_INT(iy, 2020);

@@ -155,8 +155,7 @@ static void test_seed_week_month_year(void)
     SERIES("0 0 0 * * 29 2", "UTC", "2026-01-01T00:00:00Z",
            "2028-02-29T00:00:00+00:00 2032-02-29T00:00:00+00:00");
     /* 2100 is not a leap year */
-    SERIES("0 0 0 * * 29 2 2100-2104", "UTC", "2026-01-01T00:00:00Z",
-           "2104-02-29T00:00:00+00:00");
+    SERIES("0 0 0 * * 29 2 2100-2104", "UTC", "2026-01-01T00:00:00Z", "2104-02-29T00:00:00+00:00");
     SERIES("5-20/5 10/20", "UTC", "2026-01-01T00:00:00Z",
            "2026-01-01T00:10:05+00:00 2026-01-01T00:10:10+00:00 2026-01-01T00:10:15+00:00 "
            "2026-01-01T00:10:20+00:00 2026-01-01T00:30:05+00:00");
@@ -169,7 +168,7 @@ static void test_seed_errors(void)
                         "the maximum value (59)");
     PARSE_ERROR("0 61", "field \"minute\"");
     PARSE_ERROR("0 0 0 * * * * 1960", "Error validating expression '1960': the first value "
-                                     "(1960) is lower than the minimum value (1970)");
+                                      "(1960) is lower than the minimum value (1970)");
     PARSE_ERROR("0 0 0 * * 0", "Error validating expression '0': the first value (0) is lower "
                                "than the minimum value (1)");
     PARSE_ERROR("*/60", "Error validating expression '*/60': the step value (60) is higher than "
@@ -267,8 +266,7 @@ static void test_aws_documented_examples(void)
            "2026-01-01T10:00:00+00:00 2026-01-02T10:00:00+00:00");
     SERIES("cron(15 12 * * ? *)", "UTC", "2026-01-01T00:00:00Z", "2026-01-01T12:15:00+00:00");
     /* 2026-01-02 is a Friday */
-    SERIES("cron(0 18 ? * MON-FRI *)", "UTC", "2026-01-02T19:00:00Z",
-           "2026-01-05T18:00:00+00:00");
+    SERIES("cron(0 18 ? * MON-FRI *)", "UTC", "2026-01-02T19:00:00Z", "2026-01-05T18:00:00+00:00");
     SERIES("cron(0 8 1 * ? *)", "UTC", "2026-01-01T09:00:00Z", "2026-02-01T08:00:00+00:00");
     SERIES("cron(0/15 * * * ? *)", "UTC", "2026-01-01T00:07:00Z",
            "2026-01-01T00:15:00+00:00 2026-01-01T00:30:00+00:00");
@@ -377,8 +375,7 @@ static void test_rate_anchor(void)
 
 static void test_at(void)
 {
-    SERIES("at(2027-01-01T09:00:00)", "UTC", "2026-01-01T00:00:00Z",
-           "2027-01-01T09:00:00+00:00");
+    SERIES("at(2027-01-01T09:00:00)", "UTC", "2026-01-01T00:00:00Z", "2027-01-01T09:00:00+00:00");
     SERIES("at(2027-01-01T09:00:00)", "America/New_York", "2026-01-01T00:00:00Z",
            "2027-01-01T09:00:00-05:00");
     SERIES("at(2020-01-01T09:00:00)", "UTC", "2026-01-01T00:00:00Z", "NEVER");
@@ -393,8 +390,7 @@ static void test_at(void)
 
 static void test_crontab(void)
 {
-    SERIES("crontab(30 2 * * 1-5)", "UTC", "2026-01-02T03:00:00Z",
-           "2026-01-05T02:30:00+00:00");
+    SERIES("crontab(30 2 * * 1-5)", "UTC", "2026-01-02T03:00:00Z", "2026-01-05T02:30:00+00:00");
     /* 7 and 0 are both Sunday */
     SERIES("crontab(0 0 * * 7)", "UTC", "2026-01-01T00:00:00Z", "2026-01-04T00:00:00+00:00");
     SERIES("crontab(0 0 * * sun)", "UTC", "2026-01-01T00:00:00Z", "2026-01-04T00:00:00+00:00");
@@ -423,7 +419,8 @@ static void test_crontab(void)
     PARSE_ERROR("crontab(0 0 * * fri-mon)", "day-of-week: 'fri-mon' is a backwards range");
     PARSE_ERROR("crontab(0 0 1,,2 * *)", "day-of-month: empty item in a list");
     PARSE_ERROR("crontab(0 0 * * 1/x)", "day-of-week: '1/x' needs a whole number after '/'");
-    PARSE_ERROR("crontab(0 0 * * * *)", "crontab() needs 5 fields (minute hour day-of-month month day-of-week), got 6");
+    PARSE_ERROR("crontab(0 0 * * * *)",
+                "crontab() needs 5 fields (minute hour day-of-month month day-of-week), got 6");
     PARSE_ERROR("crontab(0 0 5-x * *)", "day-of-month: '5-x' is not a value of 1-31");
 }
 
@@ -479,8 +476,7 @@ static void test_unusual_offsets(void)
            "2026-01-02T09:00:00+13:45");
     SERIES("crontab(0 9 * * *)", "Pacific/Chatham", "2026-07-01T00:00:00+12:45",
            "2026-07-01T09:00:00+12:45");
-    SERIES("crontab(0 9 * * *)", "us/pacific", "2026-07-01T00:00:00Z",
-           "2026-07-01T09:00:00-07:00");
+    SERIES("crontab(0 9 * * *)", "us/pacific", "2026-07-01T00:00:00Z", "2026-07-01T09:00:00-07:00");
     SERIES("crontab(0 9 * * *)", "EST", "2026-07-01T00:00:00Z", "2026-07-01T09:00:00-05:00");
     /* far future, beyond the zone file's table: the POSIX rule still applies */
     SERIES("crontab(0 12 1 7 *)", "America/New_York", "2300-01-01T00:00:00Z",
@@ -494,7 +490,7 @@ static void test_unusual_offsets(void)
 static void test_never_is_bounded(void)
 {
     static const char *const never[] = {
-        "cron(0 0 30 2 ? *)", "crontab(0 0 31 2 *)", "0 0 0 * * 31 2",
+        "cron(0 0 30 2 ? *)",        "crontab(0 0 31 2 *)",   "0 0 0 * * 31 2",
         "cron(0 0 1 1 ? 1999-2005)", "0 0 0 mon * 29 2 2100",
     };
     struct schedule *s = NULL;

@@ -178,18 +178,16 @@ static void test_damaged_files(void)
     {
         struct tz *z = NULL;
 
-        T_EQ_INT(tz_parse((const unsigned char *)"TZif", 4, "short", &z, msg, sizeof(msg)), ECS_EINVAL);
+        T_EQ_INT(tz_parse((const unsigned char *)"TZif", 4, "short", &z, msg, sizeof(msg)),
+                 ECS_EINVAL);
     }
     T_HAS_STR(msg, "time zone 'short'");
 }
 
 static const struct test_case cases[] = {
-    {"offsets", test_offsets},
-    {"far_future_follows_the_rule", test_far_future_follows_the_rule},
-    {"spans", test_spans},
-    {"wall_to_utc", test_wall_to_utc},
-    {"names", test_names},
-    {"damaged_files", test_damaged_files},
+    {"offsets", test_offsets}, {"far_future_follows_the_rule", test_far_future_follows_the_rule},
+    {"spans", test_spans},     {"wall_to_utc", test_wall_to_utc},
+    {"names", test_names},     {"damaged_files", test_damaged_files},
 };
 
 TEST_MAIN("tz", cases)

@@ -408,8 +408,9 @@ static void save_shots(struct scheduler *s, struct shot *sh, size_t n, bool clai
 
 /* A run left claimed by a crash: the tasks its token started, whoever
  * started them, become its tasks, and only batches never asked for are
- * launched. True when that settled what to launch (sh->need); false when
- * nothing was found and the firing decides as a new one. */
+ * launched; a claim that started nothing asks for what it claimed. True
+ * when that settled what to launch (sh->need); false for a run that
+ * recorded no decision (a manual run), which decides as a new one. */
 static bool recover_shot(struct scheduler *s, struct shot *sh, int64_t now)
 {
     struct launch_result found;
@@ -465,6 +466,12 @@ static bool recover_shot(struct scheduler *s, struct shot *sh, int64_t now)
                                       "crash"));
         run_finish(sh->run, "skipped", msg, now);
         sh->need = 0;
+        return true;
+    }
+    if (requested > 0) {
+        /* the claim decided what to ask for when it was due; tasks started
+         * since (a catch-up's, say) do not undo that decision */
+        sh->need = requested;
         return true;
     }
     return false;

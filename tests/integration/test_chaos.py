@@ -40,7 +40,8 @@ duplicates and double-missed.
 
 On failure the temp dir is kept and printed: daemon.log (every start, with
 a marker line), evidence.txt, timeline.txt (each kill and start),
-runs.json (the final listing) and figures.json.
+runs.json (the final listing), figures.json (the counts) and details.json
+(every case of every figure).
 """
 import argparse
 import json
@@ -328,8 +329,8 @@ def analyse(chaos, runs_by_job, listed, cutoff, t):
     for jid, job in sorted(jobs.items()):
         every = job["every"]
         keys = {k for k in set(fired) | set(missed) | set(evidence) if k[0] == jid}
-        lo = int(job["t0"])  # t0 <= s < t1: may be accounted
-        must = math.ceil(job["t1"])  # s >= t1: must be accounted
+        # s >= t1: must be accounted; t0 <= s < t1: may be; s < t0: must not
+        must = math.ceil(job["t1"])
         seconds = sorted({s for _, s in keys} | set(fire_seconds(every, must, cutoff)))
         for s in seconds:
             e = evidence.get((jid, s), [])
@@ -362,10 +363,8 @@ def analyse(chaos, runs_by_job, listed, cutoff, t):
                                          + ", ".join(f"#{x.get('id')} {x.get('status')}"
                                                      f" {x.get('message', '')[:80]!r}" for x in r)
                                          + " but the task never ran")
-                elif s >= must:
-                    lost_silent.append(f"{where}: no launch, no run, no missed record")
                 else:
-                    accounted -= 1  # created in that second: it may never have counted
+                    lost_silent.append(f"{where}: no launch, no run, no missed record")
             elif e and not r and not m:
                 unrecorded.append(f"{where}: launched ({e[0]['a'].rsplit('/', 1)[-1]}) "
                                   "but no run records it")
@@ -428,15 +427,18 @@ def analyse(chaos, runs_by_job, listed, cutoff, t):
         "failed_starts": chaos.failed_starts,
     }
     print(f"  accounted {accounted} (job, second) pairs up to {iso(cutoff)}: "
-          f"{ok_fired} launched once ({catchups} of them catch-ups), "
+          f"{ok_fired} launched once ({catchups} of them 1 s or more late: catch-ups), "
           f"{ok_missed} in one missed record ({n_missed_records} records); "
           f"{len(lines)} evidence lines ({len(late)} of tasks started after the listing, "
           "not judged)")
     print("  scheduler env present on evidence lines: "
           + ", ".join(f"{k} {v}/{len(lines)}" for k, v in env_given.items()))
 
+    details = {}
+
     def figure(name, items, ok=None):
         ok = not items if ok is None else ok
+        details[name] = items
         print(f"  {name}: {len(items) if isinstance(items, list) else items}")
         for x in (items if isinstance(items, list) else [])[:SHOW]:
             print(f"      {x}")
@@ -461,6 +463,8 @@ def analyse(chaos, runs_by_job, listed, cutoff, t):
     print(f"  PRAGMA integrity_check: {'; '.join(integrity)[:300]}")
     t.check(integrity == ["ok"], f"integrity_check: {integrity[:5]}")
     t.check(accounted > 0, "nothing was accounted")
+    with open(os.path.join(chaos.tmp, "details.json"), "w") as f:
+        json.dump(details, f, indent=1, default=str)
     return figures
 
 

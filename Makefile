@@ -40,7 +40,7 @@ GEN_OBJ := $(BUILD)/obj/gen/openapi.o
 LIB := $(BUILD)/libecsched.a
 BIN := $(BUILD)/ecsched
 
-.PHONY: all deps demo test test-fast unit bench clean format lint
+.PHONY: all deps demo test test-fast unit bench soak clean format lint
 
 all: $(BIN) $(UNIT_BIN) $(BENCH_BIN)
 
@@ -95,6 +95,13 @@ test-fast: all
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@sh scripts/bench.sh $(BUILD)
+
+# The kill -9 chaos test (tests/integration/test_chaos.py, 30 kills in
+# make test) at length: SOAK_KILLS kills, SOAK_SEED for the moments.
+SOAK_KILLS ?= 300
+soak: deps
+	@$(MAKE) --no-print-directory all
+	@sh scripts/soak.sh $(BUILD) $(SOAK_KILLS)
 
 clean:
 	rm -rf build build-san

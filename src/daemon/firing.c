@@ -63,7 +63,7 @@ int sched_save_run(struct scheduler *s, const json_t *job, const char *id, const
     if (rc == 0) {
         *run_id = r.id;
         if (run_status_final(r.status))
-            sched_follow(s, id, r.id, r.status);
+            sched_follow(s, id, r.id, r.status, 0);
     }
     return rc;
 }
@@ -159,17 +159,18 @@ static json_t *run_identity(const char *id, int64_t run_id, int64_t scheduled)
 }
 
 /* Ask the launcher for `need` tasks in batches of 10, from batch
- * first_batch on, and record them on the run (scheduled: the firing's
+ * topping up a recovered launch that had found `found` tasks (0: a first
+ * launch), and record them on the run (scheduled: the firing's
  * second). Returns the number started; errors are on the run. */
 uint64_t sched_launch(struct scheduler *s, const json_t *job, const char *id,
                       const char *started_by, const char *token_base, int64_t scheduled,
-                      int64_t run_id, int64_t need, int first_batch, json_t *run, uint64_t *errors)
+                      int64_t run_id, int64_t need, int64_t found, json_t *run, uint64_t *errors)
 {
     const char *family = json_string_value(json_object_get(job, "taskDefinition"));
     const json_t *window = json_object_get(job, "startingDeadlineSeconds");
     const char *reason = json_string_value(json_object_get(run, "reason"));
     char msg[512];
-    int batch = first_batch;
+    int batch = 0;
     uint64_t started = 0;
     int64_t start = sched_now_ms(s);
     int64_t deadline_ms;
@@ -196,7 +197,14 @@ uint64_t sched_launch(struct scheduler *s, const json_t *job, const char *id,
         char token[80];
 
         /* the same firing retried asks for the same tasks */
-        snprintf(token, sizeof(token), "%s-%d", token_base, batch++);
+        /* a top-up has tokens of its own, named by what it found: the
+         * first launch's batch tokens would hand back the tasks a batch
+         * half started, not start the rest; a top-up cut short finds
+         * more next time, so never repeats these */
+        if (found > 0)
+            snprintf(token, sizeof(token), "%s-f%" PRId64 "-%d", token_base, found, batch++);
+        else
+            snprintf(token, sizeof(token), "%s-%d", token_base, batch++);
         rq.family = family;
         rq.started_by = started_by;
         rq.client_token = token;
@@ -301,7 +309,13 @@ static void open_shot(struct scheduler *s, struct shot *sh, const char *job_text
     if (sh->job == NULL)
         return;
     if (f->kind == FIRE_MISSED) {
-        sched_record_missed(s, sh->job, f);
+        /* written with the batch's claims: a restart after downtime has
+         * thousands to write at once */
+        sh->scheduled = f->last;
+        sh->run = sched_missed_run(s, f);
+        snprintf(sh->claim, sizeof(sh->claim), "%s@%" PRId64, f->id, f->last);
+        if (sh->run == NULL)
+            sched_missed_saved(s, f, ECS_ENOMEM, "out of memory recording missed firings");
     } else if (f->kind == FIRE_OBJECT) {
         sched_fire_objects(s, f, sh->job);
     } else if (f->kind == FIRE_RUN) {
@@ -357,6 +371,9 @@ static void save_shots(struct scheduler *s, struct shot *sh, size_t n, bool clai
         x->at = SIZE_MAX;
         if (x->run == NULL || (claiming && x->claim[0] == '\0') || recs == NULL || rcs == NULL)
             continue;
+        /* a missed record is whole once claimed */
+        if (!claiming && x->f.kind == FIRE_MISSED)
+            continue;
         if (sched_run_record(x->job, x->run, x->f.id, claiming ? x->claim : NULL, x->scheduled,
                              x->run_id, &recs[k]) == 0)
             x->at = k++;
@@ -370,6 +387,17 @@ static void save_shots(struct scheduler *s, struct shot *sh, size_t n, bool clai
 
         if (x->run == NULL || (claiming && x->claim[0] == '\0'))
             continue;
+        if (x->f.kind == FIRE_MISSED) {
+            if (claiming)
+                sched_missed_saved(s, &x->f, rc, msg);
+            if (claiming && rc == 0)
+                x->claim[0] = '\0';
+            if (claiming && rc != 0) {
+                json_decref(x->run);
+                x->run = NULL;
+            }
+            continue;
+        }
         if (rc == 0 && claiming) {
             x->run_id = recs[x->at].id;
             x->claim[0] = '\0';
@@ -378,7 +406,7 @@ static void save_shots(struct scheduler *s, struct shot *sh, size_t n, bool clai
             const char *status = run_status(x->run);
 
             if (run_status_final(status))
-                sched_follow(s, x->f.id, x->run_id, status);
+                sched_follow(s, x->f.id, x->run_id, status, 0);
         } else if (claiming) {
             snprintf(why, sizeof(why), "firing %s is already claimed", x->claim);
             log_event(s->cfg.log, rc == ECS_EEXIST ? LOG_WARN : LOG_ERROR, "job.not_claimed",
@@ -439,7 +467,7 @@ static bool recover_shot(struct scheduler *s, struct shot *sh, int64_t now)
             run_set_launched(sh->run, now);
         run_refresh(sh->run, now);
         sh->need = requested > (json_int_t)found.ntasks ? requested - (json_int_t)found.ntasks : 0;
-        sh->first_batch = (int)(found.ntasks / BATCH_MAX);
+        sh->found = (int64_t)found.ntasks;
         log_event(s->cfg.log, LOG_INFO, "run.recovered",
                   json_pack("{s:s, s:I, s:I, s:I}", "job", sh->f.id, "run", (json_int_t)sh->run_id,
                             "adopted", (json_int_t)found.ntasks, "launching",
@@ -547,7 +575,7 @@ static void start_shot(struct scheduler *s, struct shot *sh)
     if (sh->need <= 0)
         return;
     sh->started = sched_launch(s, sh->job, sh->f.id, sh->started_by, sh->token, sh->scheduled,
-                               sh->run_id, sh->need, sh->first_batch, sh->run, &sh->errors);
+                               sh->run_id, sh->need, sh->found, sh->run, &sh->errors);
     if (sh->started == 0 && had == 0)
         run_finish(sh->run, "failed", json_string_value(json_object_get(sh->run, "message")),
                    sched_now_ms(s));
@@ -606,7 +634,7 @@ void sched_launch_shots(struct scheduler *s, struct shot *sh, size_t n)
         store_record_clear(&recs[i]);
     }
     for (i = 0; i < n; i++) {
-        if (sh[i].run != NULL)
+        if (sh[i].run != NULL && sh[i].f.kind != FIRE_MISSED)
             decide_shot(s, &sh[i]);
     }
     save_shots(s, sh, n, true);

@@ -14,12 +14,41 @@
 #include "daemon/run.h"
 #include "daemon/sched_internal.h"
 
+/* Note on the upstream run that its steps are claimed ("followed"), so a
+ * restart knows which ended runs may still owe steps. */
+static void mark_followed(struct scheduler *s, const char *upstream, int64_t run_id)
+{
+    struct store_run r;
+    json_error_t err;
+    json_t *run;
+    char msg[512];
+
+    if (store_run_get(s->cfg.store, upstream, run_id, &r, msg, sizeof(msg)) != 0)
+        return;
+    run = json_loads(r.data, 0, &err);
+    free(r.data);
+    r.data = NULL;
+    if (run != NULL && json_object_set_new(run, "followed", json_true()) == 0)
+        r.data = json_dumps(run, JSON_COMPACT);
+    r.keep = 0;
+    if (r.data != NULL && store_run_put(s->cfg.store, &r, msg, sizeof(msg)) != 0)
+        log_event(s->cfg.log, LOG_WARN, "pipeline.unmarked",
+                  json_pack("{s:s, s:I, s:s}", "upstream", upstream, "run", (json_int_t)run_id,
+                            "error", msg));
+    json_decref(run);
+    store_run_clear(&r);
+}
+
 /* Run ended with status: record a pending run (reason "pipeline") for
  * every job that runs after it that way, claimed once per upstream run so
- * a repeated save or a restart never starts a step twice, and launch it. */
-void sched_follow(struct scheduler *s, const char *upstream, int64_t run_id, const char *status)
+ * a repeated save or a restart never starts a step twice, and launch it.
+ * ended_ms > 0 (a restart's look back): only steps created or changed
+ * before the run ended follow it. */
+void sched_follow(struct scheduler *s, const char *upstream, int64_t run_id, const char *status,
+                  int64_t ended_ms)
 {
     unsigned char bit = AFTER_FAILURE;
+    bool all = true;
     char **ids = NULL;
     size_t nids = 0;
     size_t i;
@@ -39,6 +68,8 @@ void sched_follow(struct scheduler *s, const char *upstream, int64_t run_id, con
         if (sl->id == NULL || sl->after == NULL || (sl->after_on & bit) == 0 ||
             strcmp(sl->after, upstream) != 0)
             continue;
+        if (ended_ms > 0 && sl->changed_ms > ended_ms)
+            continue;
         grown = realloc(ids, (nids + 1) * sizeof(*ids));
         if (grown == NULL)
             break;
@@ -52,6 +83,7 @@ void sched_follow(struct scheduler *s, const char *upstream, int64_t run_id, con
         char claim[600];
         char msg[512];
         int64_t id = 0;
+        int rc = ECS_ENOMEM;
         json_t *run = run_new(ids[i], "pipeline", sched_now_ms(s) / 1000, NULL);
 
         snprintf(claim, sizeof(claim), "%s@after:%s#%" PRId64, ids[i], upstream, run_id);
@@ -59,8 +91,12 @@ void sched_follow(struct scheduler *s, const char *upstream, int64_t run_id, con
             json_object_set_new(run, "upstream",
                                 json_pack("{s:s, s:I, s:s}", "job", upstream, "run",
                                           (json_int_t)run_id, "status", status));
-        if (run != NULL && sched_save_run(s, NULL, ids[i], claim, sched_now_ms(s) / 1000, run, &id,
-                                          msg, sizeof(msg)) == 0) {
+        if (run != NULL)
+            rc = sched_save_run(s, NULL, ids[i], claim, sched_now_ms(s) / 1000, run, &id, msg,
+                                sizeof(msg));
+        if (rc != 0 && rc != ECS_EEXIST)
+            all = false;
+        if (rc == 0) {
             log_event(s->cfg.log, LOG_INFO, "pipeline.next",
                       json_pack("{s:s, s:I, s:s, s:s, s:I}", "upstream", upstream, "upstreamRun",
                                 (json_int_t)run_id, "status", status, "job", ids[i], "run",
@@ -71,4 +107,6 @@ void sched_follow(struct scheduler *s, const char *upstream, int64_t run_id, con
         free(ids[i]);
     }
     free(ids);
+    if (nids > 0 && all)
+        mark_followed(s, upstream, run_id);
 }

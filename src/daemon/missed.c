@@ -49,29 +49,36 @@ static const char *cause_text(enum missed_cause c)
            "decide catch-ups)";
 }
 
-void sched_record_missed(struct scheduler *s, const json_t *job, const struct firing *f)
+json_t *sched_missed_run(struct scheduler *s, const struct firing *f)
 {
     char first[48];
     char last[48];
     char msg[512];
-    char claim[320];
     json_t *run = run_new(f->id, "schedule", f->last, NULL);
-    int64_t run_id = 0;
-    int rc = ECS_ENOMEM;
 
     isotime_format_utc(f->when, first, sizeof(first));
     isotime_format_utc(f->last, last, sizeof(last));
     snprintf(msg, sizeof(msg), "missed %" PRId64 " firing(s) from %s to %s: %s", f->count, first,
              last, cause_text(f->cause));
-    snprintf(claim, sizeof(claim), "%s@%" PRId64, f->id, f->last);
-    if (run != NULL &&
+    if (run == NULL ||
         json_object_set_new(run, "missed",
                             json_pack("{s:I, s:I, s:I, s:s}", "first", (json_int_t)f->when, "last",
                                       (json_int_t)f->last, "count", (json_int_t)f->count, "cause",
-                                      cause_name(f->cause))) == 0 &&
-        run_finish(run, "skipped", msg, sched_now_ms(s)) == 0)
-        rc = sched_save_run(s, job, f->id, claim, f->last, run, &run_id, msg, sizeof(msg));
-    json_decref(run);
+                                      cause_name(f->cause))) != 0 ||
+        run_finish(run, "skipped", msg, sched_now_ms(s)) != 0) {
+        json_decref(run);
+        return NULL;
+    }
+    return run;
+}
+
+void sched_missed_saved(struct scheduler *s, const struct firing *f, int rc, const char *error)
+{
+    char first[48];
+    char last[48];
+
+    isotime_format_utc(f->when, first, sizeof(first));
+    isotime_format_utc(f->last, last, sizeof(last));
     if (rc == 0 || rc == ECS_EEXIST) {
         /* EEXIST: an earlier daemon recorded this range before it died */
         log_event(s->cfg.log, LOG_WARN, "job.missed",
@@ -81,25 +88,46 @@ void sched_record_missed(struct scheduler *s, const json_t *job, const struct fi
     }
     log_event(s->cfg.log, LOG_ERROR, "job.missed_unrecorded",
               json_pack("{s:s, s:s, s:s, s:I, s:s}", "job", f->id, "first", first, "last", last,
-                        "count", (json_int_t)f->count, "error", msg));
+                        "count", (json_int_t)f->count, "error", error));
     sched_lost_add(s, f->id, f->when, f->last, f->count);
+}
+
+/* Whether fire time b follows a directly in slot sl's schedule. */
+static bool follows(const struct slot *sl, int64_t a, int64_t b)
+{
+    time_t next = 0;
+
+    return sl->planned && job_plan_next(&sl->plan, (time_t)(a + 1), &next) == 0 &&
+           (int64_t)next == b;
+}
+
+void sched_lost_merge(struct scheduler *s, uint32_t i, int64_t first, int64_t last, int64_t count)
+{
+    struct slot *sl = &s->slots[i];
+
+    /* a range holds only seconds that were lost: one that fired between
+     * two lost ones ends the range, which goes to be recorded as it is */
+    if (sl->lost_count > 0 && !follows(sl, sl->lost_last, first) &&
+        !follows(sl, last, sl->lost_first)) {
+        sched_lost_flush(s, i);
+        if (sl->lost_count > 0)
+            return; /* could not even be queued: keep what was kept */
+    }
+    if (sl->lost_count == 0 || first < sl->lost_first)
+        sl->lost_first = first;
+    if (sl->lost_count == 0 || last > sl->lost_last)
+        sl->lost_last = last;
+    sl->lost_count += count;
 }
 
 void sched_lost_add(struct scheduler *s, const char *id, int64_t first, int64_t last, int64_t count)
 {
     long i;
-    struct slot *sl;
 
     pthread_mutex_lock(&s->lock);
     i = sched_find_slot(s, id);
-    if (i >= 0) {
-        sl = &s->slots[i];
-        if (sl->lost_count == 0 || first < sl->lost_first)
-            sl->lost_first = first;
-        if (sl->lost_count == 0 || last > sl->lost_last)
-            sl->lost_last = last;
-        sl->lost_count += count;
-    }
+    if (i >= 0)
+        sched_lost_merge(s, (uint32_t)i, first, last, count);
     pthread_mutex_unlock(&s->lock);
 }
 

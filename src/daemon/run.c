@@ -165,6 +165,21 @@ static void refresh_status(json_t *run, int64_t now_ms)
     }
 }
 
+/* Whether the run names task arn already. */
+static int has_task(const json_t *tasks, const char *arn)
+{
+    const json_t *t;
+    size_t i;
+
+    json_array_foreach(tasks, i, t) {
+        const char *have = json_string_value(json_object_get(t, "taskArn"));
+
+        if (have != NULL && strcmp(have, arn) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 int run_add_launch(json_t *run, const struct launch_result *res)
 {
     json_t *tasks = json_object_get(run, "tasks");
@@ -172,6 +187,9 @@ int run_add_launch(json_t *run, const struct launch_result *res)
     size_t i;
 
     for (i = 0; i < res->ntasks; i++) {
+        /* a launch retried with its client token answers tasks it has */
+        if (has_task(tasks, res->tasks[i].arn))
+            continue;
         if (json_array_append_new(tasks, task_json(&res->tasks[i])) != 0)
             return ECS_ENOMEM;
     }

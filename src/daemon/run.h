@@ -19,7 +19,8 @@ json_t *run_new(const char *job_id, const char *reason, int64_t scheduled,
 /* The launcher was asked at now_ms. */
 int run_set_launched(json_t *run, int64_t now_ms);
 
-/* Add what a RunTask call answered: its tasks and failures. */
+/* Add what a RunTask call answered: its tasks (those the run does not
+ * name yet) and failures. */
 int run_add_launch(json_t *run, const struct launch_result *res);
 
 /* End the run as failed (whole-call error: message says what) or skipped

@@ -74,6 +74,7 @@ struct slot {
     int64_t lost_first;
     int64_t lost_last;
     int64_t lost_count;
+    int64_t changed_ms; /* the job's record's store_record.changed_ms */
 };
 
 #define AFTER_SUCCESS 1
@@ -194,8 +195,8 @@ struct shot {
     char token[64]; /* the firing's run token */
     json_int_t expected;
     size_t nactive;
-    int64_t need;    /* tasks still to ask for */
-    int first_batch; /* a recovered launch goes on from this batch */
+    int64_t need;  /* tasks still to ask for */
+    int64_t found; /* a recovered launch's tasks found started */
     uint64_t started;
     uint64_t errors;
 };
@@ -215,7 +216,7 @@ int sched_save_run(struct scheduler *s, const json_t *job, const char *id, const
 /* firing.c: ask the launcher for `need` tasks in batches; returns how many started */
 uint64_t sched_launch(struct scheduler *s, const json_t *job, const char *id,
                       const char *started_by, const char *token_base, int64_t scheduled,
-                      int64_t run_id, int64_t need, int first_batch, json_t *run, uint64_t *errors);
+                      int64_t run_id, int64_t need, int64_t found, json_t *run, uint64_t *errors);
 /* firing.c: mark run id as being launched (on) or not; false when taken already */
 bool sched_inflight(struct scheduler *s, int64_t id, bool on);
 bool sched_is_trigger_run(const json_t *run);
@@ -224,13 +225,20 @@ bool sched_status_ended(const char *status);
 /* timer.c */
 void *sched_timer_main(void *arg);
 
-/* missed.c: record f's missed seconds (FIRE_MISSED) as one skipped run
- * claiming the last of them; what the store refuses goes back to the
- * job's slot */
-void sched_record_missed(struct scheduler *s, const json_t *job, const struct firing *f);
+/* missed.c: the record of f's missed seconds (FIRE_MISSED), a skipped run
+ * to be written claiming the last of them (firing.c writes it with the
+ * claims of its batch). New reference, NULL when out of memory. */
+json_t *sched_missed_run(struct scheduler *s, const struct firing *f);
+/* missed.c: that record's write ended with rc: logged, or (refused) its
+ * seconds go back to the job's slot */
+void sched_missed_saved(struct scheduler *s, const struct firing *f, int rc, const char *error);
 /* missed.c: seconds of job id the store could not take (lock not held) */
 void sched_lost_add(struct scheduler *s, const char *id, int64_t first, int64_t last,
                     int64_t count);
+/* missed.c: add first..last (count seconds) to slot i's lost seconds;
+ * a range that does not join them sends them to be recorded first (lock
+ * held) */
+void sched_lost_merge(struct scheduler *s, uint32_t i, int64_t first, int64_t last, int64_t count);
 /* missed.c: queue slot i's lost seconds as a missed record (lock held) */
 void sched_lost_flush(struct scheduler *s, uint32_t i);
 /* missed.c: the same for every slot (lock held) */
@@ -243,7 +251,10 @@ void *sched_tracker_main(void *arg);
 void sched_fire_objects(struct scheduler *s, const struct firing *f, const json_t *job);
 void sched_on_message(void *ctx, const char *job_id, const json_t *message);
 
-/* followers.c: a run of upstream ended with status: start the jobs after it */
-void sched_follow(struct scheduler *s, const char *upstream, int64_t run_id, const char *status);
+/* followers.c: a run of upstream ended with status: start the jobs after
+ * it (ended_ms > 0: a restart's look back; steps changed after it ended
+ * do not follow) */
+void sched_follow(struct scheduler *s, const char *upstream, int64_t run_id, const char *status,
+                  int64_t ended_ms);
 
 #endif

@@ -170,6 +170,7 @@ struct plan_update {
     int64_t deadline;
     char *after; /* the upstream of a pipeline step not suspended; NULL: none */
     unsigned char after_on;
+    int64_t changed_ms; /* the record's */
 };
 
 /* A job's `after`, for the slot: which job, on which endings. */
@@ -264,6 +265,7 @@ static void install(struct scheduler *s, const char *id, struct plan_update *u, 
     free(s->slots[i].after);
     s->slots[i].after = u->after;
     s->slots[i].after_on = u->after_on;
+    s->slots[i].changed_ms = u->changed_ms;
     u->after = NULL;
     memset(&u->plan, 0, sizeof(u->plan));
     sched_aim(s, (uint32_t)i, now);
@@ -279,6 +281,7 @@ static void rearm(struct scheduler *s, const char *id, int64_t now)
 
     if (rc == 0) {
         plan_job(s, id, r.data, &u);
+        u.changed_ms = r.changed_ms;
         store_record_clear(&r);
     } else {
         memset(&u, 0, sizeof(u));
@@ -356,9 +359,83 @@ static void recover_pending(struct scheduler *s)
     }
 }
 
+/* How far back a restart looks for ended runs whose pipeline steps were
+ * never claimed (the daemon died between the two writes) */
+#define STEPS_LOOK_BACK 20
+
+/* The upstream jobs of the pipeline steps, each once. Lock held. */
+static size_t upstreams(struct scheduler *s, char ***out)
+{
+    size_t n = 0;
+    size_t i;
+    size_t k;
+
+    *out = NULL;
+    for (i = 0; i < s->nslots; i++) {
+        const char *up = s->slots[i].id != NULL ? s->slots[i].after : NULL;
+        char **grown;
+
+        for (k = 0; up != NULL && k < n; k++) {
+            if (strcmp((*out)[k], up) == 0)
+                up = NULL;
+        }
+        if (up == NULL)
+            continue;
+        grown = realloc(*out, (n + 1) * sizeof(**out));
+        if (grown == NULL)
+            break;
+        *out = grown;
+        (*out)[n] = strdup(up);
+        if ((*out)[n] != NULL)
+            n++;
+    }
+    return n;
+}
+
+/* Ended runs of an upstream job whose steps were never claimed (not
+ * "followed"): their steps start now, once (the claims make a repeat
+ * harmless), and only steps that existed when the run ended. */
+static void recover_steps(struct scheduler *s)
+{
+    char **ups = NULL;
+    size_t nups;
+    size_t i;
+
+    pthread_mutex_lock(&s->lock);
+    nups = upstreams(s, &ups);
+    pthread_mutex_unlock(&s->lock);
+    for (i = 0; i < nups; i++) {
+        struct store_run *runs = NULL;
+        size_t n = 0;
+        size_t total = 0;
+        size_t k;
+        char msg[512];
+
+        if (store_run_query(s->cfg.store, STORE_RUNS_OF_JOB, ups[i], 0, STEPS_LOOK_BACK, &runs, &n,
+                            &total, msg, sizeof(msg)) != 0)
+            n = 0;
+        for (k = 0; k < n; k++) {
+            json_error_t err;
+            json_t *run = json_loads(runs[k].data, 0, &err);
+            const char *finished = json_string_value(json_object_get(run, "finished"));
+            struct isotime it;
+
+            if (run != NULL && run_status_final(runs[k].status) &&
+                !json_is_true(json_object_get(run, "followed")) && finished != NULL &&
+                isotime_parse(finished, &it, msg, sizeof(msg)) == 0)
+                sched_follow(s, ups[i], runs[k].id, runs[k].status,
+                             (int64_t)isotime_instant(&it, NULL) * 1000 + it.usec / 1000);
+            json_decref(run);
+        }
+        store_runs_free(&runs, n);
+        free(ups[i]);
+    }
+    free(ups);
+}
+
 /* Every job, planned; each resumes after the last second it accounted
- * for (fired, or recorded missed), or else after it was created or last
- * changed, so seconds missed while no scheduler ran come due at once and
+ * for (fired, or recorded missed), or, when it has none, after it was
+ * created or last changed, so seconds missed while no scheduler ran come due at once and
  * meet their job's missedRuns policy in on_due(), each exactly once. */
 static int load_all(struct scheduler *s, char *msg, size_t msglen)
 {
@@ -386,6 +463,7 @@ static int load_all(struct scheduler *s, char *msg, size_t msglen)
 
         pthread_mutex_unlock(&s->lock);
         plan_job(s, recs[i].id, recs[i].data, &u);
+        u.changed_ms = recs[i].changed_ms;
         pthread_mutex_lock(&s->lock);
         install(s, recs[i].id, &u, now);
         k = sched_find_slot(s, recs[i].id);
@@ -398,13 +476,16 @@ static int load_all(struct scheduler *s, char *msg, size_t msglen)
     for (i = 0; i < nclaims; i++) {
         k = sched_find_slot(s, claims[i].job_id);
 
-        if (k >= 0 && claims[i].scheduled < now &&
-            (s->slots[k].last_fired == INT64_MIN || claims[i].scheduled > s->slots[k].last_fired)) {
+        /* the last second accounted for wins over the last change: a job
+         * changed while no scheduler ran still accounts for the seconds
+         * before the change */
+        if (k >= 0 && claims[i].scheduled < now) {
             s->slots[k].last_fired = claims[i].scheduled;
             sched_aim(s, (uint32_t)k, claims[i].scheduled + 1);
         }
     }
     pthread_mutex_unlock(&s->lock);
+    recover_steps(s);
     recover_pending(s);
     store_records_free(&recs, n);
     store_runs_free(&claims, nclaims);

@@ -35,11 +35,7 @@ static void queue_missed(struct scheduler *s, uint32_t i, int64_t first, int64_t
     s->stats.missed += (uint64_t)count;
     if (sched_enqueue(s, &m) == 0)
         return;
-    if (sl->lost_count == 0 || first < sl->lost_first)
-        sl->lost_first = first;
-    if (sl->lost_count == 0 || last > sl->lost_last)
-        sl->lost_last = last;
-    sl->lost_count += count;
+    sched_lost_merge(s, i, first, last, count);
 }
 
 /* Slot i is due at `due`, and it is now `now`: find the latest fire time

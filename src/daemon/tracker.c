@@ -182,7 +182,7 @@ static void save_tracked(struct scheduler *s, struct tracked *t, size_t n)
                             json_object_get(x->run, "tasks"), "durationSeconds",
                             json_object_get(x->run, "durationSeconds")));
         if (run_status_final(status))
-            sched_follow(s, x->rec.job_id, x->rec.id, status);
+            sched_follow(s, x->rec.job_id, x->rec.id, status, 0);
     }
 out:
     for (i = 0; i < k; i++)

@@ -10,6 +10,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/isotime.h"
 #include "daemon/run.h"
 #include "daemon/scheduler.h"
 #include "harness.h"
@@ -404,6 +405,43 @@ static void test_recovery_adopts_launched_tasks(void)
     store_close(&st);
 }
 
+/* A daemon died partway through a batch (6 of 15 tasks started): the
+ * recovery adopts the 6 and starts the other 9, each task named once. */
+static void test_recovery_tops_up_a_partial_batch(void)
+{
+    struct store *st = NULL;
+    struct launcher *l = NULL;
+    struct scheduler *s;
+    struct store_run r;
+    json_t *run;
+    json_error_t err;
+    int64_t t0 = clock_start();
+    int64_t id;
+    char msg[512];
+
+    if (open_pair(&st, &l) != 0)
+        return;
+    T_EQ_INT(store_create(st, "j",
+                          "{\"id\":\"j\",\"schedule\":\"0 0 1 1 *\",\"taskCount\":15,"
+                          "\"maxCount\":15}",
+                          msg, sizeof(msg)),
+             0);
+    id = put_claimed(st, "j", t0 / 1000 - 1, "tok-p", 15);
+    launch_as_before(l, "j", "tok-p", 6);
+    s = start_on(st, l, t0);
+    T_EQ_STR(run_status_of(st, "j", id, "pending"), "running");
+    T_EQ_INT(active(l, "j"), 15);
+    scheduler_stop(&s);
+    memset(&r, 0, sizeof(r));
+    T_EQ_INT(store_run_get(st, "j", id, &r, msg, sizeof(msg)), 0);
+    run = json_loads(r.data != NULL ? r.data : "{}", 0, &err);
+    T_EQ_INT(json_array_size(json_object_get(run, "tasks")), 15);
+    json_decref(run);
+    store_run_clear(&r);
+    launcher_close(&l);
+    store_close(&st);
+}
+
 /* Claimed, never launched, still within its starting deadline: launched
  * once, as the claim decided, though a later firing's task is active by
  * now (the chaos test's catch-up after a restart). */
@@ -538,6 +576,126 @@ static void test_missed_once_across_restarts(void)
     store_close(&st);
 }
 
+/* A job changed while no scheduler ran still accounts for the seconds
+ * between its last firing and the change (review: they were dropped). */
+static void test_change_while_down_keeps_seconds(void)
+{
+    struct store *st = NULL;
+    struct launcher *l = NULL;
+    struct scheduler *s;
+    struct store_record rec;
+    struct store_run r;
+    int64_t t0 = clock_start();
+    int64_t last = t0 / 1000 - 30;
+    int64_t count = 0;
+    char msg[512];
+
+    if (open_pair(&st, &l) != 0)
+        return;
+    T_EQ_INT(store_create(st, "c",
+                          "{\"id\":\"c\",\"schedule\":\"*\",\"missedRuns\":\"skip\","
+                          "\"taskDefinition\":\"web\"}",
+                          msg, sizeof(msg)),
+             0);
+    memset(&r, 0, sizeof(r));
+    r.id = put_claimed(st, "c", last, "tok-c", 1);
+    r.job_id = "c";
+    r.scheduled = last;
+    r.status = "succeeded";
+    r.ntasks = 0;
+    r.data = "{\"job\":\"c\",\"reason\":\"schedule\",\"status\":\"succeeded\",\"tasks\":[]}";
+    T_EQ_INT(store_run_put(st, &r, msg, sizeof(msg)), 0);
+    /* the change, after that last firing, while no scheduler runs */
+    T_EQ_INT(store_get(st, "c", &rec, msg, sizeof(msg)), 0);
+    T_EQ_INT(store_update(st, "c",
+                          "{\"id\":\"c\",\"schedule\":\"*\",\"missedRuns\":\"skip\","
+                          "\"taskDefinition\":\"web\",\"taskCount\":2}",
+                          rec.version, msg, sizeof(msg)),
+             0);
+    store_record_clear(&rec);
+    s = start_on(st, l, t0);
+    clock_set(s, t0 + 10);
+    settle_missed(s, 0, 1);
+    T_EQ_INT(missed_records(st, "c", &count), 1);
+    /* every second after the last firing but the one now, fired on time */
+    T_EQ_INT(count, t0 / 1000 - last - 1);
+    scheduler_stop(&s);
+    launcher_close(&l);
+    store_close(&st);
+}
+
+/* Runs of job that exist now (0: unreadable). */
+static size_t runs_of(struct store *st, const char *job)
+{
+    struct store_run *runs = NULL;
+    size_t n = 0;
+    size_t total = 0;
+    char msg[256];
+
+    if (store_run_query(st, STORE_RUNS_OF_JOB, job, 0, 100, &runs, &n, &total, msg, sizeof(msg)) !=
+        0)
+        return 0;
+    store_runs_free(&runs, n);
+    return n;
+}
+
+/* The daemon died after an upstream run ended and before its pipeline
+ * step was claimed: the restart starts the step, once, and not a step
+ * created after that run ended (review finding 4). */
+static void test_restart_starts_unclaimed_steps(void)
+{
+    struct store *st = NULL;
+    struct launcher *l = NULL;
+    struct scheduler *s;
+    struct store_run r;
+    int64_t t0 = clock_start();
+    char finished[64];
+    char data[512];
+    char msg[512];
+    int i;
+
+    if (open_pair(&st, &l) != 0)
+        return;
+    T_EQ_INT(store_create(st, "up", "{\"id\":\"up\",\"schedule\":\"0 0 1 1 *\"}", msg, sizeof(msg)),
+             0);
+    T_EQ_INT(store_create(st, "step",
+                          "{\"id\":\"step\",\"taskDefinition\":\"web\",\"after\":{\"job\":"
+                          "\"up\"}}",
+                          msg, sizeof(msg)),
+             0);
+    /* the upstream run ended a second after the step was created */
+    isotime_format((clock_wall_ms() + 1000) / 1000, 0, finished, sizeof(finished));
+    snprintf(data, sizeof(data),
+             "{\"job\":\"up\",\"reason\":\"manual\",\"status\":\"succeeded\",\"tasks\":[],"
+             "\"finished\":\"%s\"}",
+             finished);
+    memset(&r, 0, sizeof(r));
+    r.job_id = "up";
+    r.scheduled = t0 / 1000 - 5;
+    r.status = "succeeded";
+    r.data = data;
+    T_EQ_INT(store_run_put(st, &r, msg, sizeof(msg)), 0);
+    usleep(2100000); /* the late step below is created after that end */
+    T_EQ_INT(store_create(st, "late-step",
+                          "{\"id\":\"late-step\",\"taskDefinition\":\"web\",\"after\":{"
+                          "\"job\":\"up\"}}",
+                          msg, sizeof(msg)),
+             0);
+    s = start_on(st, l, t0 + 3000);
+    for (i = 0; i < 500 && runs_of(st, "step") == 0; i++)
+        usleep(2000);
+    T_EQ_INT(runs_of(st, "step"), 1);
+    T_EQ_INT(runs_of(st, "late-step"), 0);
+    scheduler_stop(&s);
+    /* again: the step is not started twice */
+    s = start_on(st, l, t0 + 4000);
+    settle(s, 0);
+    T_EQ_INT(runs_of(st, "step"), 1);
+    scheduler_stop(&s);
+    launcher_close(&l);
+    store_close(&st);
+}
+
 /* A task the launcher no longer knows makes its run `unknown`, not
  * `failed`: an `on: failure` step does not start, `on: completion` does. */
 static void test_unknown_is_not_failure(void)
@@ -632,8 +790,11 @@ static const struct test_case cases[] = {
     {"tracker_pages_through_active_runs", test_tracker_pages_through_active_runs},
     {"recovery_adopts_launched_tasks", test_recovery_adopts_launched_tasks},
     {"recovery_launches_unstarted", test_recovery_launches_unstarted},
+    {"recovery_tops_up_a_partial_batch", test_recovery_tops_up_a_partial_batch},
     {"recovery_past_deadline_is_missed", test_recovery_past_deadline_is_missed},
     {"missed_once_across_restarts", test_missed_once_across_restarts},
+    {"change_while_down_keeps_seconds", test_change_while_down_keeps_seconds},
+    {"restart_starts_unclaimed_steps", test_restart_starts_unclaimed_steps},
     {"unknown_is_not_failure", test_unknown_is_not_failure},
 };
 

@@ -25,6 +25,10 @@ struct api_config {
      * process (the tasks run to their end). */
     int (*stop_task)(void *ctx, const char *job_id, const char *arn, const char *reason);
     void *stop_task_ctx;
+    /* Called before a job is deleted, so its launches in flight are
+     * recorded first (and their tasks stopped with the rest); may be NULL */
+    void (*before_delete)(void *ctx, const char *job_id);
+    void *before_delete_ctx;
 };
 
 struct api_server;

@@ -525,6 +525,8 @@ static void h_delete(struct api_ctx *ctx, struct api_request *rq, struct api_res
         return;
     }
     json_decref(followers);
+    if (rc == 0 && ctx->before_delete != NULL)
+        ctx->before_delete(ctx->before_delete_ctx, rq->param);
     if (rc == 0 && ctx->stop_task != NULL)
         rc = active_tasks(ctx, rq->param, &arns, &narns, msg, sizeof(msg));
     if (rc == 0)

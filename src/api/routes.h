@@ -25,6 +25,9 @@ struct api_ctx {
     /* stop a task (a deleted job's); NULL where no launcher runs here */
     int (*stop_task)(void *ctx, const char *job_id, const char *arn, const char *reason);
     void *stop_task_ctx;
+    /* called before a job is deleted: its launches in flight settle */
+    void (*before_delete)(void *ctx, const char *job_id);
+    void *before_delete_ctx;
 };
 
 struct api_request {

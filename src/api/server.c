@@ -219,6 +219,8 @@ int api_server_start(const struct api_config *cfg, struct store *store, struct a
     srv->ctx.run_now_ctx = cfg->run_now_ctx;
     srv->ctx.stop_task = cfg->stop_task;
     srv->ctx.stop_task_ctx = cfg->stop_task_ctx;
+    srv->ctx.before_delete = cfg->before_delete;
+    srv->ctx.before_delete_ctx = cfg->before_delete_ctx;
     srv->mhd = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO, 0, NULL, NULL, on_request,
         srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,

@@ -87,6 +87,12 @@ static int serve_run_now(void *ctx, const char *job_id, int64_t run_id)
     return scheduler_run_now(ctx, job_id, run_id);
 }
 
+/* A job's launches in flight settle before it is deleted. */
+static void serve_before_delete(void *ctx, const char *job_id)
+{
+    scheduler_job_deleting(ctx, job_id);
+}
+
 /* What stopping a deleted job's tasks needs. */
 struct serve_stopper {
     struct launcher *launcher;
@@ -444,6 +450,8 @@ int cmd_serve(int argc, char **argv)
         stopper.log = log;
         cfg.stop_task = serve_stop_task;
         cfg.stop_task_ctx = &stopper;
+        cfg.before_delete = serve_before_delete;
+        cfg.before_delete_ctx = sched;
     }
     if (strcmp(role, "scheduler") != 0) {
         if (api_server_start(&cfg, store, &server, msg, sizeof(msg)) != 0) {

@@ -653,6 +653,16 @@ void sched_finish_shots(struct scheduler *s, struct shot *sh, size_t n)
     size_t i;
 
     save_shots(s, sh, n, false);
+    /* recorded: a job being deleted may now take its tasks with it */
+    pthread_mutex_lock(&s->lock);
+    for (i = 0; i < n; i++) {
+        long k = sched_find_slot(s, sh[i].f.id);
+
+        if (k >= 0 && s->slots[k].held > 0)
+            s->slots[k].held--;
+    }
+    pthread_cond_broadcast(&s->done);
+    pthread_mutex_unlock(&s->lock);
     for (i = 0; i < n; i++) {
         if (sh[i].run != NULL) {
             log_shot(s, &sh[i]);

@@ -75,6 +75,7 @@ struct slot {
     int64_t lost_last;
     int64_t lost_count;
     int64_t changed_ms; /* the job's record's store_record.changed_ms */
+    int held;           /* firings of the job in workers' hands now */
 };
 
 #define AFTER_SUCCESS 1
@@ -117,6 +118,7 @@ struct scheduler {
     pthread_cond_t wake;  /* the timer: the heap's head changed or stop */
     pthread_cond_t work;  /* the workers: a firing is queued or stop */
     pthread_cond_t track; /* the tracker: stop */
+    pthread_cond_t done;  /* a worker finished a batch (scheduler_job_deleting) */
     struct heap heap;
     struct slot *slots;
     size_t nslots;

@@ -57,6 +57,26 @@ void sched_wait(struct scheduler *s, pthread_cond_t *c, int64_t until_ms)
     pthread_cond_timedwait(c, &s->lock, &deadline);
 }
 
+/* How long a delete waits for the job's launches in flight */
+#define DELETE_WAIT_MS 10000
+
+void scheduler_job_deleting(struct scheduler *s, const char *id)
+{
+    int64_t until = clock_wall_ms() + DELETE_WAIT_MS;
+    long i;
+
+    pthread_mutex_lock(&s->lock);
+    for (;;) {
+        struct timespec deadline = clock_deadline(until);
+
+        i = sched_find_slot(s, id);
+        if (i < 0 || s->slots[i].held == 0 || s->stopping || clock_wall_ms() >= until)
+            break;
+        pthread_cond_timedwait(&s->done, &s->lock, &deadline);
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
 void scheduler_clock_moved(struct scheduler *s)
 {
     pthread_mutex_lock(&s->lock);
@@ -513,10 +533,13 @@ int scheduler_start(const struct scheduler_config *cfg, struct scheduler **out, 
     pthread_cond_init(&s->wake, NULL); /* CLOCK_REALTIME, the default */
     pthread_cond_init(&s->work, NULL);
     pthread_cond_init(&s->track, NULL);
+    pthread_cond_init(&s->done, NULL);
     heap_init(&s->heap);
-    rc = cfg->triggers != NULL
-             ? pollers_init(cfg->triggers, cfg->log, sched_on_message, s, &s->pollers, msg, msglen)
-             : 0;
+    rc = store_claim_scheduler(cfg->store, msg, msglen);
+    if (rc == 0)
+        rc = cfg->triggers != NULL ? pollers_init(cfg->triggers, cfg->log, sched_on_message, s,
+                                                  &s->pollers, msg, msglen)
+                                   : 0;
     if (rc == 0)
         rc = load_all(s, msg, msglen);
     s->workers = calloc((size_t)s->nworkers, sizeof(*s->workers));
@@ -594,6 +617,7 @@ void scheduler_stop(struct scheduler **sp)
     pthread_cond_destroy(&s->wake);
     pthread_cond_destroy(&s->work);
     pthread_cond_destroy(&s->track);
+    pthread_cond_destroy(&s->done);
     pthread_mutex_destroy(&s->lock);
     free(s);
     *sp = NULL;

@@ -61,6 +61,11 @@ void scheduler_job_changed(struct scheduler *s, const char *id);
  * recorded). 0, or ECS_ENOMEM. */
 int scheduler_run_now(struct scheduler *s, const char *job_id, int64_t run_id);
 
+/* Job id is about to be deleted: wait (up to 10 s) until the launches of
+ * its firings in flight are recorded, so the deleter finds their tasks
+ * in the job's runs and can stop them. Safe from any thread. */
+void scheduler_job_deleting(struct scheduler *s, const char *id);
+
 /* The injected clock (scheduler_config.now_ms) moved: the timer and
  * tracker look at it again now. */
 void scheduler_clock_moved(struct scheduler *s);

@@ -101,6 +101,7 @@ static size_t take_shots(struct scheduler *s, struct shot *sh, size_t max)
     size_t share = (s->qlen + (size_t)s->nworkers - 1) / (size_t)s->nworkers;
     int64_t now = sched_now_ms(s);
     size_t n;
+    long slot;
 
     for (n = 0; n < share && n < max; n++) {
         int64_t late;
@@ -110,6 +111,9 @@ static size_t take_shots(struct scheduler *s, struct shot *sh, size_t max)
         s->qhead = (s->qhead + 1) % s->qcap;
         s->qlen--;
         s->held++;
+        slot = sched_find_slot(s, sh[n].f.id);
+        if (slot >= 0)
+            s->slots[slot].held++;
         late = now - sh[n].f.when * 1000;
         if (sh[n].f.kind == FIRE_SCHEDULE && late > s->stats.max_lateness_ms)
             s->stats.max_lateness_ms = late;

@@ -12,8 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "backends.h"
 #include "core/clock.h"
@@ -142,6 +145,12 @@ struct sq {
     struct put_request **group_tail;
     bool group_writing;
     char path[PATH_MAX];
+    /* the file opened to flock() it while this store hosts a scheduler;
+     * -1: not yet. Closed only after the connections: closing any
+     * descriptor of the file drops the POSIX locks SQLite holds on it in
+     * this process */
+    int lock_fd;
+    bool sched_locked;
     sqlite3_stmt *cached[CACHED_COUNT]; /* prepared on first use; its lock held to use */
     /* the checkpointer: its own connection and thread, woken by db's WAL
      * hook once the WAL holds CHECKPOINT_FRAMES (ck_lock) */
@@ -454,6 +463,34 @@ static void stop_checkpointer(struct sq *s)
     s->ckdb = NULL;
 }
 
+/* One scheduler per SQLite file: an exclusive flock() on the file itself
+ * (not a pid file), which the kernel drops when the process dies, even by
+ * kill -9. flock and SQLite's own POSIX locks do not interact. */
+static int sq_claim_scheduler(void *impl, char *msg, size_t msglen)
+{
+    struct sq *s = impl;
+
+    if (s->sched_locked)
+        return 0;
+    if (s->lock_fd < 0)
+        s->lock_fd = open(s->path, O_RDONLY | O_CLOEXEC);
+    if (s->lock_fd < 0)
+        return ecs_fail(ECS_EIO, msg, msglen, "sqlite store %s: cannot open it to lock: %s",
+                        s->path, strerror(errno));
+    if (flock(s->lock_fd, LOCK_EX | LOCK_NB) == 0) {
+        s->sched_locked = true;
+        return 0;
+    }
+    if (errno == EWOULDBLOCK)
+        return ecs_fail(ECS_EUNAVAILABLE, msg, msglen,
+                        "sqlite store %s already has a scheduler (another `ecsched serve` runs "
+                        "on it): one SQLite file takes one scheduler; run this one with --role "
+                        "api, or share the work among daemons through PostgreSQL",
+                        s->path);
+    return ecs_fail(ECS_EIO, msg, msglen, "sqlite store %s: cannot lock it: %s", s->path,
+                    strerror(errno));
+}
+
 static void sq_close(void *impl)
 {
     struct sq *s = impl;
@@ -464,6 +501,8 @@ static void sq_close(void *impl)
         sqlite3_finalize(s->cached[i]);
     sqlite3_close(s->rdb);
     sqlite3_close(s->db);
+    if (s->lock_fd >= 0)
+        close(s->lock_fd);
     pthread_mutex_destroy(&s->rlock);
     pthread_mutex_destroy(&s->lock);
     pthread_mutex_destroy(&s->group_lock);
@@ -500,6 +539,7 @@ static int sq_open(const char *location, void **impl, char *msg, size_t msglen)
     s = calloc(1, sizeof(*s));
     if (s == NULL)
         return ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory opening the sqlite store");
+    s->lock_fd = -1;
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->rlock, NULL);
     pthread_mutex_init(&s->group_lock, NULL);
@@ -1183,4 +1223,5 @@ const struct store_backend store_backend_sqlite = {
     .run_put_many = sq_run_put_many,
     .run_get = sq_run_get,
     .run_query = sq_run_query,
+    .claim_scheduler = sq_claim_scheduler,
 };

@@ -93,6 +93,13 @@ static void notify(struct store *s, enum store_change change, const char *id)
         s->on_change(s->on_change_ctx, change, id);
 }
 
+int store_claim_scheduler(struct store *s, char *msg, size_t msglen)
+{
+    if (s->be->claim_scheduler == NULL)
+        return 0;
+    return s->be->claim_scheduler(s->impl, msg, msglen);
+}
+
 int store_ping(struct store *s, char *msg, size_t msglen)
 {
     return s->be->ping(s->impl, msg, msglen);

@@ -92,6 +92,10 @@ struct store_backend {
     int (*run_query)(void *impl, enum store_run_query q, const char *job_id, size_t skip,
                      size_t count, struct store_run **out, size_t *n, size_t *total, char *msg,
                      size_t msglen);
+    /* this handle hosts the store's one scheduler from now until it
+     * closes; ECS_EUNAVAILABLE when another process's does. Optional
+     * (NULL: any number of schedulers may share the store) */
+    int (*claim_scheduler)(void *impl, char *msg, size_t msglen);
 };
 
 struct store;
@@ -107,6 +111,12 @@ const char *store_backend_name(const struct store *s);
 
 /* Register the change listener (one per store; NULL to remove). */
 void store_subscribe(struct store *s, store_change_fn fn, void *ctx);
+
+/* A scheduler is starting on this store: 0 when it may (a store that
+ * takes one scheduler keeps it for this handle's life, even across
+ * scheduler restarts), ECS_EUNAVAILABLE with why when another process's
+ * scheduler has it. */
+int store_claim_scheduler(struct store *s, char *msg, size_t msglen);
 
 /* Reachable and answering (for /healthz). */
 int store_ping(struct store *s, char *msg, size_t msglen);

@@ -592,9 +592,47 @@ def test_disk_full(binary, t, tmp):
         subprocess.run(["umount", "-l", mnt], capture_output=True)
 
 
+# ------------------------------------------------------------------ 7
+
+def test_second_scheduler_refused(binary, t, tmp):
+    """Two schedulers on one SQLite file fail each other's local runs and
+    fire claimed seconds again (review of issue 12): the second is refused
+    at start, saying why; an API-only process on the same file is fine, and
+    once the first is gone (even by kill -9) a new one starts."""
+    name = "second scheduler"
+    task_definitions(os.path.join(tmp, "defs"), {"noop": "true"}, {})
+    first = daemon(binary, tmp)
+    store = f"sqlite:{tmp}/jobs.db"
+    try:
+        first.start()
+        proc = subprocess.run([binary, "serve", "--listen", "127.0.0.1:0", "--store", store,
+                               "--role", "scheduler", "--launcher", "local",
+                               "--task-definitions", os.path.join(tmp, "defs"),
+                               "--log-dir", os.path.join(tmp, "logs2")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=20)
+        err = proc.stderr.decode(errors="replace")
+        expect(t, name, "a second scheduler on the file: exit status", "non-zero",
+               proc.returncode, proc.returncode != 0)
+        expect(t, name, "its message", "already has a scheduler ... PostgreSQL", err.strip(),
+               "already has a scheduler" in err and "PostgreSQL" in err)
+        api = Server(binary, store, role="api")
+        api.start()
+        st, _, _ = api.request("GET", "/jobs")
+        api.stop()
+        expect(t, name, "an API-only process on the same file", 200, st, st == 200)
+        first.kill9()
+        again = daemon(binary, tmp)
+        again.start()  # raises when it does not come up
+        st, _, _ = again.request("GET", "/healthz")
+        again.stop()
+        expect(t, name, "a scheduler after the first was killed -9: /healthz", 200, st, st == 200)
+    finally:
+        first.stop()
+
+
 TESTS = [test_duplicate_after_crash, test_never_fired_job_loses_seconds,
          test_missed_range_reported_again, test_false_failure, test_deleted_jobs_manual_run,
-         test_disk_full]
+         test_disk_full, test_second_scheduler_refused]
 
 
 def main():

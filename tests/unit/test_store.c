@@ -659,6 +659,31 @@ static void test_sqlite_wal_is_checkpointed(void)
     store_close(&s);
 }
 
+/* One scheduler per SQLite file: a second handle (another daemon) is
+ * refused while the first holds it, and takes it once the first closes;
+ * the holder may claim again (a scheduler restarted on the same store). */
+static void test_sqlite_one_scheduler(void)
+{
+    struct store *a = open_fresh("sqlite");
+    struct store *b = NULL;
+    char msg[512];
+
+    if (a == NULL)
+        return;
+    T_EQ_INT(store_open(spec, &b, msg, sizeof(msg)), 0);
+    T_EQ_INT(store_claim_scheduler(a, msg, sizeof(msg)), 0);
+    T_EQ_INT(store_claim_scheduler(a, msg, sizeof(msg)), 0);
+    msg[0] = '\0';
+    T_EQ_INT(store_claim_scheduler(b, msg, sizeof(msg)), ECS_EUNAVAILABLE);
+    T_HAS_STR(msg, "already has a scheduler");
+    T_HAS_STR(msg, "PostgreSQL");
+    /* the refused handle still reads and writes */
+    T_EQ_INT(store_create(b, "x", "{}", msg, sizeof(msg)), 0);
+    store_close(&a);
+    T_EQ_INT(store_claim_scheduler(b, msg, sizeof(msg)), 0);
+    store_close(&b);
+}
+
 static void test_bad_specs(void)
 {
     struct store *s = NULL;
@@ -688,6 +713,7 @@ static const struct test_case cases[] = {
     {"sqlite_refused_write_changes_nothing", test_sqlite_refused_write_changes_nothing},
     {"sqlite_migrates_v2", test_sqlite_migrates_v2},
     {"sqlite_wal_is_checkpointed", test_sqlite_wal_is_checkpointed},
+    {"sqlite_one_scheduler", test_sqlite_one_scheduler},
     {"bad_specs", test_bad_specs},
 };
 

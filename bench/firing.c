@@ -28,6 +28,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/isotime.h"
 #include "core/job.h"
 #include "core/log.h"
 #include "daemon/scheduler.h"
@@ -44,6 +45,8 @@
 /* firings of the last seconds may still be launching when the run ends:
  * they are left out of the observed and expected counts alike */
 #define TAIL_SLACK_S 2
+/* jobs created a second, at least, when filling the store */
+#define FILL_RATE 4000
 
 /* One launch seen by the fake launcher. */
 struct sample {
@@ -139,9 +142,11 @@ static void memory_kib(long *rss, long *hwm)
     fclose(f);
 }
 
-/* The job as the API would store it (validated and normalised), as text. */
-static char *job_text(size_t i, char *msg, size_t msglen)
+/* The job as the API would store it (validated and normalised), as text;
+ * it fires from unix second `from` on. */
+static char *job_text(size_t i, int64_t from, char *msg, size_t msglen)
 {
+    char start[48];
     char id[32];
     char schedule[16];
     json_t *body;
@@ -151,7 +156,13 @@ static char *job_text(size_t i, char *msg, size_t msglen)
 
     snprintf(id, sizeof(id), JOB_PREFIX "%06zu", i);
     snprintf(schedule, sizeof(schedule), "%d *", job_second(i));
-    body = json_pack("{s:s, s:s, s:s}", "id", id, "taskDefinition", "bench", "schedule", schedule);
+    /* the store is filled while no scheduler runs, and a job accounts for
+     * its seconds from its creation on: jobs start when the fill is done
+     * (scheduleStart), so the start-up has no downtime to account for and
+     * the steady state is what is measured; skip, should filling overrun */
+    isotime_format(from, 0, start, sizeof(start));
+    body = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", id, "taskDefinition", "bench", "schedule",
+                     schedule, "missedRuns", "skip", "scheduleStart", start);
     if (body == NULL || job_validate(body, NULL, NULL, &job, &errors) != 0) {
         char *why = errors != NULL ? json_dumps(errors, JSON_COMPACT) : NULL;
 
@@ -170,14 +181,14 @@ static char *job_text(size_t i, char *msg, size_t msglen)
 }
 
 /* Create the jobs through the store's front door, as the API does. */
-static int create_jobs(const char *spec, size_t jobs, char *msg, size_t msglen)
+static int create_jobs(const char *spec, size_t jobs, int64_t from, char *msg, size_t msglen)
 {
     struct store *st = NULL;
     int rc = store_open(spec, &st, msg, msglen);
     size_t i;
 
     for (i = 0; rc == 0 && i < jobs; i++) {
-        char *text = job_text(i, msg, msglen);
+        char *text = job_text(i, from, msg, msglen);
         char id[32];
 
         if (text == NULL) {
@@ -501,6 +512,7 @@ int main(int argc, char **argv)
     long jobs = JOBS_DEFAULT;
     long seconds = SECONDS_DEFAULT;
     int64_t t0;
+    int64_t ready;
     struct logger *log = NULL;
     FILE *sink;
     int rc;
@@ -520,12 +532,17 @@ int main(int argc, char **argv)
     }
     snprintf(spec, sizeof(spec), "sqlite:%s/jobs.db", dir);
     t0 = mono_us();
-    rc = create_jobs(spec, (size_t)jobs, msg, sizeof(msg));
+    /* filling takes about a second per FILL_RATE jobs; the jobs start
+     * then, and the scheduler with them */
+    ready = (clock_wall_ms() + 999) / 1000 + jobs / FILL_RATE + 2;
+    rc = create_jobs(spec, (size_t)jobs, ready, msg, sizeof(msg));
     if (rc != 0) {
         fprintf(stderr, "firing: creating jobs: %s\n", msg);
         remove_store(dir);
         return 1;
     }
+    while (clock_wall_ms() < ready * 1000 - 500)
+        usleep(100000);
     printf("created %ld jobs in %.1f s (not measured)\n", jobs, (double)(mono_us() - t0) / 1e6);
     sink = fopen(getenv("FIRING_LOG") != NULL ? getenv("FIRING_LOG") : "/dev/null", "w");
     if (sink == NULL || log_init(&log, sink, LOG_INFO) != 0) {

@@ -521,14 +521,15 @@ static void decide_shot(struct scheduler *s, struct shot *sh)
         sh->reason = "schedule";
     scheduler_started_by(sh->f.id, sh->started_by, sizeof(sh->started_by));
     /* a scheduled second has one token whoever launches it (this worker,
-     * or a recovery after a crash); any other run, its id */
+     * or a recovery after a crash); any other run, its id. Derived, not
+     * stored: every active run is read back each tracker round, and its
+     * size is the tracker's cost. (A stored launchToken wins.) */
     if (stored != NULL)
         snprintf(sh->token, sizeof(sh->token), "%s", stored);
     else if (strcmp(sh->reason, "schedule") != 0)
         snprintf(sh->token, sizeof(sh->token), "%s-r%" PRId64, sh->started_by, sh->run_id);
     else
         snprintf(sh->token, sizeof(sh->token), "%s-%" PRId64, sh->started_by, sh->scheduled);
-    json_object_set_new(sh->run, "launchToken", json_string(sh->token));
     if (sh->f.recover && recover_shot(s, sh, now))
         return;
     if (strcmp(sh->reason, "schedule") == 0 &&
@@ -664,7 +665,8 @@ void sched_finish_shots(struct scheduler *s, struct shot *sh, size_t n)
     pthread_cond_broadcast(&s->done);
     pthread_mutex_unlock(&s->lock);
     for (i = 0; i < n; i++) {
-        if (sh[i].run != NULL) {
+        /* a missed record said job.missed when it was written */
+        if (sh[i].run != NULL && sh[i].f.kind != FIRE_MISSED) {
             log_shot(s, &sh[i]);
             sched_inflight(s, sh[i].run_id, false);
             started += sh[i].started;

@@ -16,18 +16,13 @@ struct launch_entry {
     struct launch_task t;
     char *started_by;
     char *token;
-    char *run; /* launch_request.run_token; NULL: none */
+    char *run; /* launch_request.run_token (local); NULL: none */
 };
 
 /* Copies of the entries started with client token into out (none found:
  * out stays empty). 0 or ECS_ENOMEM. */
 int launch_entries_by_token(const void *base, size_t n, size_t size, const char *token,
                             struct launch_result *out);
-
-/* Copies of the entries of started_by started for run_token into out
- * (none found: out stays empty). 0 or ECS_ENOMEM. */
-int launch_entries_by_run(const void *base, size_t n, size_t size, const char *started_by,
-                          const char *run_token, struct launch_result *out);
 
 /* ARNs of the entries of started_by not yet stopped. 0 or ECS_ENOMEM. */
 int launch_entries_active(const void *base, size_t n, size_t size, const char *started_by,

@@ -245,26 +245,6 @@ int launch_entries_by_token(const void *base, size_t n, size_t size, const char 
     return 0;
 }
 
-int launch_entries_by_run(const void *base, size_t n, size_t size, const char *started_by,
-                          const char *run_token, struct launch_result *out)
-{
-    size_t i;
-
-    if (run_token == NULL)
-        return 0;
-    for (i = 0; i < n; i++) {
-        const struct launch_entry *e = entry_at(base, i, size);
-
-        if (e->run == NULL || strcmp(e->run, run_token) != 0)
-            continue;
-        if (started_by != NULL && (e->started_by == NULL || strcmp(e->started_by, started_by) != 0))
-            continue;
-        if (launch_result_add(out, &e->t) != 0)
-            return ECS_ENOMEM;
-    }
-    return 0;
-}
-
 int launch_entries_active(const void *base, size_t n, size_t size, const char *started_by,
                           char ***arns, size_t *count)
 {

@@ -439,6 +439,7 @@ int cmd_serve(int argc, char **argv)
             fprintf(stderr, "ecsched serve: %s\n", msg);
             triggers_free(&triggers);
             launcher_close(&launcher);
+            json_decref(defaults);
             store_close(&store);
             log_free(&log);
             return CLI_EXIT_NONE;
@@ -460,6 +461,7 @@ int cmd_serve(int argc, char **argv)
             scheduler_stop(&sched);
             triggers_free(&triggers);
             launcher_close(&launcher);
+            json_decref(defaults);
             store_close(&store);
             log_free(&log);
             return CLI_EXIT_NONE;

@@ -317,8 +317,7 @@ static bool of_run(const struct fake_entry *ft, const char *run_token)
 {
     size_t n = strlen(run_token);
 
-    return ft->e.token != NULL && strncmp(ft->e.token, run_token, n) == 0 &&
-           ft->e.token[n] == '-';
+    return ft->e.token != NULL && strncmp(ft->e.token, run_token, n) == 0 && ft->e.token[n] == '-';
 }
 
 /* A run's tasks, newest first along its startedBy's chain (a recovery

@@ -14,6 +14,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 
@@ -148,13 +149,15 @@ class FaultProxy:
     its answer is never passed back: the call did its work and the caller
     cannot know, as when a process dies while the answer is on its way),
     or "no-memory" (RunTask's HTTP 200 with no task and a RESOURCE:MEMORY
-    failure, as ECS answers when no instance has room)."""
+    failure, as ECS answers when no instance has room). A fault may be
+    kept for the calls whose body holds every string of `match` (the
+    others pass untouched), e.g. one job's RunTask of 10 tasks."""
 
     def __init__(self, target_port):
         self.target_port = target_port
         self.port = free_port()
         self.lock = threading.Lock()
-        self.faults = {}   # operation -> [mode, remaining]
+        self.faults = {}   # operation -> [mode, remaining, match]
         self.calls = {}    # operation -> count seen (faulted or not)
         self.faulted = {}  # operation -> count answered with a fault
         self.held = []     # operations held ("hold": never answered)
@@ -171,7 +174,7 @@ class FaultProxy:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 target = self.headers.get("X-Amz-Target", "")
                 op = target.rsplit(".", 1)[-1]
-                mode = proxy.take(op)
+                mode = proxy.take(op, body)
                 if mode == "hold":
                     # never forwarded: the caller waits until it gives up
                     with proxy.lock:
@@ -237,6 +240,13 @@ class FaultProxy:
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.server.daemon_threads = True
+        report = self.server.handle_error
+
+        def handle_error(request, client_address):
+            # a daemon killed mid-call resets its connection: no traceback
+            if not isinstance(sys.exc_info()[1], ConnectionError):
+                report(request, client_address)
+        self.server.handle_error = handle_error
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def start(self):
@@ -246,16 +256,16 @@ class FaultProxy:
         self.server.shutdown()
         self.server.server_close()
 
-    def inject(self, operation, mode, count):
+    def inject(self, operation, mode, count, match=()):
         with self.lock:
-            self.faults[operation] = [mode, count]
+            self.faults[operation] = [mode, count, [m.encode() for m in match]]
             self.faulted[operation] = 0
 
-    def take(self, op):
+    def take(self, op, body=b""):
         with self.lock:
             self.calls[op] = self.calls.get(op, 0) + 1
             f = self.faults.get(op)
-            if f is None or f[1] <= 0:
+            if f is None or f[1] <= 0 or not all(m in body for m in f[2]):
                 return None
             f[1] -= 1
             self.faulted[op] = self.faulted.get(op, 0) + 1

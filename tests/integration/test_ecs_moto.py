@@ -16,12 +16,15 @@ SIGTERM during a launch that keeps being throttled exits 0 within 10 s;
 every task carries ecsched:job and its firing's ecsched:run tag
 (describe-tasks --include TAGS); and
 kill -9 while RunTask's answer is held (moto started the tasks) starts
-nothing twice after the restart.
+nothing twice after the restart; and 10 kill -9 of a daemon with five jobs,
+4 of them while a RunTask's answer is held: moto's tasks are the runs'
+tasks, none in two runs, no second claimed twice, no run stuck.
 
 Run: /usr/bin/python3 tests/integration/test_ecs_moto.py --bin build/ecsched
 """
 import json
 import os
+import random
 import re
 import signal
 import statistics
@@ -146,13 +149,26 @@ class World:
         return self.tasks(started_by, "RUNNING") | self.tasks(started_by, "STOPPED")
 
 
-class Stopper:
-    """Ends every task of a startedBy soon after it starts, with StopTask
-    from the aws CLI, as a short batch job would end by itself."""
+STOP_TASKS = """
+import sys, boto3
+ecs = boto3.client("ecs")
+cluster, reason = sys.argv[1], sys.argv[2]
+for by in sys.argv[3:]:
+    for arn in ecs.list_tasks(cluster=cluster, startedBy=by, desiredStatus="RUNNING")["taskArns"]:
+        ecs.stop_task(cluster=cluster, task=arn, reason=reason)
+        print(arn)
+"""
 
-    def __init__(self, world, started_by):
+
+class Stopper:
+    """Ends every task of one or more startedBy values soon after it
+    starts, with StopTask, as a short batch job would end by itself. A
+    round is one boto3 process: with the aws CLI's start-up paid on every
+    call, a round over several jobs (one of 12 tasks) took seconds."""
+
+    def __init__(self, world, *started_by):
         self.world = world
-        self.started_by = started_by
+        self.started_by = list(started_by)
         self.halt = threading.Event()
         self.stopped = set()
         self.thread = threading.Thread(target=self.loop, daemon=True)
@@ -161,11 +177,10 @@ class Stopper:
     def loop(self):
         while not self.halt.wait(0.3):
             try:
-                for arn in self.world.tasks(self.started_by, "RUNNING"):
-                    self.world.moto.aws("ecs", "stop-task", "--cluster", CLUSTER, "--task", arn,
-                                        "--reason", "finished its batch")
-                    self.stopped.add(arn)
-            except RuntimeError:
+                out = self.world.moto.boto(STOP_TASKS, CLUSTER, "finished its batch",
+                                           *self.started_by)
+                self.stopped.update(out.split())
+            except (RuntimeError, subprocess.TimeoutExpired):
                 pass
 
     def close(self):
@@ -831,6 +846,189 @@ def crash_in_runtask(w, t):
     srv.stop()
 
 
+# chaos_kills: id -> (every N seconds, taskCount, missedRuns); cx-wide's
+# 12 tasks go as two RunTask batches (10 and 2)
+CHAOS_JOBS = {
+    "cx-two": (2, 1, "once"),
+    "cx-pair": (2, 1, "skip"),
+    "cx-three": (3, 1, "skip"),
+    "cx-tri": (3, 1, "once"),
+    "cx-wide": (3, 12, "once"),
+}
+CHAOS_SEED = 12
+CHAOS_KILLS = 10
+# the RunTask whose answer each held kill waits for (in turn): the next
+# one, cx-wide's first batch (recovery tops up the other 2), its second
+# batch (recovery finds all 12), the next one
+CHAOS_HELD = [(), ('"startedBy":"ecsched-cx-wide"', '"count":10'),
+              ('"startedBy":"ecsched-cx-wide"', '"count":2'), ()]
+CHAOS_UP = (0.3, 2.0)
+CHAOS_DOWN = (0.0, 3.0)
+
+
+def chaos_kills(w, t):
+    """kill -9 CHAOS_KILLS times (random.Random(CHAOS_SEED): up 0.3-2 s,
+    down 0-3 s), 4 of them while the fault proxy holds a RunTask's
+    answer (moto started the tasks, the daemon never heard of it), the
+    daemon restarted on the same SQLite file each time; then every job is
+    suspended and its runs left to end. moto's tasks for each job are
+    exactly the tasks its runs record, no task is in two runs, no (job,
+    second) is claimed by two runs nor fired inside a missed range, every
+    second of the schedule between a job's first and last accounted is
+    accounted, and no run is left pending or running."""
+    rng = random.Random(CHAOS_SEED)
+    began = time.monotonic()
+    srv, log = w.daemon("chaos")
+
+    def note(text):
+        with open(log, "a") as f:
+            f.write(f"=== chaos {time.time():.3f} {text}\n")
+
+    def up(k):
+        for attempt in range(3):
+            try:
+                start(srv)
+                note(f"up after kill {k} on port {srv.port}")
+                return True
+            except (RuntimeError, OSError) as e:
+                note(f"did not come up after kill {k}: {e}")
+                if srv.proc is not None:
+                    srv.kill9()
+        return False
+
+    start(srv)
+    stopper = Stopper(w, *[f"ecsched-{j}" for j in CHAOS_JOBS])
+    created = {}
+    for jid, (every, count, missed) in CHAOS_JOBS.items():
+        st, body, _ = srv.request("POST", "/jobs", {
+            "id": jid, "taskDefinition": "sleeper", "schedule": f"*/{every}",
+            "taskCount": count, "missedRuns": missed, "runHistoryLimit": 10000}, JSON)
+        t.check(st == 201, f"chaos: create {jid}: {st} {body}")
+        created[jid] = time.time()
+    held_at = dict(zip(sorted(rng.sample(range(1, CHAOS_KILLS + 1), len(CHAOS_HELD))),
+                       CHAOS_HELD))
+    held = []       # (kill, startedBy, tasks moto started) of each answer held
+    exited = []     # (kill, status): the daemon had died by itself
+    not_up = []
+    for k in range(1, CHAOS_KILLS + 1):
+        time.sleep(rng.uniform(*CHAOS_UP))
+        base = len(w.proxy.held_replies)
+        if k in held_at:
+            w.proxy.inject("RunTask", "hold-reply", 1, match=held_at[k])
+            wait_for(lambda: len(w.proxy.held_replies) > base, 10, 0.02)
+        rc = srv.proc.poll()
+        if rc is not None:
+            exited.append((k, rc))
+        srv.kill9()
+        if k in held_at:
+            w.proxy.inject("RunTask", "hold-reply", 0)
+        for _, data in w.proxy.held_replies[base:]:
+            try:
+                tasks = json.loads(data).get("tasks", [])
+            except ValueError:
+                tasks = []
+            by = {x.get("startedBy", "?") for x in tasks}
+            held.append((k, ",".join(sorted(by)) or "?", len(tasks)))
+        note(f"kill {k}" + (" (RunTask's answer held)" if k in held_at else ""))
+        time.sleep(rng.uniform(*CHAOS_DOWN))
+        if not up(k):
+            not_up.append(k)
+            break
+    kills_held = sorted({k for k, _, _ in held})
+    print(f"chaos: {k} kills, {len(kills_held)} while RunTask's answer was held: "
+          + ", ".join(f"kill {k2}: {by} ({n} tasks)" for k2, by, n in held))
+    t.check(not not_up and k == CHAOS_KILLS,
+            f"chaos: the daemon did not come up after kill(s) {not_up}: {tail(log)}")
+    t.check(not exited, f"chaos: the daemon had exited by itself before kill(s) {exited}")
+    t.check(len(kills_held) >= 3 and all(n > 0 for _, _, n in held),
+            f"chaos: expected >= 3 kills with a held RunTask answer (moto started its tasks), "
+            f"saw {len(kills_held)}: {held}")
+
+    # the last restart's recoveries and a few firings on time, then every
+    # job suspended and its runs followed to their end (the stopper goes on)
+    time.sleep(3)
+    for jid in CHAOS_JOBS:
+        try:
+            srv.request("PUT", f"/jobs/{jid}", {"suspended": True}, JSON)
+        except OSError:
+            pass
+
+    def all_runs():
+        try:
+            return {jid: runs_of(srv, jid) for jid in CHAOS_JOBS}
+        except OSError:
+            return {}
+
+    def quiet():
+        runs = all_runs()
+        busy = [r for rs in runs.values() for r in rs if r["status"] in ("pending", "running")]
+        return runs if runs and not busy else None
+    wait_for(quiet, 30, 0.5)
+    # a launch in flight as the jobs were suspended is recorded by now
+    time.sleep(1.5)
+    runs = all_runs()
+    stopper.close()
+
+    owners = {}     # task ARN -> [(job, run id)]
+    claims = {}     # (job, second) -> [run id]
+    stuck = []
+    total_moto = total_runs = 0
+    for jid, (every, count, missed) in CHAOS_JOBS.items():
+        rs = runs.get(jid, [])
+        seen = w.all_tasks(f"ecsched-{jid}")
+        ran = arns_of(rs)
+        total_moto += len(seen)
+        total_runs += len(ran)
+        fired, ranges = [], []
+        for r in rs:
+            for tk in r.get("tasks", []):
+                owners.setdefault(tk["taskArn"], []).append((jid, r["id"]))
+            if "scheduled" in r:
+                claims.setdefault((jid, int(epoch(r["scheduled"]))), []).append(r["id"])
+            if r["status"] in ("pending", "running"):
+                stuck.append((jid, r["id"], r["status"], len(r.get("tasks", []))))
+            m = r.get("missed")
+            if m:
+                ranges.append((int(m["first"]), int(m["last"]), r["id"]))
+            elif "scheduled" in r:
+                fired.append(int(epoch(r["scheduled"])))
+        statuses = {}
+        for r in rs:
+            statuses[r["status"]] = statuses.get(r["status"], 0) + 1
+        launched = [r for r in rs if r.get("tasks")]
+        recovered = len([e for e in events(log, "run.recovered") if e.get("job") == jid])
+        print(f"chaos {jid} (*/{every}, taskCount {count}, {missed}): moto has {len(seen)} "
+              f"tasks, the runs record {len(ran)}; {len(rs)} runs {statuses}, "
+              f"{len(launched)} launched, {len(ranges)} missed records, "
+              f"{recovered} run.recovered")
+        t.check(seen == ran,
+                f"chaos {jid}: moto's tasks == the runs' tasks: moto {len(seen)}, runs {len(ran)}; "
+                f"only in moto {sorted(seen - ran)[:5]}, "
+                f"only in the runs {sorted(ran - seen)[:5]}")
+        inside = sorted(s for s in fired for a, b, _ in ranges if a <= s <= b)
+        t.check(not inside, f"chaos {jid}: expected no fired second inside a missed range, "
+                            f"saw {inside} in {ranges}")
+        spans = sorted(ranges)
+        overlaps = [(x, y) for x, y in zip(spans, spans[1:]) if y[0] <= x[1]]
+        t.check(not overlaps, f"chaos {jid}: expected no overlapping missed ranges, saw {overlaps}")
+        accounted = set(fired) | {s for a, b, _ in ranges for s in range(a, b + 1)
+                                  if (s % 60) % every == 0}
+        lost = ([s for s in range(min(accounted), max(accounted) + 1)
+                 if (s % 60) % every == 0 and s not in accounted] if accounted else [])
+        t.check(accounted and not lost,
+                f"chaos {jid}: expected every */{every} second between its first and last "
+                f"accounted to be fired or missed, {len(lost)} are neither: {lost[:20]}")
+    twice = {a: o for a, o in owners.items() if len(o) > 1}
+    doubled = {c: ids for c, ids in claims.items() if len(ids) > 1}
+    print(f"chaos: moto has {total_moto} tasks for the {len(CHAOS_JOBS)} jobs, the runs record "
+          f"{total_runs}; tasks in two runs: {len(twice)}; seconds claimed twice: {len(doubled)}; "
+          f"runs stuck: {len(stuck)}; {time.monotonic() - began:.1f} s")
+    t.check(not twice, f"chaos: expected no task in two runs, saw {len(twice)}: {twice}")
+    t.check(not doubled, f"chaos: expected no (job, second) claimed twice, saw {doubled}")
+    t.check(not stuck, f"chaos: expected no run pending/running after 30 s, saw {stuck}")
+    t.check(srv.stop() == 0, "chaos daemon: SIGTERM exit status")
+
+
 class Args:
     bin = None
 
@@ -859,6 +1057,7 @@ def main():
         s3_trigger(w, t)
         restart(w, t)
         crash_in_runtask(w, t)
+        chaos_kills(w, t)
     except Exception as e:  # a broken fixture is a failure, with its reason
         t.check(False, f"fixture: {type(e).__name__}: {e}")
     finally:

@@ -139,6 +139,21 @@ static int lock_log_dir(struct local *l, char *msg, size_t msglen)
     return 0;
 }
 
+static void local_close(void *impl)
+{
+    struct local *l = impl;
+    size_t i;
+
+    /* Tasks outlive their launcher, as ECS tasks outlive a client: their
+     * supervisors go on and the next launcher adopts them. */
+    for (i = 0; i < l->n; i++)
+        taskdir_entry_clear(&l->tasks[i].e);
+    free(l->tasks);
+    close(l->lock_fd);
+    pthread_mutex_destroy(&l->lock);
+    free(l);
+}
+
 static int local_open(const struct launcher_config *cfg, void **impl, char *msg, size_t msglen)
 {
     struct local *l;
@@ -178,34 +193,12 @@ static int local_open(const struct launcher_config *cfg, void **impl, char *msg,
     pthread_mutex_init(&l->lock, NULL);
     rc = adopt(l);
     if (rc != 0) {
-        size_t i;
-
-        for (i = 0; i < l->n; i++)
-            taskdir_entry_clear(&l->tasks[i].e);
-        free(l->tasks);
-        close(l->lock_fd);
-        pthread_mutex_destroy(&l->lock);
-        free(l);
+        local_close(l);
         return ecs_fail(rc, msg, msglen, "local launcher: cannot read the tasks in %s",
                         cfg->log_dir);
     }
     *impl = l;
     return 0;
-}
-
-static void local_close(void *impl)
-{
-    struct local *l = impl;
-    size_t i;
-
-    /* Tasks outlive their launcher, as ECS tasks outlive a client: their
-     * supervisors go on and the next launcher adopts them. */
-    for (i = 0; i < l->n; i++)
-        taskdir_entry_clear(&l->tasks[i].e);
-    free(l->tasks);
-    close(l->lock_fd);
-    pthread_mutex_destroy(&l->lock);
-    free(l);
 }
 
 /* Read every task not yet stopped again from its directory. */

@@ -113,11 +113,13 @@ static int ask_trigger(struct scheduler *s, const json_t *job, json_t *run, int6
     return rc;
 }
 
-bool sched_is_trigger_run(const json_t *run)
+bool sched_run_unlaunched(const struct store_run *rec, const json_t *run)
 {
     const char *reason = json_string_value(json_object_get(run, "reason"));
 
-    return reason != NULL && strcmp(reason, "trigger") == 0;
+    /* an s3 object's run waits for its message to come back instead */
+    return strcmp(rec->status, "pending") == 0 && rec->ntasks == 0 &&
+           (reason == NULL || strcmp(reason, "trigger") != 0);
 }
 
 /* What a run's tasks learn from how it started, in every container: a

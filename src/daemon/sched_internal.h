@@ -221,7 +221,9 @@ uint64_t sched_launch(struct scheduler *s, const json_t *job, const char *id,
                       int64_t run_id, int64_t need, int64_t found, json_t *run, uint64_t *errors);
 /* firing.c: mark run id as being launched (on) or not; false when taken already */
 bool sched_inflight(struct scheduler *s, int64_t id, bool on);
-bool sched_is_trigger_run(const json_t *run);
+/* firing.c: a stored run claimed and never launched (pending, no task),
+ * which a recovery launches; not an s3 object's */
+bool sched_run_unlaunched(const struct store_run *rec, const json_t *run);
 bool sched_status_ended(const char *status);
 
 /* timer.c */

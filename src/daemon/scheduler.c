@@ -368,8 +368,7 @@ static void recover_pending(struct scheduler *s)
             json_t *run = json_loads(runs[i].data, 0, &err);
 
             after = runs[i].id;
-            if (run != NULL && strcmp(runs[i].status, "pending") == 0 && runs[i].ntasks == 0 &&
-                !sched_is_trigger_run(run))
+            if (run != NULL && sched_run_unlaunched(&runs[i], run))
                 sched_run_recover(s, runs[i].job_id, runs[i].id);
             json_decref(run);
         }

@@ -230,9 +230,8 @@ static size_t track_page(struct scheduler *s, int64_t after, int64_t *last)
          * API process took it; launch it (the client token keeps a retry
          * from starting tasks twice). An s3 object's run waits for its
          * message to come back instead, which then deletes it. */
-        if (json_array_size(json_object_get(t[i].run, "tasks")) == 0 &&
-            !sched_is_trigger_run(t[i].run) && strcmp(run_status(t[i].run), "pending") == 0 &&
-            recs[i].scheduled + STALE_S < now / 1000 && sched_inflight(s, recs[i].id, true)) {
+        if (sched_run_unlaunched(&recs[i], t[i].run) && recs[i].scheduled + STALE_S < now / 1000 &&
+            sched_inflight(s, recs[i].id, true)) {
             sched_inflight(s, recs[i].id, false);
             sched_run_recover(s, recs[i].job_id, recs[i].id);
         }

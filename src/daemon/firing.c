@@ -353,15 +353,15 @@ static void stop_orphan(struct scheduler *s, struct shot *x)
     free(arns);
 }
 
-/* Write the shots' runs in one store transaction: when claiming, the
+/* Write the shots' runs in one store transaction (recs and rcs: room for
+ * n, from the caller, or NULL when it had none): when claiming, the
  * claims of the scheduled seconds (a shot whose claim fails is dropped:
  * the second was someone else's, or, when the store failed, it is kept
  * on the job's slot to be recorded as missed); else every run as it now
  * stands. */
-static void save_shots(struct scheduler *s, struct shot *sh, size_t n, bool claiming)
+static void save_shots(struct scheduler *s, struct shot *sh, size_t n, bool claiming,
+                       struct store_run *recs, int *rcs)
 {
-    struct store_run *recs = calloc(n, sizeof(*recs));
-    int *rcs = calloc(n, sizeof(*rcs));
     size_t k = 0;
     size_t i;
     char msg[512];
@@ -432,8 +432,6 @@ static void save_shots(struct scheduler *s, struct shot *sh, size_t n, bool clai
     }
     for (i = 0; i < k; i++)
         free(recs[i].data);
-    free(recs);
-    free(rcs);
 }
 
 /* A run left claimed by a crash: the tasks its token started, whoever
@@ -616,6 +614,9 @@ void sched_launch_shots(struct scheduler *s, struct shot *sh, size_t n)
     const char *ids[FIRE_BATCH_MAX] = {NULL};
     struct store_record recs[FIRE_BATCH_MAX];
     int rcs[FIRE_BATCH_MAX];
+    /* on the stack: a heap block this size per batch made glibc
+     * consolidate its free lists on every claim */
+    struct store_run runs[FIRE_BATCH_MAX];
     char msg[512];
     size_t i;
 
@@ -640,7 +641,7 @@ void sched_launch_shots(struct scheduler *s, struct shot *sh, size_t n)
         if (sh[i].run != NULL && sh[i].f.kind != FIRE_MISSED)
             decide_shot(s, &sh[i]);
     }
-    save_shots(s, sh, n, true);
+    save_shots(s, sh, n, true, runs, rcs);
     for (i = 0; i < n; i++) {
         if (sh[i].run != NULL)
             start_shot(s, &sh[i]);
@@ -651,11 +652,15 @@ void sched_launch_shots(struct scheduler *s, struct shot *sh, size_t n)
  * each job fire again. */
 void sched_finish_shots(struct scheduler *s, struct shot *sh, size_t n)
 {
+    struct store_run *recs = calloc(n, sizeof(*recs));
+    int *rcs = calloc(n, sizeof(*rcs));
     uint64_t started = 0;
     uint64_t errors = 0;
     size_t i;
 
-    save_shots(s, sh, n, false);
+    save_shots(s, sh, n, false, recs, rcs);
+    free(recs);
+    free(rcs);
     /* recorded: a job being deleted may now take its tasks with it */
     pthread_mutex_lock(&s->lock);
     for (i = 0; i < n; i++) {

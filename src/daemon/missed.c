@@ -145,8 +145,57 @@ void sched_lost_flush(struct scheduler *s, uint32_t i)
     m.last = sl->lost_last;
     m.count = sl->lost_count;
     m.cause = MISSED_STORE;
-    if (sched_enqueue(s, &m) == 0)
+    if (sched_missed_queue(s, i, &m) == 0)
         sl->lost_count = 0;
+}
+
+/* Park m on busy slot sl, joined to the last parked record when it
+ * directly follows it for the same cause: a job whose launches are slow
+ * parks a second each time it comes due, and they make one record. */
+static int park(struct slot *sl, const struct firing *m)
+{
+    struct firing *last = sl->nparked > 0 ? &sl->parked[sl->nparked - 1] : NULL;
+    struct firing *grown;
+
+    if (last != NULL && last->cause == m->cause && follows(sl, last->last, m->when)) {
+        last->last = m->last;
+        last->count += m->count;
+        return 0;
+    }
+    grown = realloc(sl->parked, (sl->nparked + 1) * sizeof(*grown));
+    if (grown == NULL)
+        return ECS_ENOMEM;
+    sl->parked = grown;
+    sl->parked[sl->nparked] = *m;
+    sl->parked[sl->nparked].id = NULL;
+    sl->nparked++;
+    return 0;
+}
+
+int sched_missed_queue(struct scheduler *s, uint32_t i, const struct firing *m)
+{
+    struct slot *sl = &s->slots[i];
+
+    if (sl->busy)
+        return park(sl, m);
+    return sched_enqueue(s, m);
+}
+
+void sched_missed_unpark(struct scheduler *s, uint32_t i)
+{
+    struct slot *sl = &s->slots[i];
+    struct firing *parked = sl->parked;
+    size_t n = sl->nparked;
+    size_t k;
+
+    sl->parked = NULL;
+    sl->nparked = 0;
+    for (k = 0; k < n; k++) {
+        parked[k].id = sl->id;
+        if (s->stopping || sched_enqueue(s, &parked[k]) != 0)
+            sched_lost_merge(s, i, parked[k].when, parked[k].last, parked[k].count);
+    }
+    free(parked);
 }
 
 void sched_lost_flush_all(struct scheduler *s)

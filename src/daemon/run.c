@@ -7,6 +7,7 @@
  * `unknown` unless something else failed: never `failed` on a guess. */
 #include "daemon/run.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,7 +147,8 @@ static void refresh_status(json_t *run, int64_t now_ms)
         status = "failed";
     else
         status = unknown ? "unknown" : "succeeded";
-    json_object_set_new(run, "status", json_string(status));
+    if (strcmp(old, status) != 0)
+        json_object_set_new(run, "status", json_string(status));
     if (open == 0 && json_object_get(run, "finished") == NULL) {
         json_object_set_new(run, "finished", instant_ms(now_ms));
         if (json_is_string(json_object_get(run, "launched"))) {
@@ -216,14 +218,16 @@ int run_finish(json_t *run, const char *status, const char *message, int64_t now
 int run_apply_describe(json_t *run, const struct launch_result *d, int64_t now_ms)
 {
     json_t *tasks = json_object_get(run, "tasks");
-    json_t *before = json_deep_copy(run);
+    bool had_finished = json_object_get(run, "finished") != NULL;
+    char old[32];
     json_t *t;
     size_t i;
     size_t k;
-    int changed;
+    int changed = 0;
 
-    if (before == NULL)
-        return ECS_ENOMEM;
+    /* what changed is judged task by task and on the status: a copy of
+     * the whole run to compare was most of a tracker round's cost */
+    snprintf(old, sizeof(old), "%s", run_status(run));
     json_array_foreach(tasks, i, t) {
         const char *arn = json_string_value(json_object_get(t, "taskArn"));
 
@@ -233,17 +237,22 @@ int run_apply_describe(json_t *run, const struct launch_result *d, int64_t now_m
             if (strcmp(d->tasks[k].arn, arn) != 0)
                 continue;
             now = task_json(&d->tasks[k]);
-            if (now == NULL) {
-                json_decref(before);
+            if (now == NULL)
                 return ECS_ENOMEM;
+            if (json_equal(now, t)) {
+                json_decref(now);
+            } else {
+                json_array_set_new(tasks, i, now);
+                changed = 1;
             }
-            json_array_set_new(tasks, i, now);
             break;
         }
     }
     refresh_status(run, now_ms);
-    changed = !json_equal(before, run);
-    json_decref(before);
+    if (strcmp(old, run_status(run)) != 0)
+        changed = 1;
+    if (!had_finished && json_object_get(run, "finished") != NULL)
+        changed = 1;
     return changed;
 }
 

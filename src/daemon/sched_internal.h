@@ -57,6 +57,8 @@
 #define ACTIVE_MAX 2000
 #define NONE UINT32_MAX
 
+struct firing;
+
 struct slot {
     char *id;           /* NULL when free */
     uint32_t chain;     /* next slot in the same hash bucket */
@@ -76,6 +78,13 @@ struct slot {
     int64_t lost_count;
     int64_t changed_ms; /* the job's record's store_record.changed_ms */
     int held;           /* firings of the job in workers' hands now */
+    /* missed records (FIRE_MISSED, id NULL) of seconds that came due while
+     * the job was busy, oldest first: queued when its firing is released,
+     * just before the firing that waited, so they are claimed after the
+     * firing in hand and with the one that waited (a restart resumes after
+     * the last claim: written earlier or apart, a crash would lose them) */
+    struct firing *parked;
+    size_t nparked;
 };
 
 #define AFTER_SUCCESS 1
@@ -247,6 +256,11 @@ void sched_lost_merge(struct scheduler *s, uint32_t i, int64_t first, int64_t la
 void sched_lost_flush(struct scheduler *s, uint32_t i);
 /* missed.c: the same for every slot (lock held) */
 void sched_lost_flush_all(struct scheduler *s);
+/* missed.c: queue missed record m of slot i, or park it on the slot
+ * while the job is busy; 0 or ECS_ENOMEM (lock held) */
+int sched_missed_queue(struct scheduler *s, uint32_t i, const struct firing *m);
+/* missed.c: queue slot i's parked records, oldest first (lock held) */
+void sched_missed_unpark(struct scheduler *s, uint32_t i);
 
 /* tracker.c */
 void *sched_tracker_main(void *arg);

@@ -17,8 +17,9 @@
 /* ------------------------------------------------------------------ */
 /* The timer                                                           */
 
-/* Queue a record of slot i's missed seconds first..last; when even that
- * cannot be queued, the slot keeps them for later. Lock held. */
+/* Queue a record of slot i's missed seconds first..last (parked while
+ * the job is busy); when even that cannot be done, the slot keeps them
+ * for later. Lock held. */
 static void queue_missed(struct scheduler *s, uint32_t i, int64_t first, int64_t last,
                          int64_t count, enum missed_cause cause)
 {
@@ -33,7 +34,7 @@ static void queue_missed(struct scheduler *s, uint32_t i, int64_t first, int64_t
     m.count = count;
     m.cause = cause;
     s->stats.missed += (uint64_t)count;
-    if (sched_enqueue(s, &m) == 0)
+    if (sched_missed_queue(s, i, &m) == 0)
         return;
     sched_lost_merge(s, i, first, last, count);
 }

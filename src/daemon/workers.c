@@ -77,6 +77,9 @@ void sched_release(struct scheduler *s, const struct firing *f)
 
     pthread_mutex_lock(&s->lock);
     i = sched_find_slot(s, f->id);
+    /* missed seconds parked meanwhile go just ahead of the one that waited */
+    if (i >= 0)
+        sched_missed_unpark(s, (uint32_t)i);
     if (i >= 0 && s->slots[i].queued_when != 0 && !s->stopping) {
         struct firing next;
 

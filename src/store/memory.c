@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "backends.h"
-#include "core/clock.h"
 #include "core/error.h"
 
 struct mem {
@@ -124,7 +123,8 @@ static int mem_list(void *impl, size_t skip, size_t count, struct store_record *
     return rc;
 }
 
-static int mem_create(void *impl, const char *id, const char *data, char *msg, size_t msglen)
+static int mem_create(void *impl, const char *id, const char *data, int64_t now_ms, char *msg,
+                      size_t msglen)
 {
     struct mem *m = impl;
     struct store_record r = {NULL, NULL, 1, 0};
@@ -153,7 +153,7 @@ static int mem_create(void *impl, const char *id, const char *data, char *msg, s
         rc = ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory");
         goto out;
     }
-    r.changed_ms = clock_wall_ms();
+    r.changed_ms = now_ms;
     m->rec[m->n++] = r;
 out:
     pthread_mutex_unlock(&m->lock);
@@ -161,7 +161,7 @@ out:
 }
 
 static int mem_update(void *impl, const char *id, const char *data, int64_t expected_version,
-                      char *msg, size_t msglen)
+                      int64_t now_ms, char *msg, size_t msglen)
 {
     struct mem *m = impl;
     long i;
@@ -182,7 +182,7 @@ static int mem_update(void *impl, const char *id, const char *data, int64_t expe
             free(m->rec[i].data);
             m->rec[i].data = copy;
             m->rec[i].version++;
-            m->rec[i].changed_ms = clock_wall_ms();
+            m->rec[i].changed_ms = now_ms;
         }
     }
     pthread_mutex_unlock(&m->lock);

@@ -749,7 +749,8 @@ out:
     return rc;
 }
 
-static int sq_create(void *impl, const char *id, const char *data, char *msg, size_t msglen)
+static int sq_create(void *impl, const char *id, const char *data, int64_t now_ms, char *msg,
+                     size_t msglen)
 {
     struct sq *s = impl;
     sqlite3_stmt *st = NULL;
@@ -764,7 +765,7 @@ static int sq_create(void *impl, const char *id, const char *data, char *msg, si
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_text(st, 2, data, -1, SQLITE_STATIC);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(st, 3, clock_wall_ms());
+        rc = sqlite3_bind_int64(st, 3, now_ms);
     if (rc == SQLITE_OK)
         rc = sqlite3_step(st);
     if (rc == SQLITE_DONE)
@@ -799,7 +800,7 @@ static int missing_or_conflict(struct sq *s, const char *id, char *msg, size_t m
 }
 
 static int sq_update(void *impl, const char *id, const char *data, int64_t expected_version,
-                     char *msg, size_t msglen)
+                     int64_t now_ms, char *msg, size_t msglen)
 {
     struct sq *s = impl;
     sqlite3_stmt *st = NULL;
@@ -817,7 +818,7 @@ static int sq_update(void *impl, const char *id, const char *data, int64_t expec
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(st, 3, expected_version);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(st, 4, clock_wall_ms());
+        rc = sqlite3_bind_int64(st, 4, now_ms);
     if (rc == SQLITE_OK)
         rc = sqlite3_step(st);
     if (rc == SQLITE_DONE)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "backends.h"
+#include "core/clock.h"
 #include "core/error.h"
 
 struct store {
@@ -15,6 +16,8 @@ struct store {
     void *impl;
     store_change_fn on_change;
     void *on_change_ctx;
+    store_clock_fn now_ms; /* NULL: the wall clock */
+    void *clock_ctx;
 };
 
 static const struct store_backend *const backends[] = {
@@ -140,9 +143,22 @@ int store_list(struct store *s, size_t skip, size_t count, struct store_record *
     return s->be->list(s->impl, skip, count, out, n, total, msg, msglen);
 }
 
+void store_set_clock(struct store *s, store_clock_fn now_ms, void *ctx)
+{
+    s->now_ms = now_ms;
+    s->clock_ctx = ctx;
+}
+
+static int64_t store_now_ms(const struct store *s)
+{
+    if (s->now_ms == NULL)
+        return clock_wall_ms();
+    return s->now_ms(s->clock_ctx);
+}
+
 int store_create(struct store *s, const char *id, const char *data, char *msg, size_t msglen)
 {
-    int rc = s->be->create(s->impl, id, data, msg, msglen);
+    int rc = s->be->create(s->impl, id, data, store_now_ms(s), msg, msglen);
 
     if (rc == 0)
         notify(s, STORE_CREATED, id);
@@ -152,7 +168,7 @@ int store_create(struct store *s, const char *id, const char *data, char *msg, s
 int store_update(struct store *s, const char *id, const char *data, int64_t expected_version,
                  char *msg, size_t msglen)
 {
-    int rc = s->be->update(s->impl, id, data, expected_version, msg, msglen);
+    int rc = s->be->update(s->impl, id, data, expected_version, store_now_ms(s), msg, msglen);
 
     if (rc == 0)
         notify(s, STORE_UPDATED, id);

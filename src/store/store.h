@@ -75,9 +75,12 @@ struct store_backend {
                     int *rcs, char *msg, size_t msglen);
     int (*list)(void *impl, size_t skip, size_t count, struct store_record **out, size_t *n,
                 size_t *total, char *msg, size_t msglen);
-    int (*create)(void *impl, const char *id, const char *data, char *msg, size_t msglen);
-    int (*update)(void *impl, const char *id, const char *data, int64_t expected_version, char *msg,
+    /* now_ms: the record's changed_ms, read once by the front door from
+     * the store's clock */
+    int (*create)(void *impl, const char *id, const char *data, int64_t now_ms, char *msg,
                   size_t msglen);
+    int (*update)(void *impl, const char *id, const char *data, int64_t expected_version,
+                  int64_t now_ms, char *msg, size_t msglen);
     /* also removes the job's runs */
     int (*remove)(void *impl, const char *id, char *msg, size_t msglen);
     /* run->id == 0: insert and set run->id (ECS_EEXIST if the claim is
@@ -111,6 +114,11 @@ const char *store_backend_name(const struct store *s);
 
 /* Register the change listener (one per store; NULL to remove). */
 void store_subscribe(struct store *s, store_change_fn fn, void *ctx);
+
+/* The clock that stamps a record's changed_ms (unix ms); NULL restores
+ * the wall clock. Tests set it so a record's age follows their clock. */
+typedef int64_t (*store_clock_fn)(void *ctx);
+void store_set_clock(struct store *s, store_clock_fn now_ms, void *ctx);
 
 /* A scheduler is starting on this store: 0 when it may (a store that
  * takes one scheduler keeps it for this handle's life, even across

@@ -656,6 +656,9 @@ static void test_restart_starts_unclaimed_steps(void)
 
     if (open_pair(&st, &l) != 0)
         return;
+    /* the store stamps the jobs' creation on the test's clock too */
+    store_set_clock(st, clock_read, &tclock);
+    clock_set(NULL, t0);
     T_EQ_INT(store_create(st, "up", "{\"id\":\"up\",\"schedule\":\"0 0 1 1 *\"}", msg, sizeof(msg)),
              0);
     T_EQ_INT(store_create(st, "step",
@@ -664,7 +667,7 @@ static void test_restart_starts_unclaimed_steps(void)
                           msg, sizeof(msg)),
              0);
     /* the upstream run ended a second after the step was created */
-    isotime_format((clock_wall_ms() + 1000) / 1000, 0, finished, sizeof(finished));
+    isotime_format((t0 + 1000) / 1000, 0, finished, sizeof(finished));
     snprintf(data, sizeof(data),
              "{\"job\":\"up\",\"reason\":\"manual\",\"status\":\"succeeded\",\"tasks\":[],"
              "\"finished\":\"%s\"}",
@@ -675,7 +678,7 @@ static void test_restart_starts_unclaimed_steps(void)
     r.status = "succeeded";
     r.data = data;
     T_EQ_INT(store_run_put(st, &r, msg, sizeof(msg)), 0);
-    usleep(2100000); /* the late step below is created after that end */
+    clock_set(NULL, t0 + 2100); /* the late step below is created after that end */
     T_EQ_INT(store_create(st, "late-step",
                           "{\"id\":\"late-step\",\"taskDefinition\":\"web\",\"after\":{"
                           "\"job\":\"up\"}}",
@@ -784,6 +787,133 @@ static void test_unknown_is_not_failure(void)
     store_close(&st);
 }
 
+/* The fake launcher's hook: the first launch of job "slow" waits at a
+ * gate the test opens, so the job stays busy while seconds come due. */
+struct gate {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int entered;
+    int open;
+};
+
+static struct gate gate = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+
+static void gate_hook(void *ctx, const struct launch_request *rq, int64_t now_ms)
+{
+    struct gate *g = ctx;
+
+    (void)now_ms;
+    if (strcmp(rq->job_id, "slow") != 0)
+        return;
+    pthread_mutex_lock(&g->lock);
+    g->entered++;
+    pthread_cond_broadcast(&g->cond);
+    while (!g->open)
+        pthread_cond_wait(&g->cond, &g->lock);
+    pthread_mutex_unlock(&g->lock);
+}
+
+/* Wait (bounded, real time) until the gate holds a launch. */
+static int gate_wait_entered(struct gate *g)
+{
+    struct timespec until;
+    int entered;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 5;
+    pthread_mutex_lock(&g->lock);
+    while (g->entered == 0 && pthread_cond_timedwait(&g->cond, &g->lock, &until) == 0)
+        ;
+    entered = g->entered;
+    pthread_mutex_unlock(&g->lock);
+    return entered;
+}
+
+static void gate_open(struct gate *g)
+{
+    pthread_mutex_lock(&g->lock);
+    g->open = 1;
+    pthread_cond_broadcast(&g->cond);
+    pthread_mutex_unlock(&g->lock);
+}
+
+/* A second missed while the job's firing was still launching is recorded
+ * with the firing that waited, after the one in hand: written apart (by
+ * another worker, before the firing in hand was claimed) a crash between
+ * could leave the resume point past seconds nobody recorded. */
+static void test_overlap_missed_written_with_waiting_firing(void)
+{
+    struct store *st = NULL;
+    struct launcher *l = NULL;
+    struct scheduler *s;
+    struct launcher_config lcfg;
+    struct store_run *runs = NULL;
+    size_t n = 0;
+    size_t total = 0;
+    size_t i;
+    int64_t t0 = clock_start();
+    int64_t second = t0 / 1000;
+    int64_t count = 0;
+    int64_t missed_id = 0;
+    int64_t waited_id = 0;
+    char msg[512];
+
+    T_EQ_INT(store_open("memory:", &st, msg, sizeof(msg)), 0);
+    memset(&lcfg, 0, sizeof(lcfg));
+    lcfg.on_run = gate_hook;
+    lcfg.on_run_ctx = &gate;
+    T_EQ_INT(launcher_open("fake", &lcfg, &l, msg, sizeof(msg)), 0);
+    if (st == NULL || l == NULL)
+        return;
+    /* created at t0: no second before it is due */
+    store_set_clock(st, clock_read, &tclock);
+    clock_set(NULL, t0);
+    T_EQ_INT(store_create(st, "slow",
+                          "{\"id\":\"slow\",\"schedule\":\"*\",\"taskDefinition\":\"web\"}", msg,
+                          sizeof(msg)),
+             0);
+    s = start_on(st, l, t0);
+    if (s == NULL)
+        return;
+    /* second+1 fires and its launch is held; +2 waits; +3 comes due, so
+     * +2 is missed (overlap) and +3 waits */
+    clock_set(s, (second + 1) * 1000 + 100);
+    T_EQ_INT(gate_wait_entered(&gate), 1);
+    clock_set(s, (second + 2) * 1000 + 100);
+    clock_set(s, (second + 3) * 1000 + 100);
+    /* the other worker is idle: a queued record would be written at once */
+    for (i = 0; i < 50 && missed_records(st, "slow", &count) == 0; i++)
+        usleep(2000);
+    T_EQ_INT((int)missed_records(st, "slow", &count), 0);
+    gate_open(&gate);
+    settle_missed(s, 2, 1);
+    scheduler_stop(&s);
+    T_EQ_INT((int)missed_records(st, "slow", &count), 1);
+    T_EQ_INT((int)count, 1);
+    T_EQ_INT(
+        store_run_query(st, STORE_RUNS_OF_JOB, "slow", 0, 10, &runs, &n, &total, msg, sizeof(msg)),
+        0);
+    /* newest first: the firing that waited, the missed record, the one held */
+    T_EQ_INT((int)n, 3);
+    for (i = 0; i < n; i++) {
+        json_error_t err;
+        json_t *run = json_loads(runs[i].data, 0, &err);
+
+        if (json_object_get(run, "missed") != NULL)
+            missed_id = runs[i].id;
+        else if (runs[i].scheduled == second + 3)
+            waited_id = runs[i].id;
+        json_decref(run);
+    }
+    T_TRUE(missed_id > 0);
+    T_TRUE(waited_id > missed_id);
+    if (n == 3)
+        T_EQ_INT((int)(runs[2].scheduled - second), 1);
+    store_runs_free(&runs, n);
+    launcher_close(&l);
+    store_close(&st);
+}
+
 static const struct test_case cases[] = {
     {"started_by", test_started_by},
     {"fires_and_counts", test_fires_and_counts},
@@ -796,6 +926,7 @@ static const struct test_case cases[] = {
     {"change_while_down_keeps_seconds", test_change_while_down_keeps_seconds},
     {"restart_starts_unclaimed_steps", test_restart_starts_unclaimed_steps},
     {"unknown_is_not_failure", test_unknown_is_not_failure},
+    {"overlap_missed_written_with_waiting_firing", test_overlap_missed_written_with_waiting_firing},
 };
 
 TEST_MAIN("scheduler", cases)

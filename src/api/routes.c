@@ -3,7 +3,6 @@
  * update and delete of jobs, with the reference's status codes, messages
  * and envelopes. */
 #include "api/routes.h"
-#include "api/pipeline.h"
 
 #include <microhttpd.h>
 #include <stdio.h>
@@ -53,7 +52,11 @@ static void job_message(struct api_response *rs, int status, const char *id, con
 /* Map a store failure to an answer: 503 when the store cannot take it. */
 static void store_failure(struct api_response *rs, int rc, const char *msg)
 {
-    if (rc == ECS_EUNAVAILABLE)
+    /* the store checks the pipeline graph in the write's transaction */
+    if (rc == ECS_ELINK) {
+        rs->status = MHD_HTTP_BAD_REQUEST;
+        rs->body = json_pack("{s:{s:{s:[s]}}}", "messages", "after", "job", msg);
+    } else if (rc == ECS_EUNAVAILABLE)
         message(rs, MHD_HTTP_SERVICE_UNAVAILABLE, msg);
     else
         message(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, msg);
@@ -330,9 +333,6 @@ static void h_create(struct api_ctx *ctx, struct api_request *rq, struct api_res
         return;
     rc = job_validate(body, NULL, &jc, &job, &errors);
     json_decref(body);
-    if (rc == 0)
-        rc = pipeline_check(ctx->store, json_string_value(json_object_get(job, "id")), job, &errors,
-                            msg, sizeof(msg));
     if (rc == ECS_EINVAL) {
         json_decref(job);
         validation_failed(rs, errors);
@@ -416,8 +416,6 @@ static void h_update(struct api_ctx *ctx, struct api_request *rq, struct api_res
         }
         rc = job_validate(body, existing, &jc, &job, &errors);
         json_decref(body);
-        if (rc == 0)
-            rc = pipeline_check(ctx->store, rq->param, job, &errors, msg, sizeof(msg));
         if (rc == 0 && json_equal(job, existing)) {
             /* nothing changes: no write, no version bump, no notification */
             json_decref(existing);
@@ -504,33 +502,20 @@ static void h_delete(struct api_ctx *ctx, struct api_request *rq, struct api_res
     char **arns = NULL;
     size_t narns = 0;
     size_t i;
-    json_t *followers = NULL;
-    int rc = pipeline_followers(ctx->store, rq->param, &followers, msg, sizeof(msg));
+    int rc = 0;
 
-    if (rc == 0 && json_array_size(followers) > 0) {
-        char text[1024];
-        size_t used = 0;
-        const json_t *f;
-
-        json_array_foreach(followers, i, f) {
-            if (used < sizeof(text))
-                used += (size_t)snprintf(text + used, sizeof(text) - used, "%s%s",
-                                         i > 0 ? ", " : "", json_string_value(f));
-        }
-        json_decref(followers);
-        snprintf(msg, sizeof(msg),
-                 "Job %s is followed by %.400s (their 'after'): change or delete them first.",
-                 rq->param, text);
-        message(rs, MHD_HTTP_CONFLICT, msg);
-        return;
-    }
-    json_decref(followers);
-    if (rc == 0 && ctx->before_delete != NULL)
+    if (ctx->before_delete != NULL)
         ctx->before_delete(ctx->before_delete_ctx, rq->param);
-    if (rc == 0 && ctx->stop_task != NULL)
+    if (ctx->stop_task != NULL)
         rc = active_tasks(ctx, rq->param, &arns, &narns, msg, sizeof(msg));
     if (rc == 0)
         rc = store_delete(ctx->store, rq->param, msg, sizeof(msg));
+    if (rc == ECS_ELINK) {
+        /* followers still name it (checked in the delete's transaction) */
+        launch_strings_free(&arns, narns);
+        message(rs, MHD_HTTP_CONFLICT, msg);
+        return;
+    }
     if (rc != 0) {
         launch_strings_free(&arns, narns);
         store_error(rs, rc, rq->param, msg);

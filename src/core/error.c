@@ -29,6 +29,8 @@ const char *ecs_strerror(int code)
         return "store unavailable";
     case ECS_ENOTSUP:
         return "not supported";
+    case ECS_ELINK:
+        return "breaks a link between records";
     default:
         return "unknown error";
     }

@@ -17,7 +17,9 @@ enum ecs_error {
     ECS_EEXIST = -7,       /* a record with that key exists already */
     ECS_ECONFLICT = -8,    /* the record changed since it was read */
     ECS_EUNAVAILABLE = -9, /* the store cannot take the write now (full, read-only, locked) */
-    ECS_ENOTSUP = -10      /* the backend has no such operation */
+    ECS_ENOTSUP = -10,     /* the backend has no such operation */
+    ECS_ELINK = -11        /* the write would break a link between records (a pipeline's
+                            * cycle, a follower of a missing job) */
 };
 
 /* Short static description of a code, e.g. "invalid input". */

@@ -78,6 +78,43 @@ static int copy_record(const struct store_record *from, struct store_record *to)
     return 0;
 }
 
+/* store_upstream_fn over the records; the lock is held. */
+static int mem_upstream(void *ctx, const char *id, char *up, size_t uplen, char *msg, size_t msglen)
+{
+    const struct mem *m = ctx;
+    long i = mem_find(m, id);
+
+    (void)msg;
+    (void)msglen;
+    if (i < 0)
+        return ECS_ENOTFOUND;
+    store_upstream_of(m->rec[i].data, up, uplen);
+    return 0;
+}
+
+/* 0 when no record names id as its upstream, else ECS_ELINK naming the
+ * first few that do; the lock is held. */
+static int mem_check_followers(const struct mem *m, const char *id, char *msg, size_t msglen)
+{
+    const char *names[STORE_FOLLOWERS_NAMED];
+    size_t named = 0;
+    size_t total = 0;
+    size_t i;
+    char up[256];
+
+    for (i = 0; i < m->n; i++) {
+        store_upstream_of(m->rec[i].data, up, sizeof(up));
+        if (strcmp(up, id) != 0)
+            continue;
+        if (named < STORE_FOLLOWERS_NAMED)
+            names[named++] = m->rec[i].id;
+        total++;
+    }
+    if (total == 0)
+        return 0;
+    return store_followed(id, names, named, total, msg, msglen);
+}
+
 static int mem_get(void *impl, const char *id, struct store_record *out, char *msg, size_t msglen)
 {
     struct mem *m = impl;
@@ -128,13 +165,18 @@ static int mem_create(void *impl, const char *id, const char *data, int64_t now_
 {
     struct mem *m = impl;
     struct store_record r = {NULL, NULL, 1, 0};
+    char up[256];
     int rc = 0;
 
+    store_upstream_of(data, up, sizeof(up));
     pthread_mutex_lock(&m->lock);
     if (mem_find(m, id) >= 0) {
         rc = ecs_fail(ECS_EEXIST, msg, msglen, "record '%s' exists", id);
         goto out;
     }
+    rc = store_check_upstream(id, up, mem_upstream, m, msg, msglen);
+    if (rc != 0)
+        goto out;
     if (m->n == m->cap) {
         size_t ncap = m->cap == 0 ? 16 : m->cap * 2;
         struct store_record *nr = realloc(m->rec, ncap * sizeof(*nr));
@@ -166,8 +208,10 @@ static int mem_update(void *impl, const char *id, const char *data, int64_t expe
     struct mem *m = impl;
     long i;
     char *copy;
+    char up[256];
     int rc = 0;
 
+    store_upstream_of(data, up, sizeof(up));
     pthread_mutex_lock(&m->lock);
     i = mem_find(m, id);
     if (i < 0) {
@@ -175,6 +219,9 @@ static int mem_update(void *impl, const char *id, const char *data, int64_t expe
     } else if (m->rec[i].version != expected_version) {
         rc = ecs_fail(ECS_ECONFLICT, msg, msglen, "record '%s' changed meanwhile", id);
     } else {
+        rc = store_check_upstream(id, up, mem_upstream, m, msg, msglen);
+    }
+    if (rc == 0) {
         copy = store_strdup(data);
         if (copy == NULL) {
             rc = ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory");
@@ -261,9 +308,11 @@ static int mem_remove(void *impl, const char *id, char *msg, size_t msglen)
 
     pthread_mutex_lock(&m->lock);
     i = mem_find(m, id);
-    if (i < 0) {
+    if (i < 0)
         rc = ecs_fail(ECS_ENOTFOUND, msg, msglen, "no record '%s'", id);
-    } else {
+    else
+        rc = mem_check_followers(m, id, msg, msglen);
+    if (rc == 0) {
         store_record_clear(&m->rec[i]);
         memmove(&m->rec[i], &m->rec[i + 1], (m->n - (size_t)i - 1) * sizeof(m->rec[0]));
         m->n--;

@@ -82,6 +82,12 @@ static const char *const migrations[] = {
      * written before), where a job that has never fired resumes after a
      * restart */
     "ALTER TABLE jobs ADD COLUMN changed INTEGER NOT NULL DEFAULT 0",
+    /* 6: each job's upstream (its "after"."job") beside its data, so that
+     * a write checks the pipeline graph in its own transaction and a
+     * delete finds the job's followers from an index */
+    "ALTER TABLE jobs ADD COLUMN after_job TEXT;"
+    "UPDATE jobs SET after_job = json_extract(data, '$.after.job') WHERE json_valid(data);"
+    "CREATE INDEX jobs_by_after ON jobs (after_job) WHERE after_job IS NOT NULL",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -749,23 +755,108 @@ out:
     return rc;
 }
 
-static int sq_create(void *impl, const char *id, const char *data, int64_t now_ms, char *msg,
-                     size_t msglen)
+/* store_upstream_fn over the jobs table; lock held, in a transaction. */
+static int sq_upstream(void *ctx, const char *id, char *up, size_t uplen, char *msg, size_t msglen)
 {
-    struct sq *s = impl;
+    struct sq *s = ctx;
     sqlite3_stmt *st = NULL;
-    int rc;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT after_job FROM jobs WHERE id = ?1", -1, &st, NULL);
 
-    pthread_mutex_lock(&s->lock);
-    rc = sqlite3_prepare_v2(s->db,
-                            "INSERT INTO jobs (id, data, version, changed) VALUES (?1, ?2, 1, ?3)",
-                            -1, &st, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_text(st, 2, data, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const char *text = (const char *)sqlite3_column_text(st, 0);
+
+        snprintf(up, uplen, "%s", text != NULL ? text : "");
+        rc = 0;
+    } else if (rc == SQLITE_DONE) {
+        rc = ECS_ENOTFOUND;
+    } else {
+        rc = sq_fail(s, rc, msg, msglen, "reading a record's upstream");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* 0 when no job names id as its upstream, else ECS_ELINK naming the
+ * first few that do; lock held, in a transaction. */
+static int sq_check_followers(struct sq *s, const char *id, char *msg, size_t msglen)
+{
+    char names[STORE_FOLLOWERS_NAMED][256];
+    const char *named[STORE_FOLLOWERS_NAMED];
+    sqlite3_stmt *st = NULL;
+    size_t n = 0;
+    size_t total = 0;
+    int rc = sqlite3_prepare_v2(s->db,
+                                "SELECT id, count(*) OVER () FROM jobs WHERE after_job = ?1 "
+                                "ORDER BY seq LIMIT ?2",
+                                -1, &st, NULL);
+
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(st, 3, now_ms);
+        rc = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int(st, 2, STORE_FOLLOWERS_NAMED);
+    while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW)
+            break;
+        snprintf(names[n], sizeof(names[n]), "%s", (const char *)sqlite3_column_text(st, 0));
+        named[n] = names[n];
+        n++;
+        total = (size_t)sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return sq_fail(s, rc, msg, msglen, "looking for a record's followers");
+    if (n == 0)
+        return 0;
+    return store_followed(id, named, n, total, msg, msglen);
+}
+
+/* End the transaction that BEGIN IMMEDIATE opened, or failed to (rc
+ * its outcome so far): commit what succeeded, roll back the rest (a
+ * rollback with no transaction open does nothing). Returns the outcome. */
+static int end_transaction(struct sq *s, int rc, char *msg, size_t msglen, const char *what)
+{
+    if (rc == 0)
+        rc = exec(s, "COMMIT", msg, msglen, what);
+    if (rc != 0)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+/* Prepare sql, a write of a job whose parameters are ?1 data, ?2 id,
+ * ?3 version, ?4 changed and ?5 its upstream (NULL when up is ""). */
+static int prepare_job_write(struct sq *s, const char *sql, const char *id, const char *data,
+                             int64_t version, int64_t now_ms, const char *up, sqlite3_stmt **st)
+{
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
+
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(*st, 1, data, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(*st, 2, id, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(*st, 3, version);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(*st, 4, now_ms);
+    if (rc == SQLITE_OK && up[0] != '\0')
+        rc = sqlite3_bind_text(*st, 5, up, -1, SQLITE_STATIC);
+    return rc;
+}
+
+/* Insert record id at version 1. Lock held. */
+static int insert_job(struct sq *s, const char *id, const char *data, const char *up,
+                      int64_t now_ms, char *msg, size_t msglen)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prepare_job_write(s,
+                               "INSERT INTO jobs (data, id, version, changed, after_job) "
+                               "VALUES (?1, ?2, ?3, ?4, ?5)",
+                               id, data, 1, now_ms, up, &st);
+
     if (rc == SQLITE_OK)
         rc = sqlite3_step(st);
     if (rc == SQLITE_DONE)
@@ -775,6 +866,43 @@ static int sq_create(void *impl, const char *id, const char *data, int64_t now_m
     else
         rc = sq_fail(s, rc, msg, msglen, "creating a record");
     sqlite3_finalize(st);
+    return rc;
+}
+
+/* Whether record id exists: 0 (no), ECS_EEXIST, or an error. Lock held. */
+static int check_absent(struct sq *s, const char *id, char *msg, size_t msglen)
+{
+    char up[8];
+    int rc = sq_upstream(s, id, up, sizeof(up), msg, msglen);
+
+    if (rc == 0)
+        return ecs_fail(ECS_EEXIST, msg, msglen, "record '%s' exists", id);
+    return rc == ECS_ENOTFOUND ? 0 : rc;
+}
+
+static int sq_create(void *impl, const char *id, const char *data, int64_t now_ms, char *msg,
+                     size_t msglen)
+{
+    struct sq *s = impl;
+    char up[256];
+    int rc;
+
+    store_upstream_of(data, up, sizeof(up));
+    pthread_mutex_lock(&s->lock);
+    if (up[0] == '\0') {
+        /* no link to check: one statement is its own transaction */
+        rc = insert_job(s, id, data, up, now_ms, msg, msglen);
+        pthread_mutex_unlock(&s->lock);
+        return rc;
+    }
+    rc = exec(s, "BEGIN IMMEDIATE", msg, msglen, "creating a record");
+    if (rc == 0)
+        rc = check_absent(s, id, msg, msglen);
+    if (rc == 0)
+        rc = store_check_upstream(id, up, sq_upstream, s, msg, msglen);
+    if (rc == 0)
+        rc = insert_job(s, id, data, up, now_ms, msg, msglen);
+    rc = end_transaction(s, rc, msg, msglen, "creating a record");
     pthread_mutex_unlock(&s->lock);
     return rc;
 }
@@ -799,26 +927,16 @@ static int missing_or_conflict(struct sq *s, const char *id, char *msg, size_t m
     return rc;
 }
 
-static int sq_update(void *impl, const char *id, const char *data, int64_t expected_version,
-                     int64_t now_ms, char *msg, size_t msglen)
+/* Replace record id's data when it is at expected_version. Lock held. */
+static int update_job(struct sq *s, const char *id, const char *data, const char *up,
+                      int64_t expected_version, int64_t now_ms, char *msg, size_t msglen)
 {
-    struct sq *s = impl;
     sqlite3_stmt *st = NULL;
-    int rc;
+    int rc = prepare_job_write(s,
+                               "UPDATE jobs SET data = ?1, version = version + 1, changed = ?4, "
+                               "after_job = ?5 WHERE id = ?2 AND version = ?3",
+                               id, data, expected_version, now_ms, up, &st);
 
-    pthread_mutex_lock(&s->lock);
-    rc = sqlite3_prepare_v2(s->db,
-                            "UPDATE jobs SET data = ?1, version = version + 1, changed = ?4 "
-                            "WHERE id = ?2 AND version = ?3",
-                            -1, &st, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_text(st, 1, data, -1, SQLITE_STATIC);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(st, 3, expected_version);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(st, 4, now_ms);
     if (rc == SQLITE_OK)
         rc = sqlite3_step(st);
     if (rc == SQLITE_DONE)
@@ -826,6 +944,30 @@ static int sq_update(void *impl, const char *id, const char *data, int64_t expec
     else
         rc = sq_fail(s, rc, msg, msglen, "updating a record");
     sqlite3_finalize(st);
+    return rc;
+}
+
+static int sq_update(void *impl, const char *id, const char *data, int64_t expected_version,
+                     int64_t now_ms, char *msg, size_t msglen)
+{
+    struct sq *s = impl;
+    char up[256];
+    int rc;
+
+    store_upstream_of(data, up, sizeof(up));
+    pthread_mutex_lock(&s->lock);
+    if (up[0] == '\0') {
+        /* dropping a link breaks none */
+        rc = update_job(s, id, data, up, expected_version, now_ms, msg, msglen);
+        pthread_mutex_unlock(&s->lock);
+        return rc;
+    }
+    rc = exec(s, "BEGIN IMMEDIATE", msg, msglen, "updating a record");
+    if (rc == 0)
+        rc = store_check_upstream(id, up, sq_upstream, s, msg, msglen);
+    if (rc == 0)
+        rc = update_job(s, id, data, up, expected_version, now_ms, msg, msglen);
+    rc = end_transaction(s, rc, msg, msglen, "updating a record");
     pthread_mutex_unlock(&s->lock);
     return rc;
 }
@@ -839,6 +981,12 @@ static int sq_remove(void *impl, const char *id, char *msg, size_t msglen)
     pthread_mutex_lock(&s->lock);
     rc = exec(s, "BEGIN IMMEDIATE", msg, msglen, "deleting a record");
     if (rc != 0) {
+        pthread_mutex_unlock(&s->lock);
+        return rc;
+    }
+    rc = sq_check_followers(s, id, msg, msglen);
+    if (rc != 0) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         pthread_mutex_unlock(&s->lock);
         return rc;
     }

@@ -2,6 +2,7 @@
  * each call, and tells the subscriber about successful writes. */
 #include "store.h"
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,68 @@ struct store {
     store_clock_fn now_ms; /* NULL: the wall clock */
     void *clock_ctx;
 };
+
+void store_upstream_of(const char *data, char *up, size_t uplen)
+{
+    json_error_t err;
+    json_t *job = json_loads(data, 0, &err);
+    const char *name = json_string_value(json_object_get(json_object_get(job, "after"), "job"));
+
+    snprintf(up, uplen, "%s", name != NULL ? name : "");
+    json_decref(job);
+}
+
+int store_check_upstream(const char *id, const char *up, store_upstream_fn lookup, void *ctx,
+                         char *msg, size_t msglen)
+{
+    char chain[1024];
+    char cur[256];
+    char next[256];
+    size_t used;
+    int steps = 0;
+
+    if (up[0] == '\0')
+        return 0;
+    snprintf(cur, sizeof(cur), "%s", up);
+    used = (size_t)snprintf(chain, sizeof(chain), "%s", id);
+    for (;;) {
+        int rc;
+
+        if (used < sizeof(chain))
+            used += (size_t)snprintf(chain + used, sizeof(chain) - used, " -> %s", cur);
+        if (strcmp(cur, id) == 0)
+            return ecs_fail(ECS_ELINK, msg, msglen, "This would make a cycle: %s.", chain);
+        if (++steps > STORE_CHAIN_MAX)
+            return ecs_fail(ECS_ELINK, msg, msglen, "The chain of 'after' is longer than %d jobs.",
+                            STORE_CHAIN_MAX);
+        rc = lookup(ctx, cur, next, sizeof(next), msg, msglen);
+        if (rc == ECS_ENOTFOUND)
+            return ecs_fail(ECS_ELINK, msg, msglen, "Job %s does not exist.", cur);
+        if (rc != 0)
+            return rc;
+        if (next[0] == '\0')
+            return 0;
+        snprintf(cur, sizeof(cur), "%s", next);
+    }
+}
+
+int store_followed(const char *id, const char *const *followers, size_t n, size_t total, char *msg,
+                   size_t msglen)
+{
+    char text[1024];
+    size_t used = 0;
+    size_t i;
+
+    text[0] = '\0';
+    for (i = 0; i < n && used < sizeof(text); i++)
+        used += (size_t)snprintf(text + used, sizeof(text) - used, "%s%s", i > 0 ? ", " : "",
+                                 followers[i]);
+    if (total > n && used < sizeof(text))
+        snprintf(text + used, sizeof(text) - used, " and %zu more", total - n);
+    return ecs_fail(ECS_ELINK, msg, msglen,
+                    "Job %s is followed by %.400s (their 'after'): change or delete them first.",
+                    id, text);
+}
 
 static const struct store_backend *const backends[] = {
     &store_backend_sqlite,

@@ -103,6 +103,15 @@ struct store_backend {
 
 struct store;
 
+/* The pipeline graph is the store's to keep whole, since only the
+ * transaction that writes a record can see every other writer's: a
+ * record's upstream is the string at "after"."job" in its data. create
+ * and update fail with ECS_ELINK when the upstream does not exist, when
+ * following upstreams from it comes back to the record (a cycle), or
+ * when that chain is longer than STORE_CHAIN_MAX; delete fails with
+ * ECS_ELINK while other records name it. msg says which, naming jobs. */
+#define STORE_CHAIN_MAX 100
+
 /* Open a store from a spec: "sqlite:PATH" (parent directory created) or
  * "memory:". *out is the caller's, to close with store_close(). */
 int store_open(const char *spec, struct store **out, char *msg, size_t msglen);

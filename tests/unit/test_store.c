@@ -205,6 +205,189 @@ static void test_contract_sqlite(void)
     contract("sqlite");
 }
 
+/* A job's data naming `after` as its upstream (NULL: none), in a
+ * buffer of each thread's own. */
+static __thread char job_text[256];
+
+static const char *job_after(const char *id, const char *after)
+{
+    if (after == NULL)
+        snprintf(job_text, sizeof(job_text), "{\"id\":\"%s\"}", id);
+    else
+        snprintf(job_text, sizeof(job_text), "{\"id\":\"%s\",\"after\":{\"job\":\"%s\"}}", id,
+                 after);
+    return job_text;
+}
+
+/* The pipeline graph stays whole whatever is written: no follower of a
+ * missing job, no cycle, no delete of a job something follows. */
+static void graph(const char *backend)
+{
+    struct store *s = open_fresh(backend);
+    struct store_record r;
+    char msg[512];
+
+    T_TRUE(s != NULL);
+    if (s == NULL)
+        return;
+    T_EQ_INT(store_create(s, "c", job_after("c", "d"), msg, sizeof(msg)), ECS_ELINK);
+    T_EQ_STR(msg, "Job d does not exist.");
+    T_EQ_INT(store_create(s, "a", job_after("a", NULL), msg, sizeof(msg)), 0);
+    T_EQ_INT(store_create(s, "b", job_after("b", "a"), msg, sizeof(msg)), 0);
+    T_EQ_INT(store_create(s, "c", job_after("c", "b"), msg, sizeof(msg)), 0);
+    /* a -> c would close the loop a -> c -> b -> a */
+    T_EQ_INT(store_get(s, "a", &r, msg, sizeof(msg)), 0);
+    T_EQ_INT(store_update(s, "a", job_after("a", "c"), r.version, msg, sizeof(msg)), ECS_ELINK);
+    T_EQ_STR(msg, "This would make a cycle: a -> c -> b -> a.");
+    T_EQ_INT(store_update(s, "a", job_after("a", "a"), r.version, msg, sizeof(msg)), ECS_ELINK);
+    T_EQ_STR(msg, "This would make a cycle: a -> a.");
+    store_record_clear(&r);
+    T_EQ_INT(store_delete(s, "a", msg, sizeof(msg)), ECS_ELINK);
+    T_EQ_STR(msg, "Job a is followed by b (their 'after'): change or delete them first.");
+    T_EQ_INT(store_get(s, "a", &r, msg, sizeof(msg)), 0);
+    store_record_clear(&r);
+    /* unlinked, it goes */
+    T_EQ_INT(store_get(s, "b", &r, msg, sizeof(msg)), 0);
+    T_EQ_INT(store_update(s, "b", job_after("b", NULL), r.version, msg, sizeof(msg)), 0);
+    store_record_clear(&r);
+    T_EQ_INT(store_delete(s, "a", msg, sizeof(msg)), 0);
+    T_EQ_INT(store_delete(s, "b", msg, sizeof(msg)), ECS_ELINK);
+    T_EQ_INT(store_delete(s, "c", msg, sizeof(msg)), 0);
+    T_EQ_INT(store_delete(s, "b", msg, sizeof(msg)), 0);
+    store_close(&s);
+}
+
+static void test_graph_memory(void)
+{
+    graph("memory");
+}
+
+static void test_graph_sqlite(void)
+{
+    graph("sqlite");
+}
+
+/* Two writers on separate handles (as two processes) racing to link a
+ * pair both ways, or to follow a job while it is deleted: the graph
+ * holds every time, whatever the interleaving. */
+#define RACES 200
+
+struct racer {
+    struct store *s;
+    int round;
+    int which; /* 0 or 1: which side of the pair */
+    pthread_barrier_t *go;
+    int ok;
+};
+
+static void *racer_main(void *arg)
+{
+    struct racer *r = arg;
+    struct store_record rec;
+    char a[32];
+    char b[32];
+    char msg[512];
+    int i;
+
+    for (i = 0; i < RACES; i++) {
+        snprintf(a, sizeof(a), "a%d", i);
+        snprintf(b, sizeof(b), "b%d", i);
+        pthread_barrier_wait(r->go);
+        if (r->round == 0) {
+            /* a.after = b racing b.after = a */
+            const char *me = r->which == 0 ? a : b;
+            const char *other = r->which == 0 ? b : a;
+
+            if (store_get(r->s, me, &rec, msg, sizeof(msg)) == 0) {
+                if (store_update(r->s, me, job_after(me, other), rec.version, msg, sizeof(msg)) ==
+                    0)
+                    r->ok++;
+                store_record_clear(&rec);
+            }
+        } else if (r->which == 0) {
+            /* a.after = b racing delete b */
+            if (store_get(r->s, a, &rec, msg, sizeof(msg)) == 0) {
+                if (store_update(r->s, a, job_after(a, b), rec.version, msg, sizeof(msg)) == 0)
+                    r->ok++;
+                store_record_clear(&rec);
+            }
+        } else if (store_delete(r->s, b, msg, sizeof(msg)) == 0) {
+            r->ok++;
+        }
+        pthread_barrier_wait(r->go);
+    }
+    return NULL;
+}
+
+static void race_round(int round)
+{
+    struct store *s = open_fresh("sqlite");
+    struct store *t = NULL;
+    struct racer rs[2];
+    pthread_t th[2];
+    pthread_barrier_t go;
+    struct store_record rec;
+    char msg[512];
+    char a[32];
+    char b[32];
+    int broken = 0;
+    int both = 0;
+    int i;
+
+    T_TRUE(s != NULL);
+    if (s == NULL)
+        return;
+    T_EQ_INT(store_open(spec, &t, msg, sizeof(msg)), 0);
+    for (i = 0; i < RACES; i++) {
+        snprintf(a, sizeof(a), "a%d", i);
+        snprintf(b, sizeof(b), "b%d", i);
+        T_EQ_INT(store_create(s, a, job_after(a, NULL), msg, sizeof(msg)), 0);
+        T_EQ_INT(store_create(s, b, job_after(b, NULL), msg, sizeof(msg)), 0);
+    }
+    pthread_barrier_init(&go, NULL, 2);
+    for (i = 0; i < 2; i++) {
+        rs[i] = (struct racer){i == 0 ? s : t, round, i, &go, 0};
+        T_EQ_INT(pthread_create(&th[i], NULL, racer_main, &rs[i]), 0);
+    }
+    for (i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    pthread_barrier_destroy(&go);
+    for (i = 0; i < RACES; i++) {
+        char up_a[64] = "";
+        char up_b[64] = "-";
+
+        snprintf(a, sizeof(a), "a%d", i);
+        snprintf(b, sizeof(b), "b%d", i);
+        if (store_get(s, a, &rec, msg, sizeof(msg)) == 0) {
+            snprintf(up_a, sizeof(up_a), "%s", strstr(rec.data, "\"after\"") != NULL ? b : "");
+            store_record_clear(&rec);
+        }
+        if (store_get(s, b, &rec, msg, sizeof(msg)) == 0) {
+            snprintf(up_b, sizeof(up_b), "%s", strstr(rec.data, "\"after\"") != NULL ? a : "");
+            store_record_clear(&rec);
+        }
+        /* round 0: a cycle; round 1: a follows a b that is gone */
+        if (round == 0 && strcmp(up_a, b) == 0 && strcmp(up_b, a) == 0)
+            broken++;
+        if (round == 1 && strcmp(up_a, b) == 0 && strcmp(up_b, "-") == 0)
+            broken++;
+    }
+    both = rs[0].ok + rs[1].ok;
+    T_EQ_INT(broken, 0);
+    /* each pair: exactly one of the two writes wins in round 0; in round
+     * 1 one or both (the delete, then the update refused, or the update
+     * then the delete refused: exactly one) */
+    T_EQ_INT(both, RACES);
+    store_close(&t);
+    store_close(&s);
+}
+
+static void test_sqlite_graph_races(void)
+{
+    race_round(0);
+    race_round(1);
+}
+
 /* Put a run; returns its id (0 on failure, which the asserts show). */
 static int64_t put_run(struct store *s, const char *job, const char *claim, int64_t when,
                        const char *status, int64_t ntasks)
@@ -576,6 +759,7 @@ static void test_sqlite_migrates_v2(void)
         "CREATE INDEX runs_active ON runs (status) WHERE status IN ('pending', 'running');"
         "CREATE INDEX runs_claims ON runs (job_id, scheduled) WHERE claim IS NOT NULL;"
         "INSERT INTO jobs (id, data, version) VALUES ('a', '{}', 1);"
+        "INSERT INTO jobs (id, data, version) VALUES ('b', '{\"after\":{\"job\":\"a\"}}', 1);"
         "INSERT INTO runs VALUES (1, 'a', 'a@100', 100, 'succeeded', 1, '{}');"
         "INSERT INTO runs VALUES (2, 'a', 'a@s3:m#0', 150, 'running', 1, '{}');"
         "INSERT INTO runs VALUES (3, 'a', 'a@200', 200, 'running', 1, '{}');"
@@ -605,6 +789,8 @@ static void test_sqlite_migrates_v2(void)
     T_EQ_STR(run_ids(s, STORE_RUNS_LAST_CLAIMED, "", 0, 10, &total), "3");
     T_EQ_STR(run_ids(s, STORE_RUNS_BY_CLAIM, "a@s3:m#0", 0, 10, &total), "2");
     T_EQ_INT((int)put_run(s, "a", NULL, 400, "failed", 0), 5);
+    /* migration 6 filled in the upstreams of the jobs already stored */
+    T_EQ_INT(store_delete(s, "a", msg, sizeof(msg)), ECS_ELINK);
     {
         struct store_run again = {0, "a", "a@200", 200, "pending", 0, "{}", 0};
         struct store_run object = {0, "a", "a@s3:m#0", 150, "pending", 0, "{}", 0};
@@ -700,6 +886,9 @@ static void test_bad_specs(void)
 }
 
 static const struct test_case cases[] = {
+    {"graph_memory", test_graph_memory},
+    {"graph_sqlite", test_graph_sqlite},
+    {"sqlite_graph_races", test_sqlite_graph_races},
     {"contract_memory", test_contract_memory},
     {"contract_sqlite", test_contract_sqlite},
     {"changed_memory", test_changed_memory},

@@ -1046,6 +1046,14 @@ static int take_option(struct job_cmd *cmd, int c, const char *arg)
         cmd->json = 1;
         return 0;
     case 'f':
+        if (cmd->file != NULL) {
+            /* one job from one file: a second -f would replace the first */
+            fprintf(stderr,
+                    "%s: -f given twice (%s, then %s); this takes one job from one file "
+                    "(use 'ecsched apply -f FILE -f FILE' for several)\n",
+                    cmd->who, cmd->file, arg);
+            return -1;
+        }
         cmd->file = arg;
         return 0;
     case 's':

@@ -62,6 +62,7 @@ def main():
         basics(t, cli, srv, path)
         invalid(t, cli, srv, tmp)
         export(t, cli, srv, tmp)
+        several_files(t, cli, srv, tmp)
         t.check(srv.stop() == 0, "serve stopped cleanly on SIGTERM")
         refused(t, binary, tmp, path)
         pipeline(t, binary, tmp)
@@ -299,6 +300,50 @@ def export(t, cli, srv, tmp):
         t.check(rc2 == 0 and out3 == out, f"copied to another server: {rc2} {err2!r}\n{out3}")
     finally:
         other.stop()
+
+
+def several_files(t, cli, srv, tmp):
+    """apply -f a -f b reads both as one list (before, only the last was
+    read and --prune deleted a's jobs); problems name their own file;
+    job create takes one -f and says so when given two."""
+    a = write(os.path.join(tmp, "team-a.yaml"), """\
+jobs:
+  - id: multi-a
+    taskDefinition: ok
+    schedule: "0 3"
+""")
+    b = write(os.path.join(tmp, "team-b.yaml"), """\
+- id: multi-b
+  taskDefinition: ok
+  schedule: "0 4"
+""")
+    rc, out, err = cli("apply", "-f", a, "-f", b)
+    jobs = jobs_of(srv)
+    t.check(rc == 0 and "multi-a" in jobs and "multi-b" in jobs,
+            f"apply -f a -f b creates both files' jobs: {rc} {out!r} {err!r}")
+    rc, out, err = cli("apply", "-f", a, "-f", b, "--prune", "--dry-run")
+    t.check(rc == 0 and "multi-a" not in out and "multi-b" not in out,
+            f"neither file's jobs are pruned: {rc} {out!r}")
+    rc, out, err = cli("apply", "-f", a, "-f", b)
+    t.check(rc == 0 and out == "no changes\n", f"applied again: {rc} {out!r} {err!r}")
+    bad = write(os.path.join(tmp, "team-c.yaml"), """\
+- id: multi-a
+  taskDefinition: ok
+  schedule: "0 5"
+- id: multi-c
+  taskDefinition: ok
+  schedule: "0 61"
+""")
+    rc, out, err = cli("apply", "-f", a, "-f", bad)
+    t.check(rc == 2 and f"{bad}:1: job multi-a: id: a second job with this id (the first is "
+            f"at {a}:2)" in err and f"{bad}:6: job multi-c: schedule:" in err,
+            f"problems name their file and line: {rc} {err!r}")
+    rc, out, err = cli("apply", "-f", "-", "-f", "-", stdin="jobs: []\n")
+    t.check(rc == 2 and "stdin" in err, f"stdin twice: {rc} {err!r}")
+    rc, out, err = cli("job", "create", "-f", a, "-f", b)
+    t.check(rc == 2 and "-f given twice" in err, f"job create -f a -f b: {rc} {err!r}")
+    for job in ("multi-a", "multi-b"):
+        srv.request("DELETE", f"/jobs/{job}")
 
 
 def refused(t, binary, tmp, path):

@@ -410,10 +410,21 @@ static int plan_update(struct apply *a, size_t i, const char *id, const json_t *
                                                  given != NULL ? given : v));
     }
     json_object_foreach((json_t *)current, key, v) {
+        json_t *dflt;
         char *text;
 
         if (json_object_get(desired, key) != NULL)
             continue;
+        /* a field with a default, left out: the file means the default */
+        dflt = job_field_default(key);
+        if (dflt != NULL && !json_equal(dflt, v)) {
+            json_object_set(send, key, dflt);
+            json_array_append_new(changes, json_pack("[s, O, O]", key, v, dflt));
+        }
+        if (dflt != NULL) {
+            json_decref(dflt);
+            continue;
+        }
         text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
         fprintf(stderr,
                 "%s:%d: job %s: note: the server's job has %s: %s, which the file does "

@@ -38,8 +38,8 @@
 #define TRACK_GAP_MS 300
 /* ...looking again this often while firings are busy */
 #define TRACK_RECHECK_MS 10
-#define HISTORY_DEFAULT 100
-#define DEADLINE_DEFAULT 60
+#define HISTORY_DEFAULT JOB_HISTORY_DEFAULT
+#define DEADLINE_DEFAULT JOB_DEADLINE_DEFAULT
 /* SIGTERM to exit is promised within 10 s: launches may retry this long */
 #define STOP_BUDGET_MS 7000
 /* SQS calls (long polls above all) get this long once stopping */

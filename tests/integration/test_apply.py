@@ -63,6 +63,7 @@ def main():
         invalid(t, cli, srv, tmp)
         export(t, cli, srv, tmp)
         several_files(t, cli, srv, tmp)
+        defaults_reset(t, cli, srv, tmp)
         t.check(srv.stop() == 0, "serve stopped cleanly on SIGTERM")
         refused(t, binary, tmp, path)
         pipeline(t, binary, tmp)
@@ -300,6 +301,44 @@ def export(t, cli, srv, tmp):
         t.check(rc2 == 0 and out3 == out, f"copied to another server: {rc2} {err2!r}\n{out3}")
     finally:
         other.stop()
+
+
+def defaults_reset(t, cli, srv, tmp):
+    """A field with a default, removed from the file, goes back to its
+    default (before, apply said "no changes" and the job kept it)."""
+    path = os.path.join(tmp, "reset.yaml")
+    write(path, """\
+- id: resettable
+  taskDefinition: ok
+  schedule: "0 3"
+  suspended: true
+  startingDeadlineSeconds: 900
+  missedRuns: skip
+  runHistoryLimit: 7
+  timezone: Europe/Paris
+  maxCount: 4
+""")
+    rc, out, err = cli("apply", "-f", path)
+    t.check(rc == 0 and "+ create resettable" in out, f"create: {rc} {out!r} {err!r}")
+    write(path, """\
+- id: resettable
+  taskDefinition: ok
+  schedule: "0 3"
+""")
+    rc, out, err = cli("apply", "-f", path)
+    job = jobs_of(srv).get("resettable", {})
+    t.check(rc == 0 and "suspended: true -> false" in out
+            and "startingDeadlineSeconds: 900 -> 60" in out and "missedRuns" in out
+            and "runHistoryLimit: 7 -> 100" in out and "timezone" in out,
+            f"the removed fields go back to their defaults: {rc} {out!r}")
+    t.check(job.get("suspended") is False and job.get("startingDeadlineSeconds") == 60
+            and job.get("missedRuns") == "once" and job.get("runHistoryLimit") == 100
+            and job.get("timezone") == "", f"the job after: {job}")
+    t.check("maxCount: 4" in err and "cannot remove" in err,
+            f"a field without a default is kept, with a note: {err!r}")
+    rc, out, err = cli("apply", "-f", path)
+    t.check(rc == 0 and out == "no changes\n", f"applied again: {rc} {out!r}")
+    srv.request("DELETE", "/jobs/resettable")
 
 
 def several_files(t, cli, srv, tmp):

@@ -419,9 +419,12 @@ static int set_value(const struct job_cmd *cmd, const struct field_set *s, json_
         return -1;
     }
     json_decref(marks);
-    /* an empty value means the empty string, not null */
-    if (*out == NULL)
+    /* an empty value means the empty string; ~ or null mean null, which
+     * the server answers for itself ("Field may not be null.") */
+    if (*out == NULL && s->value[strspn(s->value, " \t")] == '\0')
         *out = json_string("");
+    else if (*out == NULL)
+        *out = json_null();
     return 0;
 }
 

@@ -164,6 +164,10 @@ def crud(t, cli, srv, tmp):
     rc, out, err = cli("job", "update", "tick", "--set", "timezone=Mars/Base")
     t.check(rc == 2 and "timezone: Invalid timezone format: Mars/Base" in err,
             f"bad update: {rc} {err!r}")
+    for null in ("~", "null"):
+        rc, out, err = cli("job", "update", "tick", "--set", f"maxCount={null}")
+        t.check(rc == 2 and "maxCount: Field may not be null." in err,
+                f"--set maxCount={null} says what the API says: {rc} {err!r}")
     rc, out, err = cli("job", "create", "--task-definition", "ok", "--schedule", "0")
     t.check(rc == 0, f"schedule '0' stays text: {rc} {err!r}")
     rc, out, err = cli("job", "create", "--task-definition", "ok", "--schedule", "0")

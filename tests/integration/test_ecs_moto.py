@@ -1111,6 +1111,10 @@ def main():
     args = refcron.parse_args(__doc__.splitlines()[0])
     SELF.bin = os.path.abspath(args.bin)
     t = refcron.Tally("ecs-moto")
+    missing = awsmock.missing_tools()
+    if missing:
+        t.skip(f"every ECS, SQS and S3 test against moto: {missing}")
+        sys.exit(t.finish())
     tmp = tempfile.mkdtemp(prefix="ecsched-moto-")
     w = None
     try:

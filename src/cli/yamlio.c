@@ -597,22 +597,25 @@ static int emit_string(yaml_emitter_t *e, const char *s, size_t len)
 }
 
 /* The shortest text that reads back as the same double, always with a
- * '.' or exponent so it stays a float. */
+ * '.' so it stays a float, for YAML 1.1 readers too (PyYAML reads 1e+300
+ * as a string, 1.0e+300 as a number). */
 static int emit_real(yaml_emitter_t *e, double d)
 {
-    char text[40];
+    char digits[40];
+    char text[48];
     int prec;
+    size_t mantissa;
 
     for (prec = 15; prec <= 17; prec++) {
-        snprintf(text, sizeof(text), "%.*g", prec, d);
-        if (strtod(text, NULL) == d)
+        snprintf(digits, sizeof(digits), "%.*g", prec, d);
+        if (strtod(digits, NULL) == d)
             break;
     }
-    if (strpbrk(text, ".eEn") == NULL) {
-        size_t n = strlen(text);
-
-        snprintf(text + n, sizeof(text) - n, ".0");
-    }
+    mantissa = strcspn(digits, "e");
+    if (memchr(digits, '.', mantissa) != NULL)
+        snprintf(text, sizeof(text), "%s", digits);
+    else
+        snprintf(text, sizeof(text), "%.*s.0%s", (int)mantissa, digits, digits + mantissa);
     return emit_scalar(e, text, strlen(text), YAML_PLAIN_SCALAR_STYLE);
 }
 

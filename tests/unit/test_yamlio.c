@@ -307,7 +307,14 @@ static void test_numbers(void)
         json_pack("[I, I, f, f, f, f, f, f]", (json_int_t)-9223372036854775807LL - 1,
                   (json_int_t)9223372036854775807LL, 0.1, -0.0, 1e300, 5e-324, 3.0, -123456.789);
 
+    char msg[256] = "";
+    char *text = written(v, msg, sizeof(msg));
+
     T_TRUE(round_trips(v));
+    /* always a '.', which YAML 1.1 readers need to see a float */
+    T_EQ_STR(text, "- -9223372036854775808\n- 9223372036854775807\n- 0.1\n- -0.0\n- 1.0e+300\n"
+                   "- 4.94065645841247e-324\n- 3.0\n- -123456.789\n");
+    free(text);
     json_decref(v);
 }
 

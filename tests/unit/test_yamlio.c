@@ -73,7 +73,7 @@ static int string_round_trips(const char *s, size_t len)
     json_t *job;
     int ok;
 
-    json_object_setn(env, s, len, json_incref(v));
+    json_object_setn_new(env, s, len, json_incref(v));
     json_object_set_new(env, "PLAIN", json_incref(v));
     job = json_pack("{s:[{s:s, s:O, s:s, s:[{s:s, s:O}], s:[O, O]}]}", "jobs", "id", "j",
                     "schedule", v, "taskDefinition", "td", "overrides", "containerName", "main",

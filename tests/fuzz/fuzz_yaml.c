@@ -1,6 +1,10 @@
 /* fuzz_yaml.c - libFuzzer target for the jobs-file YAML loader and
  * writer: any input the loader accepts, written by yamlio_write and
- * loaded again, must load and give the same JSON value. */
+ * loaded again, must load and give the same JSON value. By hand:
+ *   clang-14 -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -D_GNU_SOURCE \
+ *     -o build-fuzz/fuzz_yaml tests/fuzz/fuzz_yaml.c src/cli/yamlio.c \
+ *     src/cli/yamlscalar.c src/core/error.c -ljansson -lyaml
+ *   build-fuzz/fuzz_yaml -dict=tests/fuzz/yaml.dict WORKDIR tests/fuzz/corpus/yaml */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -393,6 +393,8 @@ jobs:
     t.check(rc == 2 and "-f given twice" in err, f"job create -f a -f b: {rc} {err!r}")
     for job in ("multi-a", "multi-b"):
         srv.request("DELETE", f"/jobs/{job}")
+
+
 # Keys and values that YAML reads as syntax unless quoted: '<<' (the merge
 # key) first, as issue 13 reported; each is also used as a value.
 SPECIALS = ["<<", "~", "null", "Null", "NULL", "", " ", "yes", "no", "on", "off", "y", "n",

@@ -4,7 +4,7 @@
 # run is a quick no-op.
 set -eu
 
-PACKAGES="gcc make libc6-dev pkg-config tzdata libjansson-dev libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev libyaml-dev python3 python3-apscheduler python3-croniter wrk util-linux"
+PACKAGES="gcc make libc6-dev pkg-config tzdata libjansson-dev libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev libyaml-dev python3 python3-yaml python3-apscheduler python3-croniter wrk util-linux"
 
 missing=""
 for p in $PACKAGES; do

@@ -6,7 +6,9 @@ changes", and a '?' schedule keeps the values the server drew; invalid
 files are refused whole with every problem at its line; a write the server
 refuses stops apply at the job's line; `export` writes YAML or JSON without
 the read-only fields, and `export | apply` is "no changes", also for
-strings that look like numbers, booleans or null; pipelines (`after`) are
+strings that look like numbers, booleans or null, and for environment
+keys and values that look like YAML syntax (<<, &, *, !, %, @, tabs,
+control characters, very long lines); pipelines (`after`) are
 created upstream first and pruned followers first.
 
 Run: /usr/bin/python3 tests/integration/test_apply.py --bin build/ecsched
@@ -18,6 +20,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+
+import yaml
 
 import refcron
 from test_api import JSON, Server
@@ -49,6 +53,14 @@ def jobs_of(srv):
     return {j["id"]: j for j in body["jobs"]}
 
 
+def exportable(srv):
+    """The server's jobs as export writes them: without the read-only fields."""
+    st, server, _ = srv.request("GET", "/jobs?count=1000")
+    return [{k: v for k, v in j.items()
+             if k not in ("link", "estimatedNextRun", "lastRun", "lastRunTasks")}
+            for j in server["jobs"]]
+
+
 def main():
     args = refcron.parse_args(__doc__.splitlines()[0])
     t = refcron.Tally("apply")
@@ -64,6 +76,7 @@ def main():
         export(t, cli, srv, tmp)
         several_files(t, cli, srv, tmp)
         defaults_reset(t, cli, srv, tmp)
+        specials(t, cli, srv)
         t.check(srv.stop() == 0, "serve stopped cleanly on SIGTERM")
         refused(t, binary, tmp, path)
         pipeline(t, binary, tmp)
@@ -267,10 +280,7 @@ def export(t, cli, srv, tmp):
 
     rc, out, err = cli("export", "-o", "json")
     data = json.loads(out) if rc == 0 else {}
-    st, server, _ = srv.request("GET", "/jobs?count=1000")
-    expected = [{k: v for k, v in j.items()
-                 if k not in ("link", "estimatedNextRun", "lastRun", "lastRunTasks")}
-                for j in server["jobs"]]
+    expected = exportable(srv)
     t.check(rc == 0 and data == {"jobs": expected}, f"export json: {rc} {out[:300]!r} {err!r}")
     t.check(list(data["jobs"][0])[:3] == ["id", "taskDefinition", "schedule"],
             f"readable field order: {list(data['jobs'][0])}")
@@ -383,6 +393,48 @@ jobs:
     t.check(rc == 2 and "-f given twice" in err, f"job create -f a -f b: {rc} {err!r}")
     for job in ("multi-a", "multi-b"):
         srv.request("DELETE", f"/jobs/{job}")
+
+
+# Keys and values that YAML reads as syntax unless quoted: '<<' (the merge
+# key) first, as issue 13 reported; each is also used as a value.
+SPECIALS = ["<<", "~", "null", "Null", "NULL", "", " ", "yes", "no", "on", "off", "y", "n",
+            "0x1F", "1e3", "010", ".inf", "-.5", "- dash", "-", "? q", ":", ",", "[a]", "{b}",
+            "# c", "&anchor", "*alias", "!tag", "|", "> folded", "'", '"', "%YAML", "@at",
+            "`tick", "a: b", "a #b", " lead", "trail ", "---", "...", "tab\tkey", "\t",
+            "two\nlines", "cr\rlf", "ctrl\x01\x1f", "del\x7f", "nel\u0085", "ls\u2028",
+            "bom\ufeff", "emoji \U0001f600", "=", "x" * 5000]
+
+
+def specials(t, cli, srv):
+    """export | apply -f - is "no changes" for a job whose environment
+    holds every YAML-special string as a key and as a value."""
+    env = {}
+    for i, s in enumerate(SPECIALS):
+        env[s] = SPECIALS[-1 - i]
+    job = {"id": "yaml-specials", "taskDefinition": "specials", "schedule": "0 0 3",
+           "overrides": [{"containerName": "main", "environment": env,
+                          "command": SPECIALS}]}
+    st, body, _ = srv.request("POST", "/jobs", job, JSON)
+    t.check(st == 201, f"specials job: {st} {body}")
+    st, stored, _ = srv.request("GET", "/jobs/yaml-specials")
+    t.check(st == 200 and stored.get("overrides") == job["overrides"],
+            f"specials stored as sent: {st}")
+    rc, out, err = cli("export")
+    t.check(rc == 0 and "\n      '<<': " in out, f"export quotes the << key: {rc} {err!r}")
+    rc2, out2, err2 = cli("apply", "-f", "-", stdin=out)
+    t.check(rc2 == 0 and out2 == "no changes\n",
+            f"export | apply with YAML-special keys: {rc2} {out2!r} {err2!r}")
+    # a YAML 1.1 reader (PyYAML, as other tools use) reads the same jobs
+    expected = exportable(srv)
+    try:
+        read = yaml.safe_load(out)
+    except yaml.YAMLError as e:
+        read = str(e)
+    t.check(read == {"jobs": expected}, f"PyYAML reads the export the same: {str(read)[:300]}")
+    rc2, out2, err2 = cli("apply", "-f", "-", "--dry-run", stdin=out)
+    t.check(rc2 == 0 and out2 == "no changes\n", f"the same, --dry-run: {rc2} {out2!r} {err2!r}")
+    st, after, _ = srv.request("GET", "/jobs/yaml-specials")
+    t.check(after.get("overrides") == job["overrides"], "apply changed the specials job")
 
 
 def refused(t, binary, tmp, path):

@@ -105,6 +105,17 @@ static enum http_head_state check_target(const char *t, size_t n,
     return st;
 }
 
+/* "HTTP/d.d", or "HTTP/d" as HTTP/2 and 3 are named: a version we do not
+ * speak (505) rather than no version at all (400). */
+static int is_version(const char *v, size_t n)
+{
+    if (n < 6 || memcmp(v, "HTTP/", 5) != 0 || v[5] < '0' || v[5] > '9')
+        return 0;
+    if (n == 6)
+        return 1;
+    return n == 8 && v[6] == '.' && v[7] >= '0' && v[7] <= '9';
+}
+
 /* "METHOD SP target SP HTTP/1.x", without its CRLF. */
 static enum http_head_state check_request_line(const char *l, size_t n,
                                                const struct http_head_limits *lim,
@@ -134,7 +145,7 @@ static enum http_head_state check_request_line(const char *l, size_t n,
     vlen = (size_t)(l + n - (sp2 + 1));
     if (vlen == 8 && (memcmp(sp2 + 1, "HTTP/1.1", 8) == 0 || memcmp(sp2 + 1, "HTTP/1.0", 8) == 0))
         return check_target(t, (size_t)(sp2 - t), lim, out);
-    if (vlen >= 5 && memcmp(sp2 + 1, "HTTP/", 5) == 0)
+    if (is_version(sp2 + 1, vlen))
         return bad(out, 505, "Only HTTP/1.1 and HTTP/1.0 are supported.");
     return bad(out, 400, "The request line must be 'METHOD /path HTTP/1.1'.");
 }

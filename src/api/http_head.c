@@ -50,7 +50,10 @@ static enum http_head_state check_part(const char *p, size_t n, const char *what
     size_t at = 0;
     char text[200];
 
-    for (i = 0; i < n && k < sizeof(dec); i++) {
+    /* decoding never lengthens: a part that fits is checked whole */
+    if (n > sizeof(dec))
+        return bad(out, 414, "The request target is longer than the server accepts.");
+    for (i = 0; i < n; i++) {
         if (p[i] != '%') {
             dec[k++] = p[i];
             continue;

@@ -155,6 +155,19 @@ static int json_content(const struct api_request *rq)
     return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
 }
 
+/* jansson's parse errors quote the bytes near the error, which may be
+ * half a UTF-8 sequence: a JSON string must not hold that, so every byte
+ * outside printable ASCII becomes '?'. */
+static void ascii_only(char *text)
+{
+    unsigned char *p;
+
+    for (p = (unsigned char *)text; *p != '\0'; p++) {
+        if (*p < 0x20 || *p > 0x7E)
+            *p = '?';
+    }
+}
+
 /* Parse the body as JSON; on failure answer 400 and return NULL. */
 static json_t *parse_body(const struct api_request *rq, struct api_response *rs)
 {
@@ -167,6 +180,7 @@ static json_t *parse_body(const struct api_request *rq, struct api_response *rs)
         /* the reference's message, and what exactly is wrong beside it */
         snprintf(detail, sizeof(detail), "%s at line %d, column %d", err.text, err.line,
                  err.column);
+        ascii_only(detail);
         rs->status = MHD_HTTP_BAD_REQUEST;
         rs->body = json_pack("{s:s, s:s}", "message", MSG_BAD_JSON, "detail", detail);
     }

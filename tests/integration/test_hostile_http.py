@@ -137,7 +137,10 @@ def body_cases():
               b'{"taskDefinition": "\xc0\xaf", "schedule": "0"}', b"\x00" * 64,
               b'{"taskDefinition": "\xed\xa0\x80", "schedule": "0"}', b"[" * 100000,
               b'{"a":' * 50000, b"{" * 1000 + b"}" * 1000, b'"\xff"', b"\xfe\xff{}",
-              b'{"schedule": "0", "taskDefinition": "x", "id": "\xf4\x90\x80\x80"}']
+              b'{"schedule": "0", "taskDefinition": "x", "id": "\xf4\x90\x80\x80"}',
+              # found by fuzz_routes: the parse error quoted a lone UTF-8 byte
+              b'{"taskDefinition": "x", "s\\\xc2\x92\x00@": 1}', b'{"a": "\\\xff"}',
+              b'{"\\\xe2\x82": 0}']
     out = []
     for b in bodies:
         out.append((b"POST body " + b[:20], body_req(b"POST", b"/jobs", b), 400))

@@ -66,7 +66,7 @@ static void answer_of(int fd, char *out, size_t len)
     out[n] = '\0';
 }
 
-static struct door *open_door(struct handed *h, int per_address, int timeout_ms)
+static struct door *open_door(struct handed *h, int per_address, int max, int timeout_ms)
 {
     struct door_config cfg;
     struct door *d = NULL;
@@ -81,7 +81,7 @@ static struct door *open_door(struct handed *h, int per_address, int timeout_ms)
     cfg.head_timeout_ms = timeout_ms;
     cfg.linger_ms = 200;
     cfg.per_address = per_address;
-    cfg.max_connections = 100;
+    cfg.max_connections = max;
     cfg.hand_off = take;
     cfg.hand_off_ctx = h;
     cfg.now_ms = clock_mono_ms;
@@ -100,7 +100,7 @@ static void wait_handed(struct handed *h, int want)
 static void test_hand_off_and_answer(void)
 {
     struct handed h = {0};
-    struct door *d = open_door(&h, 10, 5000);
+    struct door *d = open_door(&h, 10, 100, 5000);
     const char good[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
     const char bad[] = "GET /jobs/a%00b HTTP/1.1\r\nHost: x\r\n\r\n";
     char out[1024];
@@ -128,7 +128,7 @@ static void test_hand_off_and_answer(void)
 static void test_per_address_cap(void)
 {
     struct handed h = {0};
-    struct door *d = open_door(&h, 1, 5000);
+    struct door *d = open_door(&h, 1, 100, 5000);
     const char good[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
     struct sockaddr_in self;
     char out[1024];
@@ -156,10 +156,27 @@ static void test_per_address_cap(void)
     door_free(&d);
 }
 
+static void test_global_cap(void)
+{
+    struct handed h = {0};
+    struct door *d = open_door(&h, 10, 1, 5000);
+    char out[1024];
+    int first = dial(door_port(d));
+    int second = dial(door_port(d));
+
+    answer_of(second, out, sizeof(out));
+    close(second);
+    close(first);
+    T_HAS_STR(out, "HTTP/1.1 503 Service Unavailable\r\n");
+    T_HAS_STR(out, "as many connections as it accepts");
+    door_stop(d);
+    door_free(&d);
+}
+
 static void test_head_deadline(void)
 {
     struct handed h = {0};
-    struct door *d = open_door(&h, 10, 300);
+    struct door *d = open_door(&h, 10, 100, 300);
     const char part[] = "GET / HTTP/1.1\r\n";
     char out[1024];
     int fd = dial(door_port(d));
@@ -176,6 +193,7 @@ static void test_head_deadline(void)
 static const struct test_case cases[] = {
     {"hand_off_and_answer", test_hand_off_and_answer},
     {"per_address_cap", test_per_address_cap},
+    {"global_cap", test_global_cap},
     {"head_deadline", test_head_deadline},
 };
 

@@ -9,12 +9,17 @@
 #include "store/store.h"
 
 struct api_config {
-    const char *host;    /* IPv4 address to bind, e.g. "127.0.0.1" */
-    int port;            /* 0 picks a free port (see api_server_port) */
-    int threads;         /* worker threads; 0 = 2 */
-    const char *token;   /* bearer token required for writes; NULL = no auth */
-    int auth_reads;      /* also require it for reads (all but /healthz) */
-    int request_timeout; /* seconds a connection may sit idle mid-request; 0 = 30 */
+    const char *host;  /* IPv4 address to bind, e.g. "127.0.0.1" */
+    int port;          /* 0 picks a free port (see api_server_port) */
+    int threads;       /* worker threads; 0 = 2 */
+    const char *token; /* bearer token required for writes; NULL = no auth */
+    int auth_reads;    /* also require it for reads (all but /healthz) */
+    /* seconds for a request's head to arrive from connect, and again for
+     * its body from the head's end (total, not idle); 0 = 10 */
+    int request_timeout;
+    int max_connections; /* open at once in all; 0 = 4096 */
+    int max_per_address; /* open at once from one client address; 0 = 64 */
+    size_t max_body;     /* request body bytes (413 above, from Content-Length); 0 = 1 MiB */
     /* Launch a manual run the API has just recorded as pending (the
      * in-process scheduler's scheduler_run_now). NULL: an API-only process;
      * a scheduler elsewhere picks the pending run up. */

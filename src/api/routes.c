@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "api/spec.h"
@@ -15,6 +16,7 @@
 #include "core/isotime.h"
 #include "core/job.h"
 #include "core/tz_cache.h"
+#include "core/utf8.h"
 #include "daemon/run.h"
 
 #define MSG_NOT_FOUND_ROUTE                                                                        \
@@ -153,6 +155,19 @@ static int json_content(const struct api_request *rq)
     return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
 }
 
+/* jansson's parse errors quote the bytes near the error, which may be
+ * half a UTF-8 sequence: a JSON string must not hold that, so every byte
+ * outside printable ASCII becomes '?'. */
+static void ascii_only(char *text)
+{
+    unsigned char *p;
+
+    for (p = (unsigned char *)text; *p != '\0'; p++) {
+        if (*p < 0x20 || *p > 0x7E)
+            *p = '?';
+    }
+}
+
 /* Parse the body as JSON; on failure answer 400 and return NULL. */
 static json_t *parse_body(const struct api_request *rq, struct api_response *rs)
 {
@@ -165,6 +180,7 @@ static json_t *parse_body(const struct api_request *rq, struct api_response *rs)
         /* the reference's message, and what exactly is wrong beside it */
         snprintf(detail, sizeof(detail), "%s at line %d, column %d", err.text, err.line,
                  err.column);
+        ascii_only(detail);
         rs->status = MHD_HTTP_BAD_REQUEST;
         rs->body = json_pack("{s:s, s:s}", "message", MSG_BAD_JSON, "detail", detail);
     }
@@ -259,8 +275,8 @@ static void page_links(json_t *body, const char *base, long long skip, long long
 static int paging(struct api_request *rq, struct api_response *rs, long long *skip,
                   long long *count)
 {
-    const char *skip_s = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "skip");
-    const char *count_s = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "count");
+    const char *skip_s = rq->query_value(rq->query_ctx, "skip");
+    const char *count_s = rq->query_value(rq->query_ctx, "count");
     json_t *errors = json_object();
 
     *skip = 0;
@@ -744,7 +760,8 @@ static int same_secret(const char *a, const char *b)
 }
 
 /* With a token configured, writes (and reads with --auth-reads, except
- * the health check) need "Authorization: Bearer <token>". */
+ * the health check) need "Authorization: Bearer <token>"; the scheme's
+ * name is case-insensitive (RFC 7235 2.1), one or more spaces follow it. */
 static int authorized(const struct api_ctx *ctx, const struct api_request *rq, const char *method)
 {
     const char *h = rq->authorization;
@@ -754,9 +771,12 @@ static int authorized(const struct api_ctx *ctx, const struct api_request *rq, c
         return 1;
     if (!write && !ctx->auth_reads)
         return 1;
-    if (h == NULL || strncmp(h, "Bearer ", 7) != 0)
+    if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
         return 0;
-    return same_secret(h + 7, ctx->token);
+    h += 7;
+    while (*h == ' ')
+        h++;
+    return same_secret(h, ctx->token);
 }
 
 /* Does path fit pattern? "{id}" and "{run}" each match one non-empty
@@ -789,6 +809,30 @@ static int path_matches(const char *pattern, const char *path, struct api_reques
     return *path == '\0';
 }
 
+/* A path segment that names a job or a run must be UTF-8 text without
+ * control characters: anything else could not be stored, echoed in JSON
+ * or told apart from another id. 0, or -1 after answering 400. */
+static int params_valid(const struct route *r, struct api_request *rq, struct api_response *rs)
+{
+    int k;
+    int n = (int)(strstr(r->pattern, "{run}") != NULL) + (int)(strchr(r->pattern, '{') != NULL);
+    static const char *const names[2] = {"job id", "run id"};
+
+    for (k = 0; k < n; k++) {
+        size_t at = 0;
+        char text[160];
+
+        if (utf8_check_text(rq->params[k], strlen(rq->params[k]), &at) == 0)
+            continue;
+        snprintf(text, sizeof(text),
+                 "The %s in the path is not valid UTF-8 text: byte %zu (0x%02X) is wrong.",
+                 names[k], at, (unsigned)(unsigned char)rq->params[k][at]);
+        message(rs, MHD_HTTP_BAD_REQUEST, text);
+        return -1;
+    }
+    return 0;
+}
+
 void routes_dispatch(struct api_ctx *ctx, struct api_request *rq, struct api_response *rs)
 {
     const char *method = strcmp(rq->method, "HEAD") == 0 ? "GET" : rq->method;
@@ -815,6 +859,8 @@ void routes_dispatch(struct api_ctx *ctx, struct api_request *rq, struct api_res
                 rs->challenge = 1;
                 return;
             }
+            if (params_valid(&routes[i], rq, rs) != 0)
+                return;
             routes[i].handler(ctx, rq, rs);
             return;
         }

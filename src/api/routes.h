@@ -10,8 +10,6 @@
 
 #include "store/store.h"
 
-struct MHD_Connection;
-
 /* What handlers share (borrowed from the server). */
 struct tz_cache;
 
@@ -31,7 +29,10 @@ struct api_ctx {
 };
 
 struct api_request {
-    struct MHD_Connection *conn;
+    /* a query parameter's decoded value (the first when repeated), NULL
+     * when absent; the server reads libmicrohttpd's, tests build their own */
+    const char *(*query_value)(void *query_ctx, const char *name);
+    void *query_ctx;
     const char *method;
     const char *path; /* percent-decoded */
     const char *body; /* NUL-terminated, may hold NULs before body_len */

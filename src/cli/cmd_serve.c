@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "api/api.h"
 #include "cli/cli.h"
@@ -39,9 +40,18 @@ static const char serve_usage[] =
     "ECSCHED_TOKEN)\n"
     "      --auth-reads        require the token for reads too (not for "
     "/healthz)\n"
-    "      --request-timeout S close a connection idle for S seconds (default "
-    "30),\n"
-    "                          so slow or half-sent requests cannot pile up\n"
+    "      --request-timeout S a request's head must arrive within S seconds of "
+    "connecting,\n"
+    "                          its body within S more (total, not idle; default "
+    "10)\n"
+    "      --max-connections N connections open at once (default 4096, at most "
+    "the\n"
+    "                          descriptor limit less 128); more get 503\n"
+    "      --max-per-address N connections open at once from one client address "
+    "(default\n"
+    "                          64); more get 429\n"
+    "      --max-body BYTES    largest request body (default 1048576); a larger\n"
+    "                          Content-Length gets 413 before the body is read\n"
     "      --role ROLE         all (default): API and scheduler; api; "
     "scheduler\n"
     "      --launcher NAME     local (default; ECSCHED_LAUNCHER) runs task "
@@ -147,6 +157,63 @@ static int read_token(const char *path, char *out, size_t len)
     return n > 0 ? 0 : -1;
 }
 
+/* A whole decimal number from lo to hi for option name; 0, or -1 after
+ * saying what is wrong. */
+static int limit_option(const char *name, const char *text, long lo, long hi, int *out)
+{
+    char *end = NULL;
+    long v;
+
+    errno = 0;
+    v = strtol(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || v < lo || v > hi) {
+        fprintf(stderr, "ecsched serve: %s '%s' must be a whole number from %ld to %ld\n", name,
+                text, lo, hi);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+/* The descriptors kept for the store, the launcher's tasks and logs, on
+ * top of the API's connections. */
+#define FD_RESERVE 128
+#define CONNECTIONS_DEFAULT 4096
+
+/* Raise the descriptor limit to its hard ceiling, and pick (or check) the
+ * global connection cap below it, so that accept never fails for want of
+ * a descriptor while the store still needs one. */
+static int connection_cap(int *cap, char *msg, size_t msglen)
+{
+    struct rlimit rl;
+    long room;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return ecs_fail(ECS_EIO, msg, msglen, "cannot read the descriptor limit");
+    if (rl.rlim_cur < rl.rlim_max) {
+        struct rlimit want = rl;
+
+        want.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+            rl = want;
+    }
+    room = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1000000 ? 1000000
+                                                                 : (long)rl.rlim_cur - FD_RESERVE;
+    if (room < 1)
+        return ecs_fail(ECS_EINVAL, msg, msglen, "the descriptor limit (%ld) is too low to serve",
+                        (long)rl.rlim_cur);
+    if (*cap == 0) {
+        *cap = room < CONNECTIONS_DEFAULT ? (int)room : CONNECTIONS_DEFAULT;
+        return 0;
+    }
+    if (*cap > room)
+        return ecs_fail(ECS_EINVAL, msg, msglen,
+                        "--max-connections %d is above the descriptor limit (%ld) less %d kept "
+                        "for the store and tasks",
+                        *cap, (long)rl.rlim_cur, FD_RESERVE);
+    return 0;
+}
+
 static int parse_listen(const char *text, char *host, size_t hostlen, int *port)
 {
     const char *colon = strrchr(text, ':');
@@ -175,6 +242,9 @@ int cmd_serve(int argc, char **argv)
         {"token-file", required_argument, NULL, 'k'},
         {"auth-reads", no_argument, NULL, 'r'},
         {"request-timeout", required_argument, NULL, 'o'},
+        {"max-connections", required_argument, NULL, 'M'},
+        {"max-per-address", required_argument, NULL, 'A'},
+        {"max-body", required_argument, NULL, 'B'},
         {"role", required_argument, NULL, 'R'},
         {"launcher", required_argument, NULL, 'L'},
         {"task-definitions", required_argument, NULL, 'T'},
@@ -222,6 +292,7 @@ int cmd_serve(int argc, char **argv)
     sigset_t stop_signals;
     char msg[512];
     int sig = 0;
+    int body_max = 0;
     int c;
 
     memset(&cfg, 0, sizeof(cfg));
@@ -299,6 +370,19 @@ int cmd_serve(int argc, char **argv)
                 return CLI_EXIT_USAGE;
             }
             break;
+        case 'M':
+            if (limit_option("--max-connections", optarg, 1, 1000000, &cfg.max_connections) != 0)
+                return CLI_EXIT_USAGE;
+            break;
+        case 'A':
+            if (limit_option("--max-per-address", optarg, 1, 1000000, &cfg.max_per_address) != 0)
+                return CLI_EXIT_USAGE;
+            break;
+        case 'B':
+            if (limit_option("--max-body", optarg, 1, 1 << 30, &body_max) != 0)
+                return CLI_EXIT_USAGE;
+            cfg.max_body = (size_t)body_max;
+            break;
         case 'h':
             fputs(serve_usage, stdout);
             return CLI_EXIT_OK;
@@ -320,6 +404,10 @@ int cmd_serve(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     cfg.host = host;
+    if (connection_cap(&cfg.max_connections, msg, sizeof(msg)) != 0) {
+        fprintf(stderr, "ecsched serve: %s\n", msg);
+        return CLI_EXIT_USAGE;
+    }
     if (token_file != NULL) {
         if (read_token(token_file, token, sizeof(token)) != 0) {
             fprintf(stderr,

@@ -91,7 +91,10 @@ static enum MHD_Result send_json(struct MHD_Connection *c, struct api_response *
     int status = rs->status;
 
     if (rs->body != NULL) {
-        char *dumped = json_dumps(rs->body, JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+        /* 15 significant digits: a duration of 0.591 s reads 0.591, not
+         * the 17 digits of its binary neighbour, 0.59099999999999997 */
+        char *dumped =
+            json_dumps(rs->body, JSON_SORT_KEYS | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15));
 
         if (dumped != NULL) {
             len = strlen(dumped);

@@ -183,7 +183,7 @@ struct job_sub {
 
 static void print_json(const json_t *v)
 {
-    json_dumpf(v, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY);
+    json_dumpf(v, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
     fputc('\n', stdout);
 }
 

@@ -11,6 +11,7 @@ Run: /usr/bin/python3 tests/integration/test_runs_local.py --bin build/ecsched
 """
 import datetime
 import glob
+import http.client
 import json
 import os
 import re
@@ -48,6 +49,15 @@ def account(t, name, runs, every):
     t.check(span == len(set(claimed)) + missed,
             f"{name}: {span} fire times, {len(set(claimed))} fired + {missed} missed")
     return claimed, missed
+
+
+def raw_body(port, path):
+    """The answer's body as the server wrote it."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    c.request("GET", path)
+    text = c.getresponse().read().decode()
+    c.close()
+    return text
 
 
 def iso_ms(text):
@@ -97,6 +107,11 @@ def main():
             codes = [c.get("exitCode") for task in run["tasks"] for c in task["containers"]]
             t.check(codes == [3], f"exit codes {codes}")
             t.check(run.get("durationSeconds", 0) >= 1, f"duration {run.get('durationSeconds')}")
+            # durations as written: milliseconds, not 17 digits of a double
+            raw = raw_body(srv.port, href)
+            dur = re.search(r'"durationSeconds": ?([0-9.eE+-]+)', raw)
+            t.check(dur is not None and re.fullmatch(r"\d+(\.\d{1,3})?", dur.group(1)),
+                    f"durationSeconds as sent: {dur.group(1) if dur else raw[:200]}")
             # a task never seems to start before the run that launched it
             # (its time was rounded down to the second before)
             launched = iso_ms(run.get("launched", ""))

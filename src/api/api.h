@@ -3,6 +3,7 @@
 #ifndef ECS_API_H
 #define ECS_API_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +35,12 @@ struct api_config {
      * recorded first (and their tasks stopped with the rest); may be NULL */
     void (*before_delete)(void *ctx, const char *job_id);
     void *before_delete_ctx;
+    /* Whether a job's or a run's overrides name containers that task
+     * definition `family` has (launcher_check_overrides): 0, or
+     * ECS_EINVAL with *errors (new) keyed by override index. NULL: not
+     * checked here (the launch reports it). */
+    int (*check_overrides)(void *ctx, const char *family, const json_t *overrides, json_t **errors);
+    void *check_overrides_ctx;
 };
 
 struct api_server;

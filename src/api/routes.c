@@ -329,6 +329,30 @@ static void h_list(struct api_ctx *ctx, struct api_request *rq, struct api_respo
     page_links(rs->body, "/jobs", skip, count, total);
 }
 
+/* Overrides naming a container the job's task definition lacks, where
+ * the launcher here can tell: ECS_EINVAL with *errors (new) in the
+ * validation's shape, {"overrides": {"N": {"containerName": [...]}}}. */
+static int check_containers(struct api_ctx *ctx, const json_t *job, const json_t *overrides,
+                            json_t **errors)
+{
+    const char *family = json_string_value(json_object_get(job, "taskDefinition"));
+    json_t *by_index = NULL;
+    int rc;
+
+    *errors = NULL;
+    if (ctx->check_overrides == NULL || json_array_size(overrides) == 0)
+        return 0;
+    if (family == NULL)
+        family = json_string_value(json_object_get(job, "id"));
+    if (family == NULL)
+        return 0;
+    rc = ctx->check_overrides(ctx->check_overrides_ctx, family, overrides, &by_index);
+    if (rc == 0)
+        return 0;
+    *errors = json_pack("{s:o}", "overrides", by_index != NULL ? by_index : json_object());
+    return ECS_EINVAL;
+}
+
 static void h_create(struct api_ctx *ctx, struct api_request *rq, struct api_response *rs)
 {
     json_t *body;
@@ -349,6 +373,8 @@ static void h_create(struct api_ctx *ctx, struct api_request *rq, struct api_res
         return;
     rc = job_validate(body, NULL, &jc, &job, &errors);
     json_decref(body);
+    if (rc == 0)
+        rc = check_containers(ctx, job, json_object_get(job, "overrides"), &errors);
     if (rc == ECS_EINVAL) {
         json_decref(job);
         validation_failed(rs, errors);
@@ -432,6 +458,13 @@ static void h_update(struct api_ctx *ctx, struct api_request *rq, struct api_res
         }
         rc = job_validate(body, existing, &jc, &job, &errors);
         json_decref(body);
+        /* a job stored before the check, or checked by another daemon's
+         * launcher, is judged only when its overrides or family change */
+        if (rc == 0 && (!json_equal(json_object_get(job, "overrides"),
+                                    json_object_get(existing, "overrides")) ||
+                        !json_equal(json_object_get(job, "taskDefinition"),
+                                    json_object_get(existing, "taskDefinition"))))
+            rc = check_containers(ctx, job, json_object_get(job, "overrides"), &errors);
         if (rc == 0 && json_equal(job, existing)) {
             /* nothing changes: no write, no version bump, no notification */
             json_decref(existing);
@@ -698,6 +731,8 @@ static void h_run_now(struct api_ctx *ctx, struct api_request *rq, struct api_re
 
         rc = job_validate(only, job, &jc, &merged, &errors);
         json_decref(only);
+        if (rc == 0)
+            rc = check_containers(ctx, job, json_object_get(merged, "overrides"), &errors);
         if (rc != 0) {
             if (errors != NULL)
                 validation_failed(rs, errors);

@@ -26,6 +26,9 @@ struct api_ctx {
     /* called before a job is deleted: its launches in flight settle */
     void (*before_delete)(void *ctx, const char *job_id);
     void *before_delete_ctx;
+    /* overrides against the task definition (api_config.check_overrides) */
+    int (*check_overrides)(void *ctx, const char *family, const json_t *overrides, json_t **errors);
+    void *check_overrides_ctx;
 };
 
 struct api_request {

@@ -306,6 +306,8 @@ int api_server_start(const struct api_config *cfg, struct store *store, struct a
     srv->ctx.auth_reads = cfg->auth_reads;
     srv->ctx.run_now = cfg->run_now;
     srv->ctx.run_now_ctx = cfg->run_now_ctx;
+    srv->ctx.check_overrides = cfg->check_overrides;
+    srv->ctx.check_overrides_ctx = cfg->check_overrides_ctx;
     srv->ctx.stop_task = cfg->stop_task;
     srv->ctx.stop_task_ctx = cfg->stop_task_ctx;
     srv->ctx.before_delete = cfg->before_delete;

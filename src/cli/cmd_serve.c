@@ -125,6 +125,14 @@ static int serve_stop_task(void *ctx, const char *job_id, const char *arn, const
     return rc;
 }
 
+/* A job's or run's overrides against its task definition, where the
+ * launcher can tell (local). */
+static int serve_check_overrides(void *ctx, const char *family, const json_t *overrides,
+                                 json_t **errors)
+{
+    return launcher_check_overrides(ctx, family, overrides, errors);
+}
+
 /* The store listener: every write re-aims the scheduler at once. */
 static void on_store_change(void *ctx, enum store_change change, const char *id)
 {
@@ -541,6 +549,8 @@ int cmd_serve(int argc, char **argv)
         cfg.stop_task_ctx = &stopper;
         cfg.before_delete = serve_before_delete;
         cfg.before_delete_ctx = sched;
+        cfg.check_overrides = serve_check_overrides;
+        cfg.check_overrides_ctx = launcher;
     }
     if (strcmp(role, "scheduler") != 0) {
         if (api_server_start(&cfg, store, &server, msg, sizeof(msg)) != 0) {

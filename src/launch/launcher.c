@@ -98,6 +98,15 @@ int launcher_find_run(struct launcher *l, const char *started_by, const char *ru
     return l->ops->find_run(l->impl, started_by, run_token, settings, out, msg, msglen);
 }
 
+int launcher_check_overrides(struct launcher *l, const char *family, const json_t *overrides,
+                             json_t **errors)
+{
+    *errors = NULL;
+    if (l == NULL || l->ops->check_overrides == NULL || overrides == NULL)
+        return 0;
+    return l->ops->check_overrides(l->impl, family, overrides, errors);
+}
+
 void launcher_cancel(struct launcher *l, int64_t deadline_ms)
 {
     if (l != NULL && l->ops->cancel != NULL)

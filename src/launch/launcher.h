@@ -133,6 +133,13 @@ struct launcher_ops {
     /* The daemon is stopping: calls in flight or to come give up retrying
      * by deadline_ms (unix ms). NULL where calls never wait. */
     void (*cancel)(void *impl, int64_t deadline_ms);
+    /* Whether overrides (a job's or a run's, in the API's shape) name only
+     * containers task definition `family` has: 0, or ECS_EINVAL with
+     * *errors a new object in the API's shape ({"N": {"containerName":
+     * [...]}}, N the override's index). NULL where the launcher cannot
+     * know before it launches (ECS answers RunTask itself). */
+    int (*check_overrides)(void *impl, const char *family, const json_t *overrides,
+                           json_t **errors);
 };
 
 struct launcher;
@@ -160,6 +167,10 @@ int launcher_stop_task(struct launcher *l, const char *arn, const char *reason, 
  * On success the caller frees *out with launch_result_clear(). */
 int launcher_find_run(struct launcher *l, const char *started_by, const char *run_token,
                       const json_t *settings, struct launch_result *out, char *msg, size_t msglen);
+
+/* See launcher_ops.check_overrides; 0 where the backend cannot tell. */
+int launcher_check_overrides(struct launcher *l, const char *family, const json_t *overrides,
+                             json_t **errors);
 
 /* Shutting down: every call gives up by deadline_ms (unix ms) instead of
  * retrying on; thread-safe, may be called while calls are in flight. */

@@ -25,6 +25,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -441,6 +442,71 @@ static int load_definition(struct local *l, const char *family, json_t **out, ch
     return 0;
 }
 
+/* The names of the definition's containers, ", "-separated. */
+static void container_names(const json_t *def, char *buf, size_t len)
+{
+    const json_t *c;
+    size_t used = 0;
+    size_t i;
+
+    buf[0] = '\0';
+    json_array_foreach(json_object_get(def, "containerDefinitions"), i, c) {
+        const char *name = json_string_value(json_object_get(c, "name"));
+
+        if (name != NULL && used < len)
+            used += (size_t)snprintf(buf + used, len - used, "%s%s", used > 0 ? ", " : "", name);
+    }
+}
+
+static bool has_container(const json_t *def, const char *name)
+{
+    const json_t *c;
+    size_t i;
+
+    json_array_foreach(json_object_get(def, "containerDefinitions"), i, c) {
+        const char *have = json_string_value(json_object_get(c, "name"));
+
+        if (have != NULL && strcmp(have, name) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* ECS refuses a RunTask whose override names a container the task
+ * definition lacks; so does this launcher, before the run is stored. A
+ * definition it cannot read is left to the launch to report. */
+static int local_check_overrides(void *impl, const char *family, const json_t *overrides,
+                                 json_t **errors)
+{
+    struct local *l = impl;
+    json_t *def = NULL;
+    const json_t *o;
+    char msg[512];
+    char names[512];
+    char text[1200];
+    char index[32];
+    size_t i;
+
+    *errors = NULL;
+    if (load_definition(l, family, &def, msg, sizeof(msg)) != 0)
+        return 0;
+    container_names(def, names, sizeof(names));
+    json_array_foreach(overrides, i, o) {
+        const char *name = json_string_value(json_object_get(o, "containerName"));
+
+        if (name == NULL || has_container(def, name))
+            continue;
+        if (*errors == NULL)
+            *errors = json_object();
+        snprintf(text, sizeof(text), "Task definition %s has no container %s (its containers: %s).",
+                 family, name, names[0] != '\0' ? names : "none");
+        snprintf(index, sizeof(index), "%zu", i);
+        json_object_set_new(*errors, index, json_pack("{s:[s]}", "containerName", text));
+    }
+    json_decref(def);
+    return *errors != NULL ? ECS_EINVAL : 0;
+}
+
 static int local_run(void *impl, const struct launch_request *rq, struct launch_result *out,
                      char *msg, size_t msglen)
 {
@@ -599,4 +665,5 @@ const struct launcher_ops launcher_local = {
     .describe = local_describe,
     .stop_task = local_stop,
     .find_run = local_find_run,
+    .check_overrides = local_check_overrides,
 };

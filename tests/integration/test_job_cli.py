@@ -22,7 +22,7 @@ import tempfile
 import time
 
 import refcron
-from test_api import Server, shell_task_definitions
+from test_api import JSON, Server, shell_task_definitions
 
 ISO = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d"
 
@@ -231,6 +231,17 @@ def runs(t, cli, srv, logs):
     # a job without overrides needs --container for --env
     rc, out, err = cli("job", "run", "exit3", "--env", "A=1")
     t.check(rc == 2 and "--container" in err, f"--env without container: {rc} {err!r}")
+    # a container the task definition lacks: refused, not run with X dropped
+    before = len(srv.request("GET", "/jobs/exit3/runs?count=100")[1]["runs"])
+    rc, out, err = cli("job", "run", "exit3", "--env", "X=1", "--container", "nosuch")
+    after = len(srv.request("GET", "/jobs/exit3/runs?count=100")[1]["runs"])
+    t.check(rc == 2 and "Task definition exit3 has no container nosuch (its containers: main)"
+            in err and after == before, f"--container nosuch: {rc} {err!r} runs {before}->{after}")
+    st, body, _ = srv.request("PUT", "/jobs/exit3", {"overrides": [
+        {"containerName": "nosuch", "environment": {"A": "1"}}]}, JSON)
+    t.check(st == 400 and body["messages"]["overrides"]["0"]["containerName"] == [
+        "Task definition exit3 has no container nosuch (its containers: main)."],
+        f"a job's override for a missing container: {st} {body}")
     # no $USER nor $LOGNAME (cron, systemd): the account's own name
     rc, out, err = cli("job", "run", "exit3", "--env", "MARK=x", "--container", "main",
                        "--json", env={"USER": "", "LOGNAME": ""})

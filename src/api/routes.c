@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "api/routes_internal.h"
 #include "api/spec.h"
 #include "core/error.h"
 #include "core/isotime.h"
@@ -23,7 +24,6 @@
     "The requested URL was not found on the server. If you entered the URL manually please "       \
     "check your spelling and try again."
 #define MSG_NOT_ALLOWED "The method is not allowed for the requested URL."
-#define MSG_CONTENT_TYPE "Header Content-Type: application/json required to send a request body."
 #define MSG_BAD_JSON "The browser (or proxy) sent a request that this server could not understand."
 #define PAGE_DEFAULT 10
 #define UPDATE_RETRIES 5
@@ -36,41 +36,41 @@ struct route {
     api_handler handler;
 };
 
-static void message(struct api_response *rs, int status, const char *text)
+void routes_message(struct api_response *rs, int status, const char *text)
 {
     rs->status = status;
     rs->body = json_pack("{s:s}", "message", text);
 }
 
 /* "Job <id> does not exist." and its kin. */
-static void job_message(struct api_response *rs, int status, const char *id, const char *what)
+void routes_job_message(struct api_response *rs, int status, const char *id, const char *what)
 {
     char text[512];
 
     snprintf(text, sizeof(text), "Job %s %s", id, what);
-    message(rs, status, text);
+    routes_message(rs, status, text);
 }
 
 /* Map a store failure to an answer: 503 when the store cannot take it. */
-static void store_failure(struct api_response *rs, int rc, const char *msg)
+void routes_store_failure(struct api_response *rs, int rc, const char *msg)
 {
     /* the store checks the pipeline graph in the write's transaction */
     if (rc == ECS_ELINK) {
         rs->status = MHD_HTTP_BAD_REQUEST;
         rs->body = json_pack("{s:{s:{s:[s]}}}", "messages", "after", "job", msg);
     } else if (rc == ECS_EUNAVAILABLE)
-        message(rs, MHD_HTTP_SERVICE_UNAVAILABLE, msg);
+        routes_message(rs, MHD_HTTP_SERVICE_UNAVAILABLE, msg);
     else
-        message(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, msg);
+        routes_message(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, msg);
 }
 
 /* Answer a failed store call about job id: 404 when it is missing. */
-static void store_error(struct api_response *rs, int rc, const char *id, const char *msg)
+void routes_store_error(struct api_response *rs, int rc, const char *id, const char *msg)
 {
     if (rc == ECS_ENOTFOUND)
-        job_message(rs, MHD_HTTP_NOT_FOUND, id, "does not exist.");
+        routes_job_message(rs, MHD_HTTP_NOT_FOUND, id, "does not exist.");
     else
-        store_failure(rs, rc, msg);
+        routes_store_failure(rs, rc, msg);
 }
 
 static json_t *item_link(const char *id)
@@ -145,7 +145,7 @@ static json_t *job_view(struct api_ctx *ctx, const char *data)
 
 /* Content-Type must be application/json (parameters such as charset may
  * follow). */
-static int json_content(const struct api_request *rq)
+int routes_json_content(const struct api_request *rq)
 {
     const char *ct = rq->content_type;
     size_t n = strlen("application/json");
@@ -169,7 +169,7 @@ static void ascii_only(char *text)
 }
 
 /* Parse the body as JSON; on failure answer 400 and return NULL. */
-static json_t *parse_body(const struct api_request *rq, struct api_response *rs)
+json_t *routes_parse_body(const struct api_request *rq, struct api_response *rs)
 {
     json_error_t err;
     json_t *body = json_loadb(rq->body, rq->body_len, JSON_DECODE_ANY, &err);
@@ -187,7 +187,7 @@ static json_t *parse_body(const struct api_request *rq, struct api_response *rs)
     return body;
 }
 
-static void validation_failed(struct api_response *rs, json_t *errors)
+void routes_validation_failed(struct api_response *rs, json_t *errors)
 {
     rs->status = MHD_HTTP_BAD_REQUEST;
     rs->body = json_pack("{s:o}", "messages", errors);
@@ -214,8 +214,8 @@ static void h_spec(struct api_ctx *ctx, struct api_request *rq, struct api_respo
     rs->body = json_loads(api_openapi_json, 0, &err);
     rs->status = MHD_HTTP_OK;
     if (rs->body == NULL)
-        message(rs, MHD_HTTP_INTERNAL_SERVER_ERROR,
-                "The built-in OpenAPI document does not parse.");
+        routes_message(rs, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                       "The built-in OpenAPI document does not parse.");
 }
 
 static void h_health(struct api_ctx *ctx, struct api_request *rq, struct api_response *rs)
@@ -258,7 +258,7 @@ static json_t *page_link(const char *base, long long fs, long long c, long long 
     }
 }
 
-static void page_links(json_t *body, const char *base, long long skip, long long count,
+void routes_page_links(json_t *body, const char *base, long long skip, long long count,
                        size_t total)
 {
     json_t *link = page_link(base, skip - count, count, (long long)total);
@@ -272,7 +272,7 @@ static void page_links(json_t *body, const char *base, long long skip, long long
 
 /* skip and count query parameters, read as the contract reads them; 0,
  * or -1 after answering 400. */
-static int paging(struct api_request *rq, struct api_response *rs, long long *skip,
+int routes_paging(struct api_request *rq, struct api_response *rs, long long *skip,
                   long long *count)
 {
     const char *skip_s = rq->query_value(rq->query_ctx, "skip");
@@ -286,7 +286,7 @@ static int paging(struct api_request *rq, struct api_response *rs, long long *sk
     if (count_s != NULL && job_int_from_text(count_s, count) != 0)
         json_object_set_new(errors, "count", json_pack("[s]", "Not a valid integer."));
     if (json_object_size(errors) > 0) {
-        validation_failed(rs, errors);
+        routes_validation_failed(rs, errors);
         return -1;
     }
     json_decref(errors);
@@ -309,11 +309,11 @@ static void h_list(struct api_ctx *ctx, struct api_request *rq, struct api_respo
     char msg[512];
     int rc;
 
-    if (paging(rq, rs, &skip, &count) != 0)
+    if (routes_paging(rq, rs, &skip, &count) != 0)
         return;
     rc = store_list(ctx->store, (size_t)skip, (size_t)count, &recs, &n, &total, msg, sizeof(msg));
     if (rc != 0) {
-        store_failure(rs, rc, msg);
+        routes_store_failure(rs, rc, msg);
         return;
     }
     jobs = json_array();
@@ -326,13 +326,13 @@ static void h_list(struct api_ctx *ctx, struct api_request *rq, struct api_respo
     store_records_free(&recs, n);
     rs->status = MHD_HTTP_OK;
     rs->body = json_pack("{s:o}", "jobs", jobs);
-    page_links(rs->body, "/jobs", skip, count, total);
+    routes_page_links(rs->body, "/jobs", skip, count, total);
 }
 
 /* Overrides naming a container the job's task definition lacks, where
  * the launcher here can tell: ECS_EINVAL with *errors (new) in the
  * validation's shape, {"overrides": {"N": {"containerName": [...]}}}. */
-static int check_containers(struct api_ctx *ctx, const json_t *job, const json_t *overrides,
+int routes_check_containers(struct api_ctx *ctx, const json_t *job, const json_t *overrides,
                             json_t **errors)
 {
     const char *family = json_string_value(json_object_get(job, "taskDefinition"));
@@ -364,28 +364,28 @@ static void h_create(struct api_ctx *ctx, struct api_request *rq, struct api_res
     char msg[512];
     int rc;
 
-    if (!json_content(rq)) {
-        message(rs, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, MSG_CONTENT_TYPE);
+    if (!routes_json_content(rq)) {
+        routes_message(rs, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, MSG_CONTENT_TYPE);
         return;
     }
-    body = parse_body(rq, rs);
+    body = routes_parse_body(rq, rs);
     if (body == NULL)
         return;
     rc = job_validate(body, NULL, &jc, &job, &errors);
     json_decref(body);
     if (rc == 0)
-        rc = check_containers(ctx, job, json_object_get(job, "overrides"), &errors);
+        rc = routes_check_containers(ctx, job, json_object_get(job, "overrides"), &errors);
     if (rc == ECS_EINVAL) {
         json_decref(job);
-        validation_failed(rs, errors);
+        routes_validation_failed(rs, errors);
         return;
     }
     if (rc != 0) {
         json_decref(job);
         if (rc == ECS_ENOMEM)
-            message(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "Out of memory.");
+            routes_message(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "Out of memory.");
         else
-            store_failure(rs, rc, msg);
+            routes_store_failure(rs, rc, msg);
         return;
     }
     id = json_string_value(json_object_get(job, "id"));
@@ -393,9 +393,9 @@ static void h_create(struct api_ctx *ctx, struct api_request *rq, struct api_res
     rc = text != NULL ? store_create(ctx->store, id, text, msg, sizeof(msg)) : ECS_ENOMEM;
     free(text);
     if (rc == ECS_EEXIST)
-        job_message(rs, MHD_HTTP_CONFLICT, id, "already exists.");
+        routes_job_message(rs, MHD_HTTP_CONFLICT, id, "already exists.");
     else if (rc != 0)
-        store_failure(rs, rc, msg);
+        routes_store_failure(rs, rc, msg);
     else {
         rs->status = MHD_HTTP_CREATED;
         rs->body = item_link(id);
@@ -411,14 +411,14 @@ static void h_get(struct api_ctx *ctx, struct api_request *rq, struct api_respon
     int rc = store_get(ctx->store, rq->param, &r, msg, sizeof(msg));
 
     if (rc != 0) {
-        store_error(rs, rc, rq->param, msg);
+        routes_store_error(rs, rc, rq->param, msg);
         return;
     }
     rs->status = MHD_HTTP_OK;
     rs->body = job_view(ctx, r.data);
     store_record_clear(&r);
     if (rs->body == NULL)
-        message(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "The stored job could not be read.");
+        routes_message(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "The stored job could not be read.");
 }
 
 static void h_update(struct api_ctx *ctx, struct api_request *rq, struct api_response *rs)
@@ -429,8 +429,8 @@ static void h_update(struct api_ctx *ctx, struct api_request *rq, struct api_res
     int attempt;
 
     /* the contract checks the media type before the job exists */
-    if (!json_content(rq)) {
-        message(rs, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, MSG_CONTENT_TYPE);
+    if (!routes_json_content(rq)) {
+        routes_message(rs, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, MSG_CONTENT_TYPE);
         return;
     }
     for (attempt = 0; attempt < UPDATE_RETRIES; attempt++) {
@@ -443,17 +443,18 @@ static void h_update(struct api_ctx *ctx, struct api_request *rq, struct api_res
         int rc = store_get(ctx->store, rq->param, &r, msg, sizeof(msg));
 
         if (rc != 0) {
-            store_error(rs, rc, rq->param, msg);
+            routes_store_error(rs, rc, rq->param, msg);
             return;
         }
-        body = parse_body(rq, rs);
+        body = routes_parse_body(rq, rs);
         existing = json_loads(r.data, 0, &err);
         if (body == NULL || existing == NULL) {
             json_decref(body);
             json_decref(existing);
             store_record_clear(&r);
             if (rs->body == NULL)
-                message(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "The stored job could not be read.");
+                routes_message(rs, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                               "The stored job could not be read.");
             return;
         }
         rc = job_validate(body, existing, &jc, &job, &errors);
@@ -464,7 +465,7 @@ static void h_update(struct api_ctx *ctx, struct api_request *rq, struct api_res
                                     json_object_get(existing, "overrides")) ||
                         !json_equal(json_object_get(job, "taskDefinition"),
                                     json_object_get(existing, "taskDefinition"))))
-            rc = check_containers(ctx, job, json_object_get(job, "overrides"), &errors);
+            rc = routes_check_containers(ctx, job, json_object_get(job, "overrides"), &errors);
         if (rc == 0 && json_equal(job, existing)) {
             /* nothing changes: no write, no version bump, no notification */
             json_decref(existing);
@@ -479,11 +480,11 @@ static void h_update(struct api_ctx *ctx, struct api_request *rq, struct api_res
             store_record_clear(&r);
             json_decref(job);
             if (rc == ECS_EINVAL)
-                validation_failed(rs, errors);
+                routes_validation_failed(rs, errors);
             else if (rc == ECS_ENOMEM)
-                message(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "Out of memory.");
+                routes_message(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "Out of memory.");
             else
-                store_failure(rs, rc, msg);
+                routes_store_failure(rs, rc, msg);
             return;
         }
         text = json_dumps(job, JSON_SORT_KEYS | JSON_COMPACT);
@@ -495,14 +496,15 @@ static void h_update(struct api_ctx *ctx, struct api_request *rq, struct api_res
         if (rc == ECS_ECONFLICT)
             continue; /* changed meanwhile: merge over the new version */
         if (rc != 0)
-            store_error(rs, rc, rq->param, msg);
+            routes_store_error(rs, rc, rq->param, msg);
         else {
             rs->status = MHD_HTTP_OK;
             rs->body = item_link(rq->param);
         }
         return;
     }
-    message(rs, MHD_HTTP_CONFLICT, "The job kept changing while it was being updated; try again.");
+    routes_message(rs, MHD_HTTP_CONFLICT,
+                   "The job kept changing while it was being updated; try again.");
 }
 
 /* The open task ARNs of job id's active runs, into *arns (the caller's:
@@ -562,12 +564,12 @@ static void h_delete(struct api_ctx *ctx, struct api_request *rq, struct api_res
     if (rc == ECS_ELINK) {
         /* followers still name it (checked in the delete's transaction) */
         launch_strings_free(&arns, narns);
-        message(rs, MHD_HTTP_CONFLICT, msg);
+        routes_message(rs, MHD_HTTP_CONFLICT, msg);
         return;
     }
     if (rc != 0) {
         launch_strings_free(&arns, narns);
-        store_error(rs, rc, rq->param, msg);
+        routes_store_error(rs, rc, rq->param, msg);
         return;
     }
     /* the job's runs went with it: their tasks may not run on unrecorded
@@ -579,192 +581,6 @@ static void h_delete(struct api_ctx *ctx, struct api_request *rq, struct api_res
     rs->body = json_pack("{s:s}", "id", rq->param);
 }
 
-/* The run id segment: digits only. 0 and *id, or -1 after a 404. */
-static int run_id_param(struct api_request *rq, struct api_response *rs, int64_t *id)
-{
-    long long v;
-    char text[400];
-
-    if (job_int_from_text(rq->param2, &v) != 0 || v < 1 || strchr(rq->param2, ' ') != NULL) {
-        snprintf(text, sizeof(text), "Job %s has no run %.64s.", rq->param, rq->param2);
-        message(rs, MHD_HTTP_NOT_FOUND, text);
-        return -1;
-    }
-    *id = (int64_t)v;
-    return 0;
-}
-
-/* 404 unless the job exists (runs of a deleted job are gone with it). */
-static int job_exists(struct api_ctx *ctx, struct api_request *rq, struct api_response *rs,
-                      json_t **job)
-{
-    struct store_record r;
-    json_error_t err;
-    char msg[512];
-    int rc = store_get(ctx->store, rq->param, &r, msg, sizeof(msg));
-
-    if (rc != 0) {
-        store_error(rs, rc, rq->param, msg);
-        return -1;
-    }
-    if (job != NULL)
-        *job = json_loads(r.data, 0, &err);
-    store_record_clear(&r);
-    return 0;
-}
-
-static void h_runs(struct api_ctx *ctx, struct api_request *rq, struct api_response *rs)
-{
-    long long skip;
-    long long count;
-    struct store_run *runs = NULL;
-    size_t n = 0;
-    size_t total = 0;
-    size_t i;
-    json_t *list;
-    char base[400];
-    char msg[512];
-    int rc;
-
-    if (paging(rq, rs, &skip, &count) != 0 || job_exists(ctx, rq, rs, NULL) != 0)
-        return;
-    rc = store_run_query(ctx->store, STORE_RUNS_OF_JOB, rq->param, (size_t)skip, (size_t)count,
-                         &runs, &n, &total, msg, sizeof(msg));
-    if (rc != 0) {
-        store_failure(rs, rc, msg);
-        return;
-    }
-    list = json_array();
-    for (i = 0; i < n; i++) {
-        json_error_t err;
-        json_t *run = json_loads(runs[i].data, 0, &err);
-
-        if (run != NULL)
-            json_array_append_new(list, run_to_api(run, runs[i].id));
-        json_decref(run);
-    }
-    store_runs_free(&runs, n);
-    rs->status = MHD_HTTP_OK;
-    rs->body = json_pack("{s:o, s:I}", "runs", list, "total", (json_int_t)total);
-    snprintf(base, sizeof(base), "/jobs/%s/runs", rq->param);
-    page_links(rs->body, base, skip, count, total);
-}
-
-static void h_run_get(struct api_ctx *ctx, struct api_request *rq, struct api_response *rs)
-{
-    struct store_run r;
-    json_error_t err;
-    json_t *run;
-    int64_t id;
-    char msg[512];
-    int rc;
-
-    if (run_id_param(rq, rs, &id) != 0 || job_exists(ctx, rq, rs, NULL) != 0)
-        return;
-    rc = store_run_get(ctx->store, rq->param, id, &r, msg, sizeof(msg));
-    if (rc == ECS_ENOTFOUND) {
-        char text[400];
-
-        snprintf(text, sizeof(text), "Job %s has no run %lld.", rq->param, (long long)id);
-        message(rs, MHD_HTTP_NOT_FOUND, text);
-        return;
-    }
-    if (rc != 0) {
-        store_failure(rs, rc, msg);
-        return;
-    }
-    run = json_loads(r.data, 0, &err);
-    rs->status = MHD_HTTP_OK;
-    rs->body = run != NULL ? run_to_api(run, r.id) : NULL;
-    json_decref(run);
-    store_run_clear(&r);
-    if (rs->body == NULL)
-        message(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "The stored run could not be read.");
-}
-
-/* A manual run (seed 001's run-task script): optional body {"overrides":
- * [...], "requestedBy": "..."}; the overrides are checked as a job's are. */
-static void h_run_now(struct api_ctx *ctx, struct api_request *rq, struct api_response *rs)
-{
-    json_t *job = NULL;
-    json_t *body = NULL;
-    json_t *run = NULL;
-    struct store_run r;
-    const char *who = "api";
-    char msg[512];
-    int rc;
-
-    if (rq->body_len > 0 && !json_content(rq)) {
-        message(rs, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, MSG_CONTENT_TYPE);
-        return;
-    }
-    if (job_exists(ctx, rq, rs, &job) != 0)
-        return;
-    if (rq->body_len > 0) {
-        body = parse_body(rq, rs);
-        if (body == NULL)
-            goto out;
-    }
-    if (body != NULL && !json_is_object(body)) {
-        validation_failed(
-            rs, json_pack("{s:[s]}", "_schema", "The request body must be a JSON object."));
-        goto out;
-    }
-    if (body != NULL && json_object_get(body, "requestedBy") != NULL) {
-        who = json_string_value(json_object_get(body, "requestedBy"));
-        if (who == NULL || strlen(who) > 256) {
-            validation_failed(rs, json_pack("{s:[s]}", "requestedBy",
-                                            "Must be a string of at most 256 characters."));
-            goto out;
-        }
-    }
-    run = run_new(rq->param, "manual", time(NULL), who);
-    if (run == NULL) {
-        message(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "Out of memory.");
-        goto out;
-    }
-    if (body != NULL && json_object_get(body, "overrides") != NULL) {
-        struct job_ctx jc = {NULL, NULL};
-        json_t *merged = NULL;
-        json_t *errors = NULL;
-        json_t *only = json_pack("{s:O}", "overrides", json_object_get(body, "overrides"));
-
-        rc = job_validate(only, job, &jc, &merged, &errors);
-        json_decref(only);
-        if (rc == 0)
-            rc = check_containers(ctx, job, json_object_get(merged, "overrides"), &errors);
-        if (rc != 0) {
-            if (errors != NULL)
-                validation_failed(rs, errors);
-            else
-                message(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "Out of memory.");
-            goto out;
-        }
-        json_object_set(run, "overrides", json_object_get(merged, "overrides"));
-        json_decref(merged);
-    }
-    memset(&r, 0, sizeof(r));
-    r.job_id = (char *)rq->param;
-    r.scheduled = (int64_t)time(NULL);
-    r.status = (char *)run_status(run);
-    r.data = json_dumps(run, JSON_COMPACT);
-    rc = r.data != NULL ? store_run_put(ctx->store, &r, msg, sizeof(msg)) : ECS_ENOMEM;
-    free(r.data);
-    if (rc != 0) {
-        store_failure(rs, rc, msg);
-        goto out;
-    }
-    if (ctx->run_now != NULL)
-        ctx->run_now(ctx->run_now_ctx, rq->param, r.id);
-    rs->status = MHD_HTTP_ACCEPTED;
-    rs->body = run_to_api(run, r.id);
-    snprintf(rs->location, sizeof(rs->location), "/jobs/%s/runs/%lld", rq->param, (long long)r.id);
-out:
-    json_decref(run);
-    json_decref(body);
-    json_decref(job);
-}
-
 static const struct route routes[] = {
     {"GET", "/", h_index},
     {"GET", "/spec", h_spec},
@@ -774,9 +590,9 @@ static const struct route routes[] = {
     {"GET", "/jobs/{id}", h_get},
     {"PUT", "/jobs/{id}", h_update},
     {"DELETE", "/jobs/{id}", h_delete},
-    {"GET", "/jobs/{id}/runs", h_runs},
-    {"GET", "/jobs/{id}/runs/{run}", h_run_get},
-    {"POST", "/jobs/{id}/run", h_run_now},
+    {"GET", "/jobs/{id}/runs", runs_list},
+    {"GET", "/jobs/{id}/runs/{run}", runs_get},
+    {"POST", "/jobs/{id}/run", runs_start},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -862,7 +678,7 @@ static int params_valid(const struct route *r, struct api_request *rq, struct ap
         snprintf(text, sizeof(text),
                  "The %s in the path is not valid UTF-8 text: byte %zu (0x%02X) is wrong.",
                  names[k], at, (unsigned)(unsigned char)rq->params[k][at]);
-        message(rs, MHD_HTTP_BAD_REQUEST, text);
+        routes_message(rs, MHD_HTTP_BAD_REQUEST, text);
         return -1;
     }
     return 0;
@@ -888,9 +704,9 @@ void routes_dispatch(struct api_ctx *ctx, struct api_request *rq, struct api_res
             rq->param2 = rq->params[1];
             rs->allow[0] = '\0';
             if (!authorized(ctx, rq, method)) {
-                message(rs, MHD_HTTP_UNAUTHORIZED,
-                        "A valid bearer token is required: send "
-                        "'Authorization: Bearer <token>'.");
+                routes_message(rs, MHD_HTTP_UNAUTHORIZED,
+                               "A valid bearer token is required: send "
+                               "'Authorization: Bearer <token>'.");
                 rs->challenge = 1;
                 return;
             }
@@ -901,7 +717,7 @@ void routes_dispatch(struct api_ctx *ctx, struct api_request *rq, struct api_res
         }
     }
     if (!path_known) {
-        message(rs, MHD_HTTP_NOT_FOUND, MSG_NOT_FOUND_ROUTE);
+        routes_message(rs, MHD_HTTP_NOT_FOUND, MSG_NOT_FOUND_ROUTE);
         return;
     }
     snprintf(rs->allow + o, sizeof(rs->allow) - o, ", OPTIONS");
@@ -909,5 +725,5 @@ void routes_dispatch(struct api_ctx *ctx, struct api_request *rq, struct api_res
         rs->status = MHD_HTTP_NO_CONTENT;
         return;
     }
-    message(rs, MHD_HTTP_METHOD_NOT_ALLOWED, MSG_NOT_ALLOWED);
+    routes_message(rs, MHD_HTTP_METHOD_NOT_ALLOWED, MSG_NOT_ALLOWED);
 }

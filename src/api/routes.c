@@ -404,21 +404,79 @@ static void h_create(struct api_ctx *ctx, struct api_request *rq, struct api_res
     json_decref(job);
 }
 
+#define NEXT_MAX 100
+
+/* ?next=N: 0 with *n (0 when absent), or -1 after a 400. */
+static int next_count(struct api_request *rq, struct api_response *rs, long long *n)
+{
+    const char *text = rq->query_value(rq->query_ctx, "next");
+
+    *n = 0;
+    if (text == NULL)
+        return 0;
+    if (job_int_from_text(text, n) != 0 || *n < 1 || *n > NEXT_MAX) {
+        routes_validation_failed(rs, json_pack("{s:[s]}", "next", "Must be between 1 and 100."));
+        return -1;
+    }
+    return 0;
+}
+
+/* nextRuns on the job's view: its next n fire times in its zone, fewer
+ * when its schedule ends (none for a suspended job). */
+static void add_next_runs(struct api_ctx *ctx, json_t *view, const char *data, long long n)
+{
+    const struct tz *zone = NULL;
+    struct job_plan plan;
+    json_error_t err;
+    json_t *job = json_loads(data, 0, &err);
+    json_t *list = json_array();
+    long long i;
+    /* the first whole second not yet begun, as estimatedNextRun counts */
+    time_t at = time(NULL) + 1;
+    char msg[256];
+
+    memset(&plan, 0, sizeof(plan));
+    if (job != NULL && list != NULL &&
+        tz_cache_get(ctx->zones, job_zone_name(job), &zone, msg, sizeof(msg)) == 0 &&
+        job_plan_init(&plan, job, zone, msg, sizeof(msg)) == 0) {
+        for (i = 0; i < n; i++) {
+            time_t next;
+            char when[48];
+
+            if (job_plan_next(&plan, at, &next) != 0)
+                break;
+            isotime_format_in((int64_t)next, zone, when, sizeof(when));
+            json_array_append_new(list, json_string(when));
+            at = next + 1;
+        }
+    }
+    job_plan_free(&plan);
+    json_decref(job);
+    if (list != NULL)
+        json_object_set_new(view, "nextRuns", list);
+}
+
 static void h_get(struct api_ctx *ctx, struct api_request *rq, struct api_response *rs)
 {
     struct store_record r;
+    long long next;
     char msg[512];
-    int rc = store_get(ctx->store, rq->param, &r, msg, sizeof(msg));
+    int rc;
 
+    if (next_count(rq, rs, &next) != 0)
+        return;
+    rc = store_get(ctx->store, rq->param, &r, msg, sizeof(msg));
     if (rc != 0) {
         routes_store_error(rs, rc, rq->param, msg);
         return;
     }
     rs->status = MHD_HTTP_OK;
     rs->body = job_view(ctx, r.data);
-    store_record_clear(&r);
     if (rs->body == NULL)
         routes_message(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "The stored job could not be read.");
+    else if (next > 0)
+        add_next_runs(ctx, rs->body, r.data, next);
+    store_record_clear(&r);
 }
 
 static void h_update(struct api_ctx *ctx, struct api_request *rq, struct api_response *rs)

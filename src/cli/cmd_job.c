@@ -21,6 +21,8 @@
 
 #define SETS_MAX 64
 #define RUNS_COUNT_DEFAULT 20
+/* job next: as many as `ecsched next` shows by default */
+#define NEXT_COUNT_DEFAULT 5
 #define RUNS_COUNT_MAX 10000
 /* How long a followed run may go unseen (server restarting, network
  * blip) before --wait gives up. */
@@ -65,6 +67,7 @@ static const char job_usage[] =
     "       ecsched job run     ID [--env K=V]... [--container NAME] [--requested-by WHO]\n"
     "                              [--wait [--timeout S]] [--json]\n"
     "       ecsched job runs    ID [--count N] [--json]\n"
+    "       ecsched job next    ID [--count N] [--json]   (its next fire times, at most 100)\n"
     "\n"
     "Manage the jobs of an ecsched server through its REST API.\n"
     "\n"
@@ -365,6 +368,40 @@ static int job_get(struct job_cmd *cmd)
             rc = CLI_EXIT_FAIL;
         }
         json_decref(shown);
+    }
+    client_reply_clear(&r);
+    return rc;
+}
+
+/* The stored job's next fire times, in its zone, as the server computes
+ * them (GET /jobs/{id}?next=N). */
+static int job_next(struct job_cmd *cmd)
+{
+    struct client_reply r;
+    char suffix[64];
+    char path[1024];
+    const json_t *list;
+    const json_t *when;
+    size_t i;
+    int rc = CLI_EXIT_OK;
+
+    snprintf(suffix, sizeof(suffix), "?next=%ld",
+             (cmd->given & O_COUNT) != 0 ? cmd->count : (long)NEXT_COUNT_DEFAULT);
+    if (job_path(cmd, suffix, path, sizeof(path)) != 0 || call(cmd, "GET", path, NULL, &r) != 0)
+        return CLI_EXIT_FAIL;
+    list = json_object_get(r.body, "nextRuns");
+    if (r.status != 200 || !json_is_array(list)) {
+        rc = failed(cmd, &r);
+        client_reply_clear(&r);
+        return rc;
+    }
+    if (cmd->json)
+        print_json(list);
+    else if (json_array_size(list) == 0)
+        printf("job %s has no fire time ahead (suspended, or its schedule has ended)\n", cmd->id);
+    json_array_foreach(list, i, when) {
+        if (!cmd->json)
+            printf("%s\n", json_string_value(when));
     }
     client_reply_clear(&r);
     return rc;
@@ -984,6 +1021,7 @@ static const struct job_sub subs[] = {
     {"delete", job_delete, O_SERVER | O_JSON, 1},
     {"run", job_run, O_SERVER | O_JSON | O_RUN, 1},
     {"runs", job_runs, O_SERVER | O_JSON | O_COUNT, 1},
+    {"next", job_next, O_SERVER | O_JSON | O_COUNT, 1},
 };
 
 #define NSUBS (sizeof(subs) / sizeof(subs[0]))

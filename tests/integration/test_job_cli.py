@@ -111,6 +111,21 @@ def crud(t, cli, srv, tmp):
     t.check(sorted(rows) == ["exit3", "nightly", "slow", "tick"], f"rows {sorted(rows)}")
     t.check(re.search(rf"^tick\s+0 0 12 \(Europe/London\)\s+{ISO}\s+-\s+no$", rows.get("tick", ""))
             is not None, f"tick row {rows.get('tick')!r}")
+    # the next fire times of a stored job, in its zone
+    rc, out, err = cli("job", "next", "tick", "--count", "3")
+    lines = out.splitlines()
+    t.check(rc == 0 and len(lines) == 3 and all(
+        re.fullmatch(r"\d{4}-\d\d-\d\dT12:00:00\+0[01]:00", ln) for ln in lines)
+        and lines == sorted(set(lines)), f"job next: {rc} {out!r} {err!r}")
+    rc, out, err = cli("job", "next", "tick", "--json")
+    t.check(rc == 0 and len(json.loads(out)) == 5, f"job next --json: {rc} {out!r}")
+    st, body, _ = srv.request("GET", "/jobs/tick?next=101")
+    t.check(st == 400 and body == {"messages": {"next": ["Must be between 1 and 100."]}},
+            f"?next=101: {st} {body}")
+    st, body, _ = srv.request("GET", "/jobs/tick?next=2")
+    t.check(st == 200 and len(body.get("nextRuns", [])) == 2
+            and body["nextRuns"][0] == body.get("estimatedNextRun"),
+            f"?next=2 starts at estimatedNextRun: {st} {body}")
     t.check(re.search(r"^nightly\s+\d+ 0 3\s+-\s+-\s+yes$", rows.get("nightly", "")) is not None,
             f"nightly row {rows.get('nightly')!r}")
     rc, out, err = cli("job", "list", "--json")

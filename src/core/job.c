@@ -270,6 +270,11 @@ static void check_schedule(struct val *v, const json_t *body, bool create)
         add_error(v, "schedule", MSG_STRING);
         return;
     }
+    /* started only by hand, by a pipeline or by an s3 trigger */
+    if (strcmp(json_string_value(j), JOB_SCHEDULE_MANUAL) == 0) {
+        set_field(v, v->out, "schedule", json_string(JOB_SCHEDULE_MANUAL));
+        return;
+    }
     if (schedule_resolve_random(json_string_value(j), v->ctx != NULL ? v->ctx->rand : NULL,
                                 v->ctx != NULL ? v->ctx->rand_ctx : NULL, &resolved, msg,
                                 sizeof(msg)) != 0) {
@@ -959,8 +964,8 @@ int job_plan_init(struct job_plan *p, const json_t *job, const struct tz *zone, 
     memset(p, 0, sizeof(*p));
     if (json_is_true(json_object_get(job, "suspended")))
         return ECS_ENEVER;
-    if (expr == NULL)
-        return ECS_ENEVER; /* a pipeline step: it runs after its upstream only */
+    if (expr == NULL || strcmp(expr, JOB_SCHEDULE_MANUAL) == 0)
+        return ECS_ENEVER; /* runs after its upstream, by hand or by s3 trigger only */
     if (schedule_parse(expr, zone, &p->sched, msg, msglen) != 0)
         return ECS_EINVAL;
     p->has_start = stored_instant(job, "scheduleStart", &p->start) == 0;

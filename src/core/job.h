@@ -49,6 +49,10 @@ int job_coerce_int(const json_t *j, long long *out);
 /* A boolean: true/false, 1/0, and the strings marshmallow 2 knows. 0, or -1. */
 int job_coerce_bool(const json_t *j, bool *out);
 
+/* The schedule of a job with no scheduled firings: it runs by hand, after
+ * another job (after) or on its s3 trigger. */
+#define JOB_SCHEDULE_MANUAL "@manual"
+
 /* What a job without these fields does, where seed 004 or ecsched gives
  * a default. */
 #define JOB_TASK_COUNT_DEFAULT 1

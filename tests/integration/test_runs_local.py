@@ -83,6 +83,21 @@ def main():
     try:
         srv.start()
         rq = srv.request
+        # "@manual": no scheduled firings, but a manual run works
+        st, body, _ = rq("POST", "/jobs", {"taskDefinition": "ok", "id": "by-hand",
+                                           "schedule": "@manual"}, JSON)
+        t.check(st == 201, f"create an @manual job: {st} {body}")
+        st, job, _ = rq("GET", "/jobs/by-hand?next=3")
+        t.check(st == 200 and job.get("schedule") == "@manual" and "estimatedNextRun" not in job
+                and job.get("nextRuns") == [], f"an @manual job has no fire time: {st} {job}")
+        time.sleep(1.5)
+        st, body, _ = rq("GET", "/jobs/by-hand/runs")
+        t.check(st == 200 and body.get("runs") == [], f"an @manual job never fires: {body}")
+        st, body, h = rq("POST", "/jobs/by-hand/run", None)
+        t.check(st == 202, f"a manual run of an @manual job: {st} {body}")
+        done = wait_for(lambda: rq("GET", h.get("location", "/"))[1].get("status") == "succeeded",
+                        8)
+        t.check(done, "the @manual job's manual run succeeded")
         # a manual run of a suspended job (manual runs are explicit)
         st, body, _ = rq("POST", "/jobs", {"taskDefinition": "exit3", "id": "three",
                                            "schedule": "0 0 0", "suspended": True}, JSON)

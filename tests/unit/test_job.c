@@ -1,6 +1,7 @@
 /* test_job.c - job validation, coercion, messages, merge updates and the
  * API representation, against the seed 004 contract. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/error.h"
 #include "core/job.h"
@@ -61,6 +62,10 @@ static void test_create_minimal(void)
            "\"taskDefinition\":\"sleeper-task\"}");
     CREATE("{\"id\": \"only-id\", \"schedule\": \"0\"}",
            "{\"id\":\"only-id\",\"schedule\":\"0\",\"taskCount\":1}");
+    /* a job run only by hand; @manual is exact, not a macro family */
+    CREATE("{\"id\": \"by-hand\", \"schedule\": \"@manual\"}",
+           "{\"id\":\"by-hand\",\"schedule\":\"@manual\",\"taskCount\":1}");
+    T_TRUE(strncmp(check("{\"id\": \"x\", \"schedule\": \"@Manual\"}", NULL), "ERR ", 4) == 0);
 }
 
 static void test_random_resolved_once(void)
@@ -473,6 +478,8 @@ static void test_next_run(void)
                          "\"2026-01-01T08:59:59+00:00\"}",
                          1767225600),
              ECS_ENEVER);
+    /* @manual: never on its own */
+    T_EQ_INT(next_run_of("{\"id\":\"a\",\"schedule\":\"@manual\"}", 1767225600), ECS_ENEVER);
     /* rate() counts from scheduleStart */
     T_EQ_INT(next_run_of("{\"id\":\"a\",\"schedule\":\"rate(7 minutes)\",\"scheduleStart\":"
                          "\"2026-01-01T00:01:00+00:00\"}",

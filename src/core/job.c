@@ -202,7 +202,99 @@ static bool name_valid(const char *s)
     return true;
 }
 
-/* id or taskDefinition: a string of [0-9A-Za-z_-]; NULL when invalid. */
+/* Whether text (n bytes) is a revision: digits, 1 or more, no leading 0. */
+static bool revision_valid(const char *text, size_t n)
+{
+    size_t i;
+
+    if (n == 0 || n > 10 || text[0] == '0')
+        return false;
+    for (i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)text[i]))
+            return false;
+    }
+    return true;
+}
+
+/* Whether text (n bytes) is made of [a-z0-9-] only, and not empty. */
+static bool arn_part_valid(const char *text, size_t n)
+{
+    size_t i;
+
+    if (n == 0)
+        return false;
+    for (i = 0; i < n; i++) {
+        if (!islower((unsigned char)text[i]) && !isdigit((unsigned char)text[i]) && text[i] != '-')
+            return false;
+    }
+    return true;
+}
+
+int job_task_definition_family(const char *td, char *family, size_t len, char *msg, size_t msglen)
+{
+    static const char prefix[] = "arn:";
+    const char *name = td;
+    const char *colon;
+    size_t n;
+
+    if (strncmp(td, prefix, strlen(prefix)) == 0) {
+        /* arn:PARTITION:ecs:REGION:ACCOUNT:task-definition/FAMILY[:REVISION] */
+        const char *part = td + strlen(prefix);
+        const char *end = strchr(part, ':');
+        const char *region;
+        const char *account;
+
+        if (end == NULL || !arn_part_valid(part, (size_t)(end - part)) ||
+            strncmp(end, ":ecs:", 5) != 0)
+            return ecs_fail(ECS_EINVAL, msg, msglen, MSG_TASKDEF_ARN);
+        region = end + 5;
+        end = strchr(region, ':');
+        if (end == NULL || !arn_part_valid(region, (size_t)(end - region)))
+            return ecs_fail(ECS_EINVAL, msg, msglen, MSG_TASKDEF_ARN);
+        account = end + 1;
+        end = strchr(account, ':');
+        if (end == NULL || end - account != 12 || strspn(account, "0123456789") != 12 ||
+            strncmp(end, ":task-definition/", 17) != 0)
+            return ecs_fail(ECS_EINVAL, msg, msglen, MSG_TASKDEF_ARN);
+        name = end + 17;
+    }
+    colon = strchr(name, ':');
+    n = colon != NULL ? (size_t)(colon - name) : strlen(name);
+    if (n > NAME_MAX_LEN)
+        return ecs_fail(ECS_EINVAL, msg, msglen, MSG_NAME_LONG);
+    if (n == 0 || n >= len)
+        return ecs_fail(ECS_EINVAL, msg, msglen, MSG_NAME);
+    memcpy(family, name, n);
+    family[n] = '\0';
+    if (!name_valid(family))
+        return ecs_fail(ECS_EINVAL, msg, msglen, MSG_NAME);
+    if (colon != NULL && !revision_valid(colon + 1, strlen(colon + 1)))
+        return ecs_fail(ECS_EINVAL, msg, msglen, MSG_TASKDEF_REVISION);
+    return 0;
+}
+
+/* taskDefinition: a family, family:revision or a task definition ARN, as
+ * RunTask takes it; NULL when invalid, else the family into family. */
+static const char *task_definition_field(struct val *v, const json_t *body, bool *present,
+                                         char *family, size_t len)
+{
+    const json_t *j = field(v, v->errors, body, "taskDefinition", present);
+    char msg[256];
+
+    if (j == NULL)
+        return NULL;
+    if (!json_is_string(j)) {
+        add_error(v, "taskDefinition", MSG_STRING);
+        return NULL;
+    }
+    if (job_task_definition_family(json_string_value(j), family, len, msg, sizeof(msg)) != 0) {
+        add_error(v, "taskDefinition", msg);
+        return NULL;
+    }
+    return json_string_value(j);
+}
+
+/* id: a string of [0-9A-Za-z_-]; NULL when invalid. */
 static const char *name_field(struct val *v, const json_t *body, const char *key, bool *present)
 {
     const json_t *j = field(v, v->errors, body, key, present);
@@ -230,7 +322,8 @@ static void check_names(struct val *v, const json_t *body, bool create)
 {
     bool td_present;
     bool id_present;
-    const char *td = name_field(v, body, "taskDefinition", &td_present);
+    char family[NAME_MAX_LEN + 1];
+    const char *td = task_definition_field(v, body, &td_present, family, sizeof(family));
     const char *id = NULL;
 
     if (td != NULL)
@@ -243,8 +336,9 @@ static void check_names(struct val *v, const json_t *body, bool create)
             set_field(v, v->out, "id", json_string(id));
         return;
     }
+    /* the job is named after the family, whatever revision it pins */
     if (td != NULL)
-        set_field(v, v->out, "id", json_string(td));
+        set_field(v, v->out, "id", json_string(family));
     else if (!td_present)
         add_error(v, "taskDefinition", MSG_MISSING);
 }

@@ -49,6 +49,12 @@ int job_coerce_int(const json_t *j, long long *out);
 /* A boolean: true/false, 1/0, and the strings marshmallow 2 knows. 0, or -1. */
 int job_coerce_bool(const json_t *j, bool *out);
 
+/* The family of a task definition as RunTask takes it: FAMILY,
+ * FAMILY:REVISION or arn:PARTITION:ecs:REGION:ACCOUNT:task-definition/
+ * FAMILY[:REVISION]. 0 with the family in family (len bytes), or
+ * ECS_EINVAL with why in msg. */
+int job_task_definition_family(const char *td, char *family, size_t len, char *msg, size_t msglen);
+
 /* The schedule of a job with no scheduled firings: it runs by hand, after
  * another job (after) or on its s3 trigger. */
 #define JOB_SCHEDULE_MANUAL "@manual"

@@ -18,6 +18,10 @@
 #define MSG_AT_LEAST_1 "Must be at least 1."
 #define MSG_NAME "task definition names must contain only alphanumeric, underscore, and hyphen"
 #define MSG_NAME_LONG "task definition names must be at most 255 characters"
+#define MSG_TASKDEF_REVISION                                                                       \
+    "A task definition's revision is a whole number from 1 (FAMILY:REVISION)."
+#define MSG_TASKDEF_ARN                                                                            \
+    "Not a task definition ARN (arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION)."
 #define MSG_SQS_QUEUE "sqs trigger type requires queueName field"
 #define MSG_END_BEFORE_START "scheduleEnd must not be before scheduleStart."
 #define MSG_UNKNOWN_FIELD "Unknown field."

@@ -37,6 +37,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/job.h"
 #include "launch/backends.h"
 #include "launch/taskdir.h"
 
@@ -424,14 +425,16 @@ static int start_task(struct local *l, const json_t *def, const struct launch_re
     return rc;
 }
 
-static int load_definition(struct local *l, const char *family, json_t **out, char *msg,
-                           size_t msglen)
+/* The definition of task definition td (FAMILY, FAMILY:REVISION or its
+ * ARN): <dir>/<FAMILY>.json, one revision only, whatever td pins. */
+static int load_definition(struct local *l, const char *td, json_t **out, char *msg, size_t msglen)
 {
     char path[PATH_MAX];
+    char family[NAME_MAX + 1];
     json_error_t err;
 
-    if (strchr(family, '/') != NULL || family[0] == '.')
-        return ecs_fail(ECS_EINVAL, msg, msglen, "'%s' is not a task definition family", family);
+    if (job_task_definition_family(td, family, sizeof(family), msg, msglen) != 0)
+        return ecs_fail(ECS_EINVAL, msg, msglen, "'%s' is not a task definition", td);
     if (snprintf(path, sizeof(path), "%s/%s.json", l->taskdef_dir, family) >= (int)sizeof(path))
         return ecs_fail(ECS_EINVAL, msg, msglen, "task definition path too long");
     *out = json_load_file(path, 0, &err);

@@ -18,9 +18,13 @@ import refcron
 from test_api import JSON, Server
 
 BAD_NAMES = [None, 5, "", "a b", "x\n", "a" * 300, [], {}, True, "job:3"]
+# a task definition may pin a revision or be an ARN, as RunTask takes it
+BAD_TASK_DEFINITIONS = [n for n in BAD_NAMES if n != "job:3"] + [
+    "job:0", "job:x", "job:3:4", ":3", "arn:aws:ecs:eu-west-1:1:task-definition/j:1",
+    "arn:aws:s3:eu-west-1:123456789012:task-definition/j:1"]
 BAD_VALUES = {
     "id": BAD_NAMES,
-    "taskDefinition": BAD_NAMES,
+    "taskDefinition": BAD_TASK_DEFINITIONS,
     "schedule": [None, 5, "", "   ", "61", "* * * * * * * * *", "cron(", "cron(0 0 * * * *)",
                  "rate(0 minutes)", "rate(1 minutes)", "at(9999-99-99T99:99:99)",
                  "crontab(@reboot)", "?/5", "0 0 0 mon/2", "0 0 0 * * 32", "x" * 5000, [], {},

@@ -98,6 +98,14 @@ def main():
         done = wait_for(lambda: rq("GET", h.get("location", "/"))[1].get("status") == "succeeded",
                         8)
         t.check(done, "the @manual job's manual run succeeded")
+        # a task definition pinned to a revision, as RunTask takes it: the
+        # local launcher has one revision of each, and runs it
+        st, body, _ = rq("POST", "/jobs", {"taskDefinition": "ok:7", "schedule": "@manual"}, JSON)
+        t.check(st == 201 and body.get("id") == "ok", f"create with family:revision: {st} {body}")
+        st, body, h = rq("POST", "/jobs/ok/run", None)
+        done = wait_for(lambda: rq("GET", h.get("location", "/"))[1].get("status") == "succeeded",
+                        8)
+        t.check(st == 202 and done, f"a run of ok:7 on the local launcher: {st} {body}")
         # a manual run of a suspended job (manual runs are explicit)
         st, body, _ = rq("POST", "/jobs", {"taskDefinition": "exit3", "id": "three",
                                            "schedule": "0 0 0", "suspended": True}, JSON)

@@ -87,8 +87,30 @@ static void test_names(void)
     CREATE("{\"taskDefinition\": \"abc\\n\", \"schedule\": \"0\"}",
            "ERR {\"taskDefinition\":[\"task definition names must contain only alphanumeric, "
            "underscore, and hyphen\"]}");
+    /* what RunTask takes: family:revision and the ARN, the job named after
+     * the family (the reference refused these) */
     CREATE("{\"taskDefinition\": \"foo:3\", \"schedule\": \"0\"}",
+           "{\"id\":\"foo\",\"schedule\":\"0\",\"taskCount\":1,\"taskDefinition\":\"foo:3\"}");
+    CREATE("{\"taskDefinition\": \"arn:aws:ecs:eu-west-1:123456789012:task-definition/etl:12\", "
+           "\"schedule\": \"0\"}",
+           "{\"id\":\"etl\",\"schedule\":\"0\",\"taskCount\":1,\"taskDefinition\":"
+           "\"arn:aws:ecs:eu-west-1:123456789012:task-definition/etl:12\"}");
+    CREATE("{\"taskDefinition\": \"foo:0\", \"schedule\": \"0\"}",
+           "ERR {\"taskDefinition\":[\"A task definition's revision is a whole number from 1 "
+           "(FAMILY:REVISION).\"]}");
+    CREATE("{\"taskDefinition\": \"foo:3:4\", \"schedule\": \"0\"}",
+           "ERR {\"taskDefinition\":[\"A task definition's revision is a whole number from 1 "
+           "(FAMILY:REVISION).\"]}");
+    CREATE("{\"taskDefinition\": \"arn:aws:ecs:eu-west-1:1234:task-definition/etl:1\", "
+           "\"schedule\": \"0\"}",
+           "ERR {\"taskDefinition\":[\"Not a task definition ARN (arn:aws:ecs:REGION:ACCOUNT:"
+           "task-definition/FAMILY:REVISION).\"]}");
+    CREATE("{\"taskDefinition\": \":3\", \"schedule\": \"0\"}",
            "ERR {\"taskDefinition\":[\"task definition names must contain only alphanumeric, "
+           "underscore, and hyphen\"]}");
+    /* an id is a name still */
+    CREATE("{\"taskDefinition\": \"foo\", \"id\": \"foo:3\", \"schedule\": \"0\"}",
+           "ERR {\"id\":[\"task definition names must contain only alphanumeric, "
            "underscore, and hyphen\"]}");
     CREATE("{\"taskDefinition\": 5, \"schedule\": \"0\"}",
            "ERR {\"taskDefinition\":[\"Not a valid string.\"]}");

@@ -85,7 +85,8 @@ static json_t *item_link(const char *id)
 }
 
 /* lastRun (the scheduled time of the job's last run that started a task,
- * in the job's zone) and lastRunTasks, from the stored runs. */
+ * in the job's zone) and lastRunTasks, and latestRun (the newest run of
+ * any outcome), from the stored runs. */
 static void last_run(struct api_ctx *ctx, const json_t *job, const struct tz *zone, json_t *runtime)
 {
     struct store_run *runs = NULL;
@@ -106,6 +107,23 @@ static void last_run(struct api_ctx *ctx, const json_t *job, const struct tz *zo
         json_object_set_new(runtime, "lastRun", json_string(when));
         if (run != NULL)
             json_object_set_new(runtime, "lastRunTasks", run_task_list(run));
+        json_decref(run);
+    }
+    store_runs_free(&runs, n);
+    /* latestRun: the newest run whatever came of it (lastRun, the
+     * contract's, names only runs that started a task) */
+    n = 0;
+    if (store_run_query(ctx->store, STORE_RUNS_OF_JOB, id, 0, 1, &runs, &n, &total, msg,
+                        sizeof(msg)) != 0)
+        return;
+    if (n == 1) {
+        run = json_loads(runs[0].data, 0, &err);
+        isotime_format_in(runs[0].scheduled, zone, when, sizeof(when));
+        json_object_set_new(runtime, "latestRun",
+                            json_pack("{s:I, s:s, s:s?, s:s}", "id", (json_int_t)runs[0].id,
+                                      "status", runs[0].status, "reason",
+                                      json_string_value(json_object_get(run, "reason")),
+                                      "scheduled", when));
         json_decref(run);
     }
     store_runs_free(&runs, n);

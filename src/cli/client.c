@@ -35,8 +35,8 @@ static const char *const field_order[] = {
     NULL,
 };
 
-static const char *const read_only_fields[] = {"link", "estimatedNextRun", "lastRun",
-                                               "lastRunTasks", NULL};
+static const char *const read_only_fields[] = {
+    "link", "estimatedNextRun", "lastRun", "lastRunTasks", "latestRun", "nextRuns", NULL};
 
 int client_field_read_only(const char *name)
 {

@@ -15,7 +15,7 @@ static const char export_usage[] =
     "\n"
     "Write every job of the server to stdout as a jobs file, {jobs: [...]}, in\n"
     "the API's field names and without the fields the server computes (link,\n"
-    "estimatedNextRun, lastRun, lastRunTasks): 'ecsched apply -f' of the output\n"
+    "estimatedNextRun, lastRun, lastRunTasks, latestRun): 'ecsched apply -f' of the output\n"
     "changes nothing. See docs/jobs-as-code.md.\n"
     "\n"
     "  -o, --output FORMAT  yaml (default) or json\n"

@@ -296,20 +296,25 @@ static void list_starter(const json_t *job, char *buf, size_t len)
         snprintf(buf, len, "-");
 }
 
+/* LAST RUN and STATUS: the newest run whatever came of it (a run that
+ * failed to launch shows too, where lastRun names only launched ones). */
 static json_t *list_row(const json_t *job)
 {
+    const json_t *latest = json_object_get(job, "latestRun");
     char sched[600];
 
     list_starter(job, sched, sizeof(sched));
-    return json_pack("[s, s, s, s, s]", str_or(json_object_get(job, "id"), "?"), sched,
+    return json_pack("[s, s, s, s, s, s]", str_or(json_object_get(job, "id"), "?"), sched,
                      str_or(json_object_get(job, "estimatedNextRun"), "-"),
-                     str_or(json_object_get(job, "lastRun"), "-"),
+                     str_or(json_object_get(latest, "scheduled"), "-"),
+                     str_or(json_object_get(latest, "status"), "-"),
                      json_is_true(json_object_get(job, "suspended")) ? "yes" : "no");
 }
 
 static int job_list(struct job_cmd *cmd)
 {
-    static const char *const head[] = {"ID", "SCHEDULE", "NEXT RUN", "LAST RUN", "SUSPENDED"};
+    static const char *const head[] = {"ID",       "SCHEDULE", "NEXT RUN",
+                                       "LAST RUN", "STATUS",   "SUSPENDED"};
     json_t *jobs = NULL;
     json_t *rows;
     const json_t *job;
@@ -338,7 +343,7 @@ static int job_list(struct job_cmd *cmd)
     json_array_foreach(jobs, i, job) {
         json_array_append_new(rows, list_row(job));
     }
-    table_print(head, 5, rows);
+    table_print(head, 6, rows);
     json_decref(rows);
     json_decref(jobs);
     return CLI_EXIT_OK;

@@ -106,10 +106,12 @@ def crud(t, cli, srv, tmp):
     rc, out, err = cli("job", "list")
     lines = out.splitlines()
     t.check(rc == 0 and lines and lines[0].split() == ["ID", "SCHEDULE", "NEXT", "RUN", "LAST",
-                                                       "RUN", "SUSPENDED"], f"header {lines[:1]}")
+                                                       "RUN", "STATUS", "SUSPENDED"],
+            f"header {lines[:1]}")
     rows = {ln.split()[0]: ln for ln in lines[1:]}
     t.check(sorted(rows) == ["exit3", "nightly", "slow", "tick"], f"rows {sorted(rows)}")
-    t.check(re.search(rf"^tick\s+0 0 12 \(Europe/London\)\s+{ISO}\s+-\s+no$", rows.get("tick", ""))
+    t.check(re.search(rf"^tick\s+0 0 12 \(Europe/London\)\s+{ISO}\s+-\s+-\s+no$",
+                      rows.get("tick", ""))
             is not None, f"tick row {rows.get('tick')!r}")
     # the next fire times of a stored job, in its zone
     rc, out, err = cli("job", "next", "tick", "--count", "3")
@@ -126,7 +128,8 @@ def crud(t, cli, srv, tmp):
     t.check(st == 200 and len(body.get("nextRuns", [])) == 2
             and body["nextRuns"][0] == body.get("estimatedNextRun"),
             f"?next=2 starts at estimatedNextRun: {st} {body}")
-    t.check(re.search(r"^nightly\s+\d+ 0 3\s+-\s+-\s+yes$", rows.get("nightly", "")) is not None,
+    t.check(re.search(r"^nightly\s+\d+ 0 3\s+-\s+-\s+-\s+yes$", rows.get("nightly", ""))
+            is not None,
             f"nightly row {rows.get('nightly')!r}")
     rc, out, err = cli("job", "list", "--json")
     st, body, _ = srv.request("GET", "/jobs?count=100")
@@ -301,6 +304,19 @@ def runs(t, cli, srv, logs):
     t.check(len(body.get("runs", [])) == 1 and body.get("total") == 2, f"runs --json: {out!r}")
     rc, out, err = cli("job", "runs", "nightly", "-n", "0")
     t.check(rc == 2 and "--count" in err, f"bad --count: {rc} {err!r}")
+
+    # a job whose every run fails to launch still shows its last run
+    st, body, _ = srv.request("POST", "/jobs", {"id": "never-starts", "taskDefinition": "nodef",
+                                                "schedule": "@manual"}, JSON)
+    rc, out, err = cli("job", "run", "never-starts", "--wait")
+    st, job, _ = srv.request("GET", "/jobs/never-starts")
+    t.check(rc != 0 and job.get("latestRun", {}).get("status") == "failed"
+            and "lastRun" not in job, f"latestRun of a failed launch: {rc} {job}")
+    rc, out, err = cli("job", "list")
+    row = [ln for ln in out.splitlines() if ln.startswith("never-starts ")]
+    t.check(row and re.search(rf"\s{ISO}\s+failed\s+no$", row[0]) is not None,
+            f"job list shows the failed run: {row}")
+    srv.request("DELETE", "/jobs/never-starts")
 
 
 def auth(t, binary, tmp):

@@ -57,7 +57,7 @@ def exportable(srv):
     """The server's jobs as export writes them: without the read-only fields."""
     st, server, _ = srv.request("GET", "/jobs?count=1000")
     return [{k: v for k, v in j.items()
-             if k not in ("link", "estimatedNextRun", "lastRun", "lastRunTasks")}
+             if k not in ("link", "estimatedNextRun", "lastRun", "lastRunTasks", "latestRun")}
             for j in server["jobs"]]
 
 

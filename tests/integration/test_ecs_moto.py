@@ -846,7 +846,12 @@ def restart(w, t):
     start(srv)
     time.sleep(4.5)
     srv.request("PUT", "/jobs/boom", {"suspended": True}, JSON)
-    # the firing in progress when the job was suspended is recorded first
+    # a firing in progress when the job was suspended may not even be
+    # claimed yet: a graceful stop lets it finish and record itself, and
+    # the runs are read from a daemon started again (the job suspended,
+    # nothing fires), not guessed from a moment that looks settled
+    srv.stop()
+    start(srv)
     runs = wait_for(lambda: (lambda rs: rs if settled(rs) else None)(runs_of(srv, "boom")), 15,
                     0.2) or runs_of(srv, "boom")
     stopper.close()

@@ -166,6 +166,7 @@ void runs_start(struct api_ctx *ctx, struct api_request *rq, struct api_response
         if (rc == 0)
             rc = routes_check_containers(ctx, job, json_object_get(merged, "overrides"), &errors);
         if (rc != 0) {
+            json_decref(merged);
             if (errors != NULL)
                 routes_validation_failed(rs, errors);
             else

@@ -73,7 +73,41 @@ static void test_format(void)
     T_EQ_STR(buf, "1969-12-31T19:03:58-04:56:02");
 }
 
+/* issue 13, finding 8: an offset that carried the instant before year
+ * 0000 was accepted, and its UTC form (-001-12-31T19:00:00+00:00) did not
+ * read back. */
+static void test_instant_outside_years_refused(void)
+{
+    struct isotime t;
+    char msg[256];
+
+    msg[0] = '\0';
+    T_EQ_INT(isotime_parse("0000-1-1T0:0+05", &t, msg, sizeof(msg)), ECS_EINVAL);
+    T_HAS_STR(msg, "outside years 0000-9999");
+    T_EQ_INT(isotime_parse("9999-12-31T23:00-01", &t, msg, sizeof(msg)), ECS_EINVAL);
+    T_EQ_INT(parse_instant("0000-01-01T05:00+05"), INT64_C(-62167219200));
+    T_EQ_INT(parse_instant("9999-12-31T23:59:59Z"), INT64_C(253402300799));
+}
+
+/* What isotime_format writes, isotime_parse reads: offsets with seconds,
+ * and readings that would leave years 0000-9999 (shown in UTC). */
+static void test_format_reads_back(void)
+{
+    char buf[48];
+
+    T_EQ_INT(parse_instant("1969-12-31T19:03:58-04:56:02"), 0);
+    isotime_format(INT64_C(-62167219200), -18000, buf, sizeof(buf));
+    T_EQ_STR(buf, "0000-01-01T00:00:00+00:00");
+    isotime_format(INT64_C(253402300799), 3600, buf, sizeof(buf));
+    T_EQ_STR(buf, "9999-12-31T23:59:59+00:00");
+    /* an offset no zone has (-2^31 reached here from a crafted TZif) */
+    isotime_format(0, INT32_MIN, buf, sizeof(buf));
+    T_EQ_STR(buf, "1970-01-01T00:00:00+00:00");
+}
+
 static const struct test_case cases[] = {
+    {"instant_outside_years_refused", test_instant_outside_years_refused},
+    {"format_reads_back", test_format_reads_back},
     {"accepted_forms", test_accepted_forms},
     {"rejected_forms", test_rejected_forms},
     {"format", test_format},

@@ -51,6 +51,8 @@ for b in $builds; do
         [ -x "$t" ] || continue
         run_suite "$b/$(basename "$t")" "$t"
     done
+    # every fuzz corpus and regression file through its target (seconds)
+    run_suite "$b/fuzz-replay" sh scripts/fuzz.sh replay "$b"
     for t in tests/integration/test_*.sh tests/integration/test_*.py; do
         [ -f "$t" ] || continue
         case "$t" in

@@ -100,7 +100,7 @@ FUZZ_CC ?= clang-14
 FUZZ_SECONDS ?= 600
 FUZZ_BUILD := build-fuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_CFLAGS := $(filter-out $(SANFLAGS) -O2 -O1,$(CFLAGS)) -O1 $(FUZZ_SAN) -fsanitize=fuzzer-no-link
+FUZZ_CFLAGS := $(filter-out $(SANFLAGS) -O2 -O1,$(CFLAGS)) -O2 $(FUZZ_SAN) -fsanitize=fuzzer-no-link
 FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(LIB_SRC) $(filter-out src/cli/main.c,$(CLI_SRC))) \
                 $(FUZZ_BUILD)/obj/gen/openapi.o $(FUZZ_BUILD)/obj/tests/fuzz/fuzz.o
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(FUZZ_BUILD)/fuzz_%)

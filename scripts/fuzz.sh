@@ -54,10 +54,12 @@ run)
             -artifact_prefix="$found/" "$work" "tests/fuzz/corpus/$name" >"$log" 2>&1
         rc=$?
         execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+        rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
         findings=$(find "$found" -type f | wc -l)
-        echo "fuzz $name: ${execs:-?} executions in ${secs}s, $findings findings (log $log)"
+        echo "fuzz $name: ${execs:-?} executions (${rate:-?}/s), $findings findings (log $log)"
         if [ "$rc" -ne 0 ] || [ "$findings" -ne 0 ]; then
-            grep -E 'ERROR|SUMMARY|property failed|Test unit written' "$log" | head -n 5
+            grep -a -E 'ERROR|SUMMARY|property failed|Test unit written' "$log" | cut -c1-300 |
+                head -n 5
             fail=$((fail + 1))
         else
             pass=$((pass + 1))

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "civil.h"
 #include "error.h"
@@ -23,11 +24,14 @@ static long read_digits(const char **p, int min, int max)
     return n < min ? -1 : v;
 }
 
+/* The input is quoted up to 64 bytes, so the reason always fits. */
 static int bad(const char *s, char *msg, size_t msglen, const char *why)
 {
+    const char *more = strlen(s) > 64 ? "..." : "";
+
     return ecs_fail(ECS_EINVAL, msg, msglen,
-                    "'%s' is not a valid date-time (%s; expected e.g. 2027-01-01T09:00:00Z)", s,
-                    why);
+                    "'%.64s%s' is not a valid date-time (%s; expected e.g. 2027-01-01T09:00:00Z)",
+                    s, more, why);
 }
 
 int isotime_parse(const char *s, struct isotime *out, char *msg, size_t msglen)
@@ -148,9 +152,18 @@ int isotime_parse(const char *s, struct isotime *out, char *msg, size_t msglen)
 
 int64_t isotime_instant(const struct isotime *t, const struct tz *zone)
 {
+    int64_t at;
+
     if (t->has_offset)
         return t->wall - t->offset;
-    return tz_wall_to_utc(zone != NULL ? zone : tz_utc(), t->wall);
+    at = tz_wall_to_utc(zone != NULL ? zone : tz_utc(), t->wall);
+    /* 0000-01-01T00:00 east of UTC (or 9999-12-31T23:59 west of it) would
+     * name an instant outside the years isotime writes back. */
+    if (at < ISOTIME_MIN)
+        return ISOTIME_MIN;
+    if (at > ISOTIME_MAX)
+        return ISOTIME_MAX;
+    return at;
 }
 
 /* 1 when instant t read at offset (|offset| under a day) is a date-time

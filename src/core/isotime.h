@@ -27,7 +27,10 @@ struct isotime {
 int isotime_parse(const char *s, struct isotime *out, char *msg, size_t msglen);
 
 /* The instant a parsed value names: with an offset, exact; without one, the
- * wall time in zone (NULL = UTC) by ecsched's DST rule. */
+ * wall time in zone (NULL = UTC) by ecsched's DST rule, kept within
+ * [ISOTIME_MIN, ISOTIME_MAX] (a wall time in the first hours of year 0000
+ * east of UTC names ISOTIME_MIN; the last hours of 9999 west of it,
+ * ISOTIME_MAX). */
 int64_t isotime_instant(const struct isotime *t, const struct tz *zone);
 
 /* "2027-03-14T03:00:00-04:00": instant t shown at the given UTC offset

@@ -15,7 +15,7 @@ static const char *const zone_names[] = {"America/New_York", "Asia/Kathmandu", "
 static void round_trip(const char *text, int64_t t, int32_t offset, const struct tz *zone)
 {
     char buf[64];
-    char msg[256];
+    char msg[512];
     struct isotime back;
     int rc;
 
@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *text = fuzz_text(data, size);
     struct isotime it;
-    char msg[256];
+    char msg[512];
     size_t i;
     int64_t t;
     int rc;

@@ -43,19 +43,23 @@ static void check_next(const json_t *job)
     FUZZ_CHECK(rc == 0, "accepted zone '%s' does not load: %s", zone_name, msg);
     rc = job_plan_init(&plan, job, zone, msg, sizeof(msg));
     FUZZ_CHECK(rc == 0 || rc == ECS_ENEVER, "accepted job has no plan: rc %d %s", rc, msg);
-    for (i = 0; i < NNOWS; i++) {
+    for (i = 0; rc == 0 && i < NNOWS; i++) {
+        time_t next = 0;
+        int b = job_plan_next(&plan, (time_t)nows[i], &next);
+
+        FUZZ_CHECK(b == 0 || b == ECS_ENEVER, "next run after %lld: rc %d", (long long)nows[i], b);
+        FUZZ_CHECK(b != 0 || (int64_t)next >= nows[i], "next run %lld before now %lld",
+                   (long long)next, (long long)nows[i]);
+    }
+    /* job_next_run compiles a plan of its own: the same answer */
+    {
         time_t next = 0;
         time_t planned = 0;
-        int a = job_next_run(job, zone, (time_t)nows[i], &next, msg, sizeof(msg));
-        int b = rc == 0 ? job_plan_next(&plan, (time_t)nows[i], &planned) : ECS_ENEVER;
+        int a = job_next_run(job, zone, (time_t)nows[1], &next, msg, sizeof(msg));
+        int b = rc == 0 ? job_plan_next(&plan, (time_t)nows[1], &planned) : ECS_ENEVER;
 
-        FUZZ_CHECK(a == 0 || a == ECS_ENEVER, "next run after %lld: rc %d %s", (long long)nows[i],
-                   a, msg);
-        FUZZ_CHECK(a != 0 || (int64_t)next >= nows[i], "next run %lld before now %lld",
-                   (long long)next, (long long)nows[i]);
-        FUZZ_CHECK(a == b && (a != 0 || next == planned),
-                   "job_next_run %d/%lld, plan %d/%lld at %lld", a, (long long)next, b,
-                   (long long)planned, (long long)nows[i]);
+        FUZZ_CHECK(a == b && (a != 0 || next == planned), "job_next_run %d/%lld, plan %d/%lld", a,
+                   (long long)next, b, (long long)planned);
     }
     job_plan_free(&plan);
 }

@@ -32,18 +32,20 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+# Everything of the CLI but main(), so unit tests can link its modules.
+CLI_LIB_OBJ := $(filter-out $(BUILD)/obj/src/cli/main.o,$(CLI_OBJ))
 HARNESS_OBJ := $(BUILD)/obj/tests/unit/harness.o
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
-# Fuzz targets link every library object and the CLI's except main(), so a
-# target may call any of them (fuzz_yaml uses src/cli/yamlio.c).
-CLI_LIB_OBJ := $(filter-out $(BUILD)/obj/src/cli/main.o,$(CLI_OBJ))
+# Fuzz targets link the library and the CLI's objects except main() (the
+# CLI library), so a target may call any of them (fuzz_yaml: src/cli/yamlio.c).
 REPLAY_OBJ := $(BUILD)/obj/tests/fuzz/replay.o $(BUILD)/obj/tests/fuzz/fuzz.o
 REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/fuzz/replay_%)
 
 GEN_OBJ := $(BUILD)/obj/gen/openapi.o
 
 LIB := $(BUILD)/libecsched.a
+CLI_LIB := $(BUILD)/libecscli.a
 BIN := $(BUILD)/ecsched
 
 .PHONY: all deps demo test test-fast unit bench soak clean format lint fuzz fuzz-build replay
@@ -71,12 +73,17 @@ $(LIB): $(LIB_OBJ) $(GEN_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BIN): $(CLI_OBJ) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
-
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(HARNESS_OBJ) $(LIB)
+$(CLI_LIB): $(CLI_LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(HARNESS_OBJ) $(LIB) $(LDLIBS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(BUILD)/obj/src/cli/main.o $(CLI_LIB) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $< $(CLI_LIB) $(LIB) $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(HARNESS_OBJ) $(CLI_LIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(HARNESS_OBJ) $(CLI_LIB) $(LIB) $(LDLIBS)
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
 	@mkdir -p $(dir $@)
@@ -85,9 +92,9 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
 # Each fuzz target also as a replay binary (tests/fuzz/replay.c feeds it the
 # files named on its command line), built like everything else, so make test
 # replays the corpora where libFuzzer is absent.
-$(BUILD)/fuzz/replay_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(REPLAY_OBJ) $(CLI_LIB_OBJ) $(LIB)
+$(BUILD)/fuzz/replay_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(REPLAY_OBJ) $(CLI_LIB) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(REPLAY_OBJ) $(CLI_LIB_OBJ) $(LIB) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(REPLAY_OBJ) $(CLI_LIB) $(LIB) $(LDLIBS)
 
 # Every corpus file through its target (seconds): the replay step of make test.
 replay: $(REPLAY_BIN)

@@ -153,6 +153,9 @@ struct http_req {
     const char *content_type; /* a whole "Content-Type: ..." header, or NULL */
     const char *body;         /* NULL: none */
     const char *what;         /* for messages: the operation */
+    /* how long the service may hold the answer back on purpose (an SQS
+     * long poll), added to the attempt's timeout */
+    int64_t hold_ms;
 };
 
 /* One signed HTTP exchange: 0 with r (the body) and *status, or
@@ -205,8 +208,11 @@ static int perform(struct aws_client *c, const struct http_req *rq, int64_t dead
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
-    if (timeout_ms > ATTEMPT_TIMEOUT_MS)
-        timeout_ms = ATTEMPT_TIMEOUT_MS;
+    /* an attempt that gave up on a long poll the service still held
+     * would leave a message it handed that poll invisible for the queue's
+     * whole VisibilityTimeout */
+    if (timeout_ms > ATTEMPT_TIMEOUT_MS + rq->hold_ms)
+        timeout_ms = ATTEMPT_TIMEOUT_MS + rq->hold_ms;
     if (timeout_ms < 1)
         timeout_ms = 1;
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
@@ -253,10 +259,10 @@ static void xml_error(const char *text, char *type, size_t typelen, char *messag
 /* One attempt: 0 with *reply, or an error with *status (0: no answer)
  * and the AWS error type in type. */
 static int attempt(struct aws_client *c, const char *operation, const char *payload,
-                   int64_t deadline_ms, json_t **reply, long *status, char *type, size_t typelen,
-                   char *msg, size_t msglen)
+                   int64_t deadline_ms, int64_t hold_ms, json_t **reply, long *status, char *type,
+                   size_t typelen, char *msg, size_t msglen)
 {
-    struct http_req rq = {NULL, NULL, operation, c->content_type, payload, operation};
+    struct http_req rq = {NULL, NULL, operation, c->content_type, payload, operation, hold_ms};
     struct reply r = {NULL, 0};
     json_error_t err;
     json_t *j = NULL;
@@ -301,7 +307,7 @@ int aws_rest(struct aws_client *c, const char *method, const char *url, const ch
              char **reply, int64_t deadline_ms, char *msg, size_t msglen)
 {
     struct http_req rq = {
-        method, url, NULL, body != NULL ? "Content-Type: application/xml" : NULL, body, method};
+        method, url, NULL, body != NULL ? "Content-Type: application/xml" : NULL, body, method, 0};
     struct reply r = {NULL, 0};
     long status = 0;
     char type[128];
@@ -338,6 +344,12 @@ const char *aws_client_region(const struct aws_client *c)
 int aws_call(struct aws_client *c, const char *operation, const json_t *body, json_t **reply,
              int64_t deadline_ms, char *msg, size_t msglen)
 {
+    return aws_call_held(c, operation, body, reply, deadline_ms, 0, msg, msglen);
+}
+
+int aws_call_held(struct aws_client *c, const char *operation, const json_t *body, json_t **reply,
+                  int64_t deadline_ms, int64_t hold_ms, char *msg, size_t msglen)
+{
     char *payload = json_dumps(body, JSON_COMPACT);
     unsigned int seed = (unsigned int)clock_wall_ms() ^ (unsigned int)(uintptr_t)&payload;
     int n;
@@ -354,7 +366,8 @@ int aws_call(struct aws_client *c, const char *operation, const json_t *body, js
 
         int64_t until = effective_deadline(c, deadline_ms);
 
-        rc = attempt(c, operation, payload, until, reply, &status, type, sizeof(type), msg, msglen);
+        rc = attempt(c, operation, payload, until, hold_ms, reply, &status, type, sizeof(type), msg,
+                     msglen);
         if (rc == 0 || rc == ECS_ENOMEM)
             break;
         if (rc == ECS_EUNAVAILABLE && status == 0 && strstr(msg, "no AWS credentials") != NULL)

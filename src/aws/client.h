@@ -34,6 +34,12 @@ void aws_client_cancel(struct aws_client *c, int64_t deadline_ms);
 int aws_call(struct aws_client *c, const char *operation, const json_t *body, json_t **reply,
              int64_t deadline_ms, char *msg, size_t msglen);
 
+/* aws_call for an operation the service may hold for up to hold_ms
+ * before answering (ReceiveMessage's WaitTimeSeconds): each attempt
+ * waits that much longer before it gives up. */
+int aws_call_held(struct aws_client *c, const char *operation, const json_t *body, json_t **reply,
+                  int64_t deadline_ms, int64_t hold_ms, char *msg, size_t msglen);
+
 /* A REST call (S3): method to url (a full URL), with an XML body or NULL;
  * one attempt. *reply is the answer's body (the caller's, free()); an
  * error answer's <Code> and <Message> are in msg. */

@@ -35,7 +35,7 @@ static const char apply_usage[] =
     "numbers before anything changes. A schedule written with '?' keeps the\n"
     "values the server chose for it. See docs/jobs-as-code.md.\n"
     "\n"
-    "  -f, --file FILE  the jobs ('-': stdin)\n"
+    "  -f, --file FILE  the jobs ('-': stdin); several -f are read as one list\n"
     "  --dry-run        print what would change (+ create, ~ update FIELD: old ->\n"
     "                   new, - delete) and change nothing\n"
     "  --prune          delete the server's jobs that FILE does not name\n"
@@ -69,8 +69,10 @@ struct job_at {
 /* Problems (and notes) are gathered and printed in the file's order. */
 static void remark(struct apply *a, size_t i, const char *path, const char *text)
 {
-    json_array_append_new(a->problems, json_pack("[i, I, s]", jobfile_line(&a->jf, i, path),
-                                                 (json_int_t)json_array_size(a->problems), text));
+    json_array_append_new(a->problems,
+                          json_pack("[I, i, I, s]", (json_int_t)jobfile_file_number(&a->jf, i),
+                                    jobfile_line(&a->jf, i, path),
+                                    (json_int_t)json_array_size(a->problems), text));
 }
 
 static void problem(struct apply *a, size_t i, const char *path, const char *name, const char *text)
@@ -94,14 +96,17 @@ static int by_line(const void *x, const void *y)
 {
     const json_t *const *p = x;
     const json_t *const *q = y;
-    json_int_t a = json_integer_value(json_array_get(*p, 0));
-    json_int_t b = json_integer_value(json_array_get(*q, 0));
+    size_t k;
 
-    if (a == b) {
-        a = json_integer_value(json_array_get(*p, 1));
-        b = json_integer_value(json_array_get(*q, 1));
+    /* file, then line, then the order they were found in */
+    for (k = 0; k < 3; k++) {
+        json_int_t a = json_integer_value(json_array_get(*p, k));
+        json_int_t b = json_integer_value(json_array_get(*q, k));
+
+        if (a != b)
+            return a < b ? -1 : 1;
     }
-    return a < b ? -1 : a > b;
+    return 0;
 }
 
 static void print_problems(const struct apply *a)
@@ -116,9 +121,11 @@ static void print_problems(const struct apply *a)
         sorted[i] = json_array_get(a->problems, i);
     qsort(sorted, n, sizeof(*sorted), by_line);
     for (i = 0; i < n; i++)
-        fprintf(stderr, "%s:%d: %s\n", a->jf.name,
-                (int)json_integer_value(json_array_get(sorted[i], 0)),
-                json_string_value(json_array_get(sorted[i], 2)));
+        fprintf(
+            stderr, "%s:%d: %s\n",
+            jobfile_file_named(&a->jf, (size_t)json_integer_value(json_array_get(sorted[i], 0))),
+            (int)json_integer_value(json_array_get(sorted[i], 1)),
+            json_string_value(json_array_get(sorted[i], 3)));
     free(sorted);
 }
 
@@ -218,11 +225,18 @@ static void check_file(struct apply *a)
         if (first != NULL) {
             char text[128];
 
-            snprintf(text, sizeof(text), "a second job with this id (the first is at line %d)",
-                     (int)json_integer_value(first));
+            snprintf(text, sizeof(text), "a second job with this id (the first is at %s)",
+                     json_string_value(first));
             problem(a, i, id_field, name, text);
         } else if (id != NULL) {
-            json_object_set_new(seen, id, json_integer(jobfile_line(&a->jf, i, "")));
+            char where[600];
+
+            if (a->jf.files != NULL)
+                snprintf(where, sizeof(where), "%s:%d", jobfile_file(&a->jf, i),
+                         jobfile_line(&a->jf, i, ""));
+            else
+                snprintf(where, sizeof(where), "line %d", jobfile_line(&a->jf, i, ""));
+            json_object_set_new(seen, id, json_string(where));
         }
         json_array_append_new(a->valid, stored != NULL ? stored : json_null());
     }
@@ -376,8 +390,8 @@ static int plan_update(struct apply *a, size_t i, const char *id, const json_t *
         resolves_to(written, stored))
         json_object_set_new(body, "schedule", json_string(stored));
     if (job_validate(body, NULL, &jc, &desired, &errors) != 0) {
-        fprintf(stderr, "%s:%d: job %s: cannot be compared with the server's copy\n", a->jf.name,
-                jobfile_line(&a->jf, i, ""), id);
+        fprintf(stderr, "%s:%d: job %s: cannot be compared with the server's copy\n",
+                jobfile_file(&a->jf, i), jobfile_line(&a->jf, i, ""), id);
         json_decref(errors);
         json_decref(body);
         json_decref(send);
@@ -396,16 +410,28 @@ static int plan_update(struct apply *a, size_t i, const char *id, const json_t *
                                                  given != NULL ? given : v));
     }
     json_object_foreach((json_t *)current, key, v) {
+        json_t *dflt;
         char *text;
 
         if (json_object_get(desired, key) != NULL)
             continue;
+        /* a field with a default, left out: the file means the default */
+        dflt = job_field_default(key);
+        if (dflt != NULL && !json_equal(dflt, v)) {
+            json_object_set(send, key, dflt);
+            json_array_append_new(changes, json_pack("[s, O, O]", key, v, dflt));
+        }
+        if (dflt != NULL) {
+            json_decref(dflt);
+            continue;
+        }
         text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
         fprintf(stderr,
                 "%s:%d: job %s: note: the server's job has %s: %s, which the file does "
                 "not set; the API cannot remove a field, so it stays (set it in the "
                 "file, or delete the job and apply again)\n",
-                a->jf.name, jobfile_line(&a->jf, i, ""), id, key, text != NULL ? text : "?");
+                jobfile_file(&a->jf, i), jobfile_line(&a->jf, i, ""), id, key,
+                text != NULL ? text : "?");
         free(text);
     }
     json_decref(desired);
@@ -580,7 +606,7 @@ static void refused_field(void *ctx, const char *path, const char *text)
 {
     const struct refusal *rf = ctx;
 
-    fprintf(stderr, "%s:%d: job %s: %s: %s\n", rf->a->jf.name,
+    fprintf(stderr, "%s:%d: job %s: %s: %s\n", jobfile_file(&rf->a->jf, rf->index),
             jobfile_line(&rf->a->jf, rf->index, path), rf->id, path, text);
 }
 
@@ -601,8 +627,8 @@ static void print_refusal(struct apply *a, const json_t *step, const struct clie
     if (client_each_message(r->body, refused_field, &rf) > 0)
         return;
     client_reply_text(r, text, sizeof(text));
-    fprintf(stderr, "%s:%d: job %s: %s\n", a->jf.name, jobfile_line(&a->jf, rf.index, ""), rf.id,
-            text);
+    fprintf(stderr, "%s:%d: job %s: %s\n", jobfile_file(&a->jf, rf.index),
+            jobfile_line(&a->jf, rf.index, ""), rf.id, text);
 }
 
 /* How each step is sent, and the answer that means it was done. */
@@ -713,13 +739,13 @@ static void apply_free(struct apply *a)
 int cmd_apply(int argc, char **argv)
 {
     struct apply a;
-    const char *file = NULL;
+    struct cli_values files = {{NULL}, 0};
     const char *server = NULL;
     const struct cli_option opts[] = {
-        {"file", 'f', &file, NULL},
-        {"dry-run", 0, NULL, &a.dry_run},
-        {"prune", 0, NULL, &a.prune},
-        {"server", 0, &server, NULL},
+        {"file", 'f', NULL, NULL, &files},
+        {"dry-run", 0, NULL, &a.dry_run, NULL},
+        {"prune", 0, NULL, &a.prune, NULL},
+        {"server", 0, &server, NULL, NULL},
     };
     char msg[1024];
     int operand;
@@ -730,16 +756,16 @@ int cmd_apply(int argc, char **argv)
                            apply_usage, &operand);
     if (rc != 0)
         return rc > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-    if (file == NULL || operand != argc) {
-        fprintf(stderr, "ecsched apply: give the jobs file with -f FILE (and no other "
-                        "arguments); see 'ecsched apply --help'\n");
+    if (files.n == 0 || operand != argc) {
+        fprintf(stderr, "ecsched apply: give the jobs files with -f FILE (once per file, and no "
+                        "other arguments); see 'ecsched apply --help'\n");
         return CLI_EXIT_USAGE;
     }
     if (client_init(&a.client, server, msg, sizeof(msg)) != 0) {
         fprintf(stderr, "ecsched apply: %s\n", msg);
         return CLI_EXIT_USAGE;
     }
-    if (jobfile_load(file, &a.jf, msg, sizeof(msg)) != 0) {
+    if (jobfile_load_many(files.v, files.n, &a.jf, msg, sizeof(msg)) != 0) {
         fprintf(stderr, "ecsched apply: %s\n", msg);
         return CLI_EXIT_USAGE;
     }

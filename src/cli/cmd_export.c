@@ -26,8 +26,8 @@ int cmd_export(int argc, char **argv)
     const char *format = "yaml";
     const char *server = NULL;
     const struct cli_option opts[] = {
-        {"output", 'o', &format, NULL},
-        {"server", 0, &server, NULL},
+        {"output", 'o', &format, NULL, NULL},
+        {"server", 0, &server, NULL, NULL},
     };
     struct client client;
     json_t *jobs = NULL;

@@ -5,10 +5,12 @@
  * against any ecsched server the user can reach. */
 #include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/client.h"
@@ -417,9 +419,12 @@ static int set_value(const struct job_cmd *cmd, const struct field_set *s, json_
         return -1;
     }
     json_decref(marks);
-    /* an empty value means the empty string, not null */
-    if (*out == NULL)
+    /* an empty value means the empty string; ~ or null mean null, which
+     * the server answers for itself ("Field may not be null.") */
+    if (*out == NULL && s->value[strspn(s->value, " \t")] == '\0')
         *out = json_string("");
+    else if (*out == NULL)
+        *out = json_null();
     return 0;
 }
 
@@ -660,8 +665,8 @@ static void run_outcome(const json_t *run, char *buf, size_t len)
 
 static int job_runs(struct job_cmd *cmd)
 {
-    static const char *const head[] = {"ID",        "REASON", "STATUS",
-                                       "SCHEDULED", "TASKS",  "EXIT CODES / MESSAGE"};
+    static const char *const head[] = {
+        "ID", "REASON", "BY", "STATUS", "SCHEDULED", "TASKS", "EXIT CODES / MESSAGE"};
     struct client_reply r;
     char suffix[64];
     char path[1024];
@@ -700,12 +705,14 @@ static int job_runs(struct job_cmd *cmd)
                  json_integer_value(json_object_get(run, "id")));
         snprintf(tasks, sizeof(tasks), "%zu", json_array_size(json_object_get(run, "tasks")));
         run_outcome(run, outcome, sizeof(outcome));
-        json_array_append_new(
-            rows, json_pack("[s, s, s, s, s, s]", id, str_or(json_object_get(run, "reason"), "-"),
-                            str_or(json_object_get(run, "status"), "-"),
-                            str_or(json_object_get(run, "scheduled"), "-"), tasks, outcome));
+        json_array_append_new(rows, json_pack("[s, s, s, s, s, s, s]", id,
+                                              str_or(json_object_get(run, "reason"), "-"),
+                                              str_or(json_object_get(run, "requestedBy"), "-"),
+                                              str_or(json_object_get(run, "status"), "-"),
+                                              str_or(json_object_get(run, "scheduled"), "-"), tasks,
+                                              outcome));
     }
-    table_print(head, 6, rows);
+    table_print(head, 7, rows);
     json_decref(rows);
     client_reply_clear(&r);
     return CLI_EXIT_OK;
@@ -881,13 +888,35 @@ static int wait_for_run(struct job_cmd *cmd, const char *run_path, json_int_t ru
     }
 }
 
+/* Who asks for a manual run: $USER, else $LOGNAME, else the account the
+ * CLI runs as (cron and systemd units set neither variable). */
+static const char *user_name(char *buf, size_t len)
+{
+    const char *env = getenv("USER");
+    struct passwd pw;
+    struct passwd *found = NULL;
+    char scratch[1024];
+
+    if (env == NULL || env[0] == '\0')
+        env = getenv("LOGNAME");
+    if (env != NULL && env[0] != '\0')
+        return env;
+    if (getpwuid_r(geteuid(), &pw, scratch, sizeof(scratch), &found) == 0 && found != NULL)
+        snprintf(buf, len, "%s", found->pw_name);
+    else
+        snprintf(buf, len, "uid %u", (unsigned)geteuid());
+    return buf;
+}
+
 static int job_run(struct job_cmd *cmd)
 {
     int fail = cmd->wait ? CLI_EXIT_CLI_FAILED : CLI_EXIT_FAIL;
     struct client_reply r;
     json_t *body = json_object();
     json_t *overrides = NULL;
-    const char *who = cmd->requested_by != NULL ? cmd->requested_by : getenv("USER");
+    char login[256];
+    const char *who =
+        cmd->requested_by != NULL ? cmd->requested_by : user_name(login, sizeof(login));
     const char *href;
     char path[1024];
     json_int_t run_id;
@@ -1046,6 +1075,14 @@ static int take_option(struct job_cmd *cmd, int c, const char *arg)
         cmd->json = 1;
         return 0;
     case 'f':
+        if (cmd->file != NULL) {
+            /* one job from one file: a second -f would replace the first */
+            fprintf(stderr,
+                    "%s: -f given twice (%s, then %s); this takes one job from one file "
+                    "(use 'ecsched apply -f FILE -f FILE' for several)\n",
+                    cmd->who, cmd->file, arg);
+            return -1;
+        }
         cmd->file = arg;
         return 0;
     case 's':

@@ -348,8 +348,8 @@ int cmd_trigger(int argc, char **argv)
     const char *server = NULL;
     int dry_run = 0;
     const struct cli_option opts[] = {
-        {"server", 0, &server, NULL},
-        {"dry-run", 0, NULL, &dry_run},
+        {"server", 0, &server, NULL, NULL},
+        {"dry-run", 0, NULL, &dry_run, NULL},
     };
     json_t *trigger = NULL;
     int operand;

@@ -88,6 +88,83 @@ void jobfile_free(struct jobfile *jf)
     json_drop(&jf->doc_marks);
     json_drop(&jf->jobs);
     json_drop(&jf->jobs_marks);
+    json_drop(&jf->files);
+    json_drop(&jf->file_of);
+}
+
+/* Append one file's jobs, their marks and file name to all's. */
+static int append_file(struct jobfile *all, const struct jobfile *one)
+{
+    const json_t *marks = json_object_get(one->jobs_marks, "i");
+    size_t number = json_array_size(all->files);
+    size_t i;
+
+    if (json_array_append_new(all->files, json_string(one->name)) != 0)
+        return ECS_ENOMEM;
+    for (i = 0; i < json_array_size(one->jobs); i++) {
+        if (json_array_append(all->jobs, json_array_get(one->jobs, i)) != 0 ||
+            json_array_append_new(json_object_get(all->jobs_marks, "i"),
+                                  json_is_array(marks) && json_array_get(marks, i) != NULL
+                                      ? json_incref(json_array_get(marks, i))
+                                      : json_object()) != 0 ||
+            json_array_append_new(all->file_of, json_integer((json_int_t)number)) != 0)
+            return ECS_ENOMEM;
+    }
+    return 0;
+}
+
+int jobfile_load_many(const char *const *paths, size_t n, struct jobfile *jf, char *msg,
+                      size_t msglen)
+{
+    size_t stdin_uses = 0;
+    size_t k;
+    int rc = 0;
+
+    if (n == 1)
+        return jobfile_load(paths[0], jf, msg, msglen);
+    memset(jf, 0, sizeof(*jf));
+    for (k = 0; k < n; k++)
+        stdin_uses += strcmp(paths[k], "-") == 0;
+    if (stdin_uses > 1)
+        return ecs_fail(ECS_EINVAL, msg, msglen, "'-f -' (stdin) may be given only once");
+    snprintf(jf->name, sizeof(jf->name), "%s and %zu more file%s",
+             strcmp(paths[0], "-") == 0 ? "<stdin>" : paths[0], n - 1, n == 2 ? "" : "s");
+    jf->jobs = json_array();
+    jf->jobs_marks = json_pack("{s:i, s:[]}", "@", 0, "i");
+    jf->files = json_array();
+    jf->file_of = json_array();
+    if (jf->jobs == NULL || jf->jobs_marks == NULL || jf->files == NULL || jf->file_of == NULL)
+        rc = ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory");
+    for (k = 0; rc == 0 && k < n; k++) {
+        struct jobfile one;
+
+        rc = jobfile_load(paths[k], &one, msg, msglen);
+        if (rc != 0)
+            break;
+        if (append_file(jf, &one) != 0)
+            rc = ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory");
+        jobfile_free(&one);
+    }
+    if (rc != 0)
+        jobfile_free(jf);
+    return rc;
+}
+
+size_t jobfile_file_number(const struct jobfile *jf, size_t i)
+{
+    return (size_t)json_integer_value(json_array_get(jf->file_of, i));
+}
+
+const char *jobfile_file_named(const struct jobfile *jf, size_t number)
+{
+    const char *name = json_string_value(json_array_get(jf->files, number));
+
+    return name != NULL ? name : jf->name;
+}
+
+const char *jobfile_file(const struct jobfile *jf, size_t i)
+{
+    return jobfile_file_named(jf, jobfile_file_number(jf, i));
 }
 
 int jobfile_line(const struct jobfile *jf, size_t i, const char *path)

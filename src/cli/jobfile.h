@@ -11,12 +11,16 @@
 #include <stddef.h>
 
 struct jobfile {
-    char name[512];     /* as given ("-" reads stdin, named <stdin>) */
+    /* as given ("-" reads stdin, named <stdin>); of several files, the
+     * first and how many more */
+    char name[512];
     json_t *doc;        /* owned: the whole document */
     json_t *doc_marks;  /* owned: its lines (yamlio marks) */
     json_t *jobs;       /* owned reference: the array of jobs (part of doc,
                            or made around a single job) */
     json_t *jobs_marks; /* owned reference: their marks */
+    json_t *files;      /* owned, of several files: their names in order; else NULL */
+    json_t *file_of;    /* owned, of several files: each job's place in files */
 };
 
 /* Read path. 0 with jf filled (release with jobfile_free); ECS_EINVAL
@@ -24,6 +28,18 @@ struct jobfile {
  * document of another shape (an empty file is an error: apply --prune of
  * nothing would delete every job; write `jobs: []` to mean that). */
 int jobfile_load(const char *path, struct jobfile *jf, char *msg, size_t msglen);
+
+/* Read several files (n >= 1) as one list of jobs, in the order given;
+ * each job keeps its own file for messages (jobfile_file). */
+int jobfile_load_many(const char *const *paths, size_t n, struct jobfile *jf, char *msg,
+                      size_t msglen);
+
+/* The name of the file job i came from, and its place among the files
+ * given (0 for the first or only one). */
+const char *jobfile_file(const struct jobfile *jf, size_t i);
+size_t jobfile_file_number(const struct jobfile *jf, size_t i);
+/* The name of the file at place number among those given. */
+const char *jobfile_file_named(const struct jobfile *jf, size_t number);
 
 /* Drops every reference and sets them NULL; safe twice. */
 void jobfile_free(struct jobfile *jf);

@@ -15,6 +15,7 @@ int cli_options_parse(int argc, char **argv, const struct cli_option *opts, size
                       const char *who, const char *usage, int *first_operand)
 {
     struct option table[OPTIONS_MAX + 2];
+    int seen[OPTIONS_MAX] = {0};
     char shorts[OPTIONS_MAX * 2 + 2];
     size_t ns = 0;
     size_t i;
@@ -24,12 +25,13 @@ int cli_options_parse(int argc, char **argv, const struct cli_option *opts, size
         return -1;
     for (i = 0; i < n; i++) {
         table[i].name = opts[i].name;
-        table[i].has_arg = opts[i].text != NULL ? required_argument : no_argument;
+        table[i].has_arg =
+            opts[i].text != NULL || opts[i].values != NULL ? required_argument : no_argument;
         table[i].flag = NULL;
         table[i].val = opts[i].short_name != 0 ? opts[i].short_name : LONG_ONLY_BASE + (int)i;
         if (opts[i].short_name != 0) {
             shorts[ns++] = (char)opts[i].short_name;
-            if (opts[i].text != NULL)
+            if (opts[i].text != NULL || opts[i].values != NULL)
                 shorts[ns++] = ':';
         }
     }
@@ -56,10 +58,23 @@ int cli_options_parse(int argc, char **argv, const struct cli_option *opts, size
                     argv[optind - 1], who);
             return -1;
         }
-        if (opts[i].text != NULL)
+        if (opts[i].values != NULL) {
+            if (opts[i].values->n == CLI_VALUES_MAX) {
+                fprintf(stderr, "%s: --%s may be given at most %d times\n", who, opts[i].name,
+                        CLI_VALUES_MAX);
+                return -1;
+            }
+            opts[i].values->v[opts[i].values->n++] = optarg;
+        } else if (opts[i].text != NULL && seen[i]) {
+            fprintf(stderr, "%s: --%s given twice (%s, then %s); give it once\n", who, opts[i].name,
+                    *opts[i].text, optarg);
+            return -1;
+        } else if (opts[i].text != NULL) {
             *opts[i].text = optarg;
-        else
+            seen[i] = 1;
+        } else {
             *opts[i].flag = 1;
+        }
     }
     *first_operand = optind;
     return 0;

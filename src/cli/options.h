@@ -6,11 +6,22 @@
 
 #include <stddef.h>
 
+/* The arguments of an option that may be given more than once. */
+#define CLI_VALUES_MAX 64
+struct cli_values {
+    const char *v[CLI_VALUES_MAX]; /* borrowed from argv */
+    size_t n;
+};
+
 struct cli_option {
     const char *name;  /* the long name, without "--" */
     int short_name;    /* a one-letter alias, or 0 */
     const char **text; /* takes an argument, stored here (borrowed from argv) */
     int *flag;         /* or takes none and sets this to 1 */
+    /* or takes an argument each time it is given, each kept here; NULL
+     * for the others, where a second use is refused (it would silently
+     * replace the first) */
+    struct cli_values *values;
 };
 
 /* Parse argv (the subcommand's name first) against opts. Returns 0 with

@@ -12,6 +12,7 @@
 #include <yaml.h>
 
 #include "cli/jsonref.h"
+#include "cli/yamlscalar.h"
 #include "core/error.h"
 
 /* Nesting deeper than any jobs file needs; a guard against a stack
@@ -21,16 +22,6 @@
  * whose values we would later serialise in full. */
 #define EXPANDED_MAX 1000000u
 #define FILE_MAX (16u * 1024u * 1024u)
-
-enum plain_kind {
-    PLAIN_STRING,
-    PLAIN_NULL,
-    PLAIN_TRUE,
-    PLAIN_FALSE,
-    PLAIN_INT,
-    PLAIN_FLOAT,
-    PLAIN_NOT_FINITE
-};
 
 /* A collection being read. */
 struct frame {
@@ -85,130 +76,18 @@ static int fail_at(struct loader *l, const yaml_mark_t *m, const char *fmt, ...)
 /* ------------------------------------------------------------------ */
 /* Scalars: YAML 1.2 core schema                                        */
 
-static int is_one_of(const char *s, size_t len, const char *const *words)
-{
-    size_t i;
-
-    for (i = 0; words[i] != NULL; i++) {
-        if (strlen(words[i]) == len && memcmp(s, words[i], len) == 0)
-            return 1;
-    }
-    return 0;
-}
-
-static size_t digits(const char *s, size_t len, const char *set)
-{
-    size_t n = 0;
-
-    while (n < len && s[n] != '\0' && strchr(set, s[n]) != NULL)
-        n++;
-    return n;
-}
-
-/* [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? */
-static int is_float(const char *s, size_t len)
-{
-    size_t i = 0;
-    size_t whole;
-    size_t frac = 0;
-
-    if (i < len && (s[i] == '-' || s[i] == '+'))
-        i++;
-    whole = digits(s + i, len - i, "0123456789");
-    i += whole;
-    if (i < len && s[i] == '.') {
-        i++;
-        frac = digits(s + i, len - i, "0123456789");
-        i += frac;
-    }
-    if (whole == 0 && frac == 0)
-        return 0;
-    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
-        size_t exp;
-
-        i++;
-        if (i < len && (s[i] == '-' || s[i] == '+'))
-            i++;
-        exp = digits(s + i, len - i, "0123456789");
-        if (exp == 0)
-            return 0;
-        i += exp;
-    }
-    return i == len;
-}
-
-static enum plain_kind plain_kind(const char *s, size_t len)
-{
-    static const char *const nulls[] = {"", "~", "null", "Null", "NULL", NULL};
-    static const char *const trues[] = {"true", "True", "TRUE", NULL};
-    static const char *const falses[] = {"false", "False", "FALSE", NULL};
-    static const char *const inf[] = {".inf",  ".Inf",  ".INF", "+.inf", "+.Inf", "+.INF", "-.inf",
-                                      "-.Inf", "-.INF", ".nan", ".NaN",  ".NAN",  NULL};
-    size_t sign = len > 0 && (s[0] == '-' || s[0] == '+');
-
-    if (is_one_of(s, len, nulls))
-        return PLAIN_NULL;
-    if (is_one_of(s, len, trues))
-        return PLAIN_TRUE;
-    if (is_one_of(s, len, falses))
-        return PLAIN_FALSE;
-    if (len > sign && digits(s + sign, len - sign, "0123456789") == len - sign)
-        return PLAIN_INT;
-    if (len > 2 && s[0] == '0' && s[1] == 'o' && digits(s + 2, len - 2, "01234567") == len - 2)
-        return PLAIN_INT;
-    if (len > 2 && s[0] == '0' && s[1] == 'x' &&
-        digits(s + 2, len - 2, "0123456789abcdefABCDEF") == len - 2)
-        return PLAIN_INT;
-    if (is_float(s, len))
-        return PLAIN_FLOAT;
-    if (is_one_of(s, len, inf))
-        return PLAIN_NOT_FINITE;
-    return PLAIN_STRING;
-}
-
-/* The value of a plain scalar of a known kind (not PLAIN_NOT_FINITE). */
-static json_t *plain_value(const char *s, size_t len, enum plain_kind kind)
-{
-    long long n;
-
-    switch (kind) {
-    case PLAIN_NULL:
-        return json_null();
-    case PLAIN_TRUE:
-        return json_true();
-    case PLAIN_FALSE:
-        return json_false();
-    case PLAIN_INT:
-        errno = 0;
-        if (len > 2 && s[0] == '0' && s[1] == 'o')
-            n = strtoll(s + 2, NULL, 8);
-        else if (len > 2 && s[0] == '0' && s[1] == 'x')
-            n = strtoll(s + 2, NULL, 16);
-        else
-            n = strtoll(s, NULL, 10);
-        /* too big for an integer: keep its magnitude as JSON would */
-        if (errno == ERANGE)
-            return json_real(strtod(s, NULL));
-        return json_integer(n);
-    case PLAIN_FLOAT:
-        return json_real(strtod(s, NULL));
-    default:
-        return json_stringn(s, len);
-    }
-}
-
 /* Whether an explicitly tagged scalar (!!null, !!bool, !!int, !!float)
  * reads as its tag says. */
-static int tag_fits(const char *tag, enum plain_kind kind)
+static int tag_fits(const char *tag, enum yamlscalar_kind kind)
 {
     if (strcmp(tag, YAML_NULL_TAG) == 0)
-        return kind == PLAIN_NULL;
+        return kind == YAMLSCALAR_NULL;
     if (strcmp(tag, YAML_BOOL_TAG) == 0)
-        return kind == PLAIN_TRUE || kind == PLAIN_FALSE;
+        return kind == YAMLSCALAR_TRUE || kind == YAMLSCALAR_FALSE;
     if (strcmp(tag, YAML_INT_TAG) == 0)
-        return kind == PLAIN_INT;
+        return kind == YAMLSCALAR_INT;
     if (strcmp(tag, YAML_FLOAT_TAG) == 0)
-        return kind == PLAIN_FLOAT || kind == PLAIN_INT || kind == PLAIN_NOT_FINITE;
+        return kind == YAMLSCALAR_FLOAT || kind == YAMLSCALAR_INT || kind == YAMLSCALAR_NOT_FINITE;
     return 0;
 }
 
@@ -219,20 +98,20 @@ static int scalar_value(struct loader *l, const yaml_event_t *ev, json_t **out)
     const char *text = (const char *)ev->data.scalar.value;
     size_t len = ev->data.scalar.length;
     const char *tag = (const char *)ev->data.scalar.tag;
-    enum plain_kind kind = PLAIN_STRING;
+    enum yamlscalar_kind kind = YAMLSCALAR_STRING;
 
     if (tag != NULL && strcmp(tag, "!") != 0 && strcmp(tag, YAML_STR_TAG) != 0) {
-        kind = plain_kind(text, len);
+        kind = yamlscalar_kind(text, len);
         if (!tag_fits(tag, kind))
             return fail_at(l, &ev->start_mark, "'%.64s' cannot be read with tag %s", text, tag);
-        if (kind == PLAIN_INT && strcmp(tag, YAML_FLOAT_TAG) == 0)
-            kind = PLAIN_FLOAT;
+        if (kind == YAMLSCALAR_INT && strcmp(tag, YAML_FLOAT_TAG) == 0)
+            kind = YAMLSCALAR_FLOAT;
     } else if (tag == NULL && ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
-        kind = plain_kind(text, len);
+        kind = yamlscalar_kind(text, len);
     }
-    if (kind == PLAIN_NOT_FINITE)
+    if (kind == YAMLSCALAR_NOT_FINITE)
         return fail_at(l, &ev->start_mark, "'%s' is not a number JSON can hold", text);
-    *out = plain_value(text, len, kind);
+    *out = yamlscalar_value(text, len, kind);
     if (*out == NULL)
         return fail_at(l, &ev->start_mark, "cannot hold this value (not UTF-8, or out of memory)");
     return 0;
@@ -710,53 +589,59 @@ static int emit_scalar(yaml_emitter_t *e, const char *text, size_t len, yaml_sca
     return emit(e, &ev);
 }
 
-/* Would a YAML 1.1 reader (PyYAML and most tools people pipe files
- * through) take this plain text for something else: yes/no/on/off, a
- * number with _ or : or a leading zero, a date? */
-static int yaml11_special(const char *s, size_t len)
-{
-    static const char *const words[] = {"y",  "Y",  "yes", "Yes", "YES", "n",   "N",   "no", "No",
-                                        "NO", "on", "On",  "ON",  "off", "Off", "OFF", NULL};
-
-    if (is_one_of(s, len, words))
-        return 1;
-    if (len > 0 && strchr("0123456789+-.", s[0]) != NULL &&
-        digits(s, len, "0123456789_:.+-eExXoObBabcdefABCDEF") == len)
-        return 1;
-    return len >= 8 && digits(s, 4, "0123456789") == 4 && s[4] == '-';
-}
-
-/* Quote a string that a reader would otherwise take for null, a boolean
- * or a number (by YAML 1.2's rules, which ours follows, or 1.1's, which
- * other tools follow); libyaml quotes on its own what cannot be plain at
- * all. */
+/* Every string in the style that reads back as that string (see
+ * yamlscalar_style). */
 static int emit_string(yaml_emitter_t *e, const char *s, size_t len)
 {
-    yaml_scalar_style_t style = YAML_ANY_SCALAR_STYLE;
-
-    if (plain_kind(s, len) != PLAIN_STRING || yaml11_special(s, len))
-        style = YAML_SINGLE_QUOTED_SCALAR_STYLE;
-    return emit_scalar(e, s, len, style);
+    return emit_scalar(e, s, len, yamlscalar_style(s, len));
 }
 
 /* The shortest text that reads back as the same double, always with a
- * '.' or exponent so it stays a float. */
+ * '.' so it stays a float, for YAML 1.1 readers too (PyYAML reads 1e+300
+ * as a string, 1.0e+300 as a number). */
 static int emit_real(yaml_emitter_t *e, double d)
 {
-    char text[40];
+    char digits[40];
+    char text[48];
     int prec;
+    size_t mantissa;
 
     for (prec = 15; prec <= 17; prec++) {
-        snprintf(text, sizeof(text), "%.*g", prec, d);
-        if (strtod(text, NULL) == d)
+        snprintf(digits, sizeof(digits), "%.*g", prec, d);
+        if (strtod(digits, NULL) == d)
             break;
     }
-    if (strpbrk(text, ".eEn") == NULL) {
-        size_t n = strlen(text);
-
-        snprintf(text + n, sizeof(text) - n, ".0");
-    }
+    mantissa = strcspn(digits, "e");
+    if (memchr(digits, '.', mantissa) != NULL)
+        snprintf(text, sizeof(text), "%s", digits);
+    else
+        snprintf(text, sizeof(text), "%.*s.0%s", (int)mantissa, digits, digits + mantissa);
     return emit_scalar(e, text, strlen(text), YAML_PLAIN_SCALAR_STYLE);
+}
+
+/* Whether an object at or below v has a key holding NUL (jansson allows
+ * one through json_object_setn); the loader refuses such keys, so the
+ * writer does too rather than write what cannot be read back. */
+static int has_nul_key(const json_t *v)
+{
+    const char *key;
+    const json_t *item;
+    size_t i;
+
+    if (json_is_object(v)) {
+        json_object_foreach((json_t *)v, key, item) {
+            if (json_object_iter_key_len(json_object_key_to_iter(key)) != strlen(key) ||
+                has_nul_key(item))
+                return 1;
+        }
+    }
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, item) {
+            if (has_nul_key(item))
+                return 1;
+        }
+    }
+    return 0;
 }
 
 static int emit_node(yaml_emitter_t *e, const json_t *v)
@@ -808,6 +693,8 @@ int yamlio_write(FILE *out, const json_t *value, char *msg, size_t msglen)
     yaml_event_t ev;
     int rc;
 
+    if (has_nul_key(value))
+        return ecs_fail(ECS_EINVAL, msg, msglen, "cannot write YAML: a key holds a NUL character");
     if (!yaml_emitter_initialize(&e))
         return ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory");
     yaml_emitter_set_output_file(&e, out);

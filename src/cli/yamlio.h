@@ -7,9 +7,13 @@
  * empty), a boolean (true/false in three spellings), an integer (decimal,
  * 0o octal, 0x hex), a float, else a string; quoted scalars are strings
  * (so YAML 1.1's yes/no/on/off stay strings). Anchors and aliases work,
- * as do merge keys (<<). Duplicate keys, more than one document, and
- * .inf/.nan (not JSON) are errors. Writing quotes every string that would
- * otherwise read back as something else, so a value survives the trip. */
+ * as do YAML 1.1's merge keys: a plain, untagged << merges the mapping (or
+ * list of mappings) after it, and anything else after it is refused at
+ * its line; a key named << is written quoted ('<<'). Duplicate keys, more than
+ * one document, keys holding NUL, other tags and .inf/.nan (not JSON) are
+ * errors. Writing quotes every string that would otherwise read back as
+ * something else (see yamlscalar_style), so any value the loader can
+ * return survives a write and a reload unchanged (json_equal). */
 #ifndef ECS_CLI_YAMLIO_H
 #define ECS_CLI_YAMLIO_H
 
@@ -41,7 +45,8 @@ int yamlio_line(const json_t *marks, const char *path);
 const json_t *yamlio_child(const json_t *marks, const char *key_or_index);
 
 /* Write value as one YAML document (block style, keys in the object's
- * order) to out. ECS_EIO or ECS_ENOMEM with a message on failure. */
+ * order, lines never folded) to out. ECS_EINVAL when a key holds NUL,
+ * ECS_EIO or ECS_ENOMEM, with a message, on failure. */
 int yamlio_write(FILE *out, const json_t *value, char *msg, size_t msglen);
 
 #endif

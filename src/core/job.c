@@ -1002,3 +1002,20 @@ int job_next_run(const json_t *job, const struct tz *zone, time_t now, time_t *n
     job_plan_free(&p);
     return rc;
 }
+
+json_t *job_field_default(const char *key)
+{
+    if (strcmp(key, "taskCount") == 0)
+        return json_integer(JOB_TASK_COUNT_DEFAULT);
+    if (strcmp(key, "suspended") == 0)
+        return json_false();
+    if (strcmp(key, "missedRuns") == 0)
+        return json_string("once");
+    if (strcmp(key, "startingDeadlineSeconds") == 0)
+        return json_integer(JOB_DEADLINE_DEFAULT);
+    if (strcmp(key, "runHistoryLimit") == 0)
+        return json_integer(JOB_HISTORY_DEFAULT);
+    if (strcmp(key, "timezone") == 0)
+        return json_string("");
+    return NULL;
+}

@@ -49,6 +49,19 @@ int job_coerce_int(const json_t *j, long long *out);
 /* A boolean: true/false, 1/0, and the strings marshmallow 2 knows. 0, or -1. */
 int job_coerce_bool(const json_t *j, bool *out);
 
+/* What a job without these fields does, where seed 004 or ecsched gives
+ * a default. */
+#define JOB_TASK_COUNT_DEFAULT 1
+#define JOB_DEADLINE_DEFAULT 60 /* startingDeadlineSeconds */
+#define JOB_HISTORY_DEFAULT 100 /* runHistoryLimit */
+
+/* The value a field left out of a job behaves as, where a value can say
+ * it (taskCount 1, suspended false, missedRuns "once",
+ * startingDeadlineSeconds 60, runHistoryLimit 100, timezone "" for UTC):
+ * a new reference. NULL for the fields whose absence no value says
+ * (maxCount, scheduleStart, scheduleEnd, after, trigger, ...). */
+json_t *job_field_default(const char *key);
+
 /* The API representation: {"id", "link": {...}} and every stored field
  * (ids are plain [0-9A-Za-z_-], so the href needs no escaping). `runtime`
  * (may be NULL) holds read-only fields such as estimatedNextRun, lastRun,

@@ -101,23 +101,48 @@ static bool follows(const struct slot *sl, int64_t a, int64_t b)
            (int64_t)next == b;
 }
 
+/* Slot sl's debts, allocated on first need; NULL when out of memory. */
+static struct slot_owed *owed(struct slot *sl)
+{
+    if (sl->owed == NULL)
+        sl->owed = calloc(1, sizeof(*sl->owed));
+    return sl->owed;
+}
+
+void sched_missed_forget(struct slot *sl)
+{
+    if (sl->owed != NULL)
+        free(sl->owed->parked);
+    free(sl->owed);
+    sl->owed = NULL;
+}
+
+static int64_t lost_count(const struct slot *sl)
+{
+    return sl->owed != NULL ? sl->owed->lost_count : 0;
+}
+
 void sched_lost_merge(struct scheduler *s, uint32_t i, int64_t first, int64_t last, int64_t count)
 {
     struct slot *sl = &s->slots[i];
+    struct slot_owed *o;
 
     /* a range holds only seconds that were lost: one that fired between
      * two lost ones ends the range, which goes to be recorded as it is */
-    if (sl->lost_count > 0 && !follows(sl, sl->lost_last, first) &&
-        !follows(sl, last, sl->lost_first)) {
+    if (lost_count(sl) > 0 && !follows(sl, sl->owed->lost_last, first) &&
+        !follows(sl, last, sl->owed->lost_first)) {
         sched_lost_flush(s, i);
-        if (sl->lost_count > 0)
+        if (lost_count(sl) > 0)
             return; /* could not even be queued: keep what was kept */
     }
-    if (sl->lost_count == 0 || first < sl->lost_first)
-        sl->lost_first = first;
-    if (sl->lost_count == 0 || last > sl->lost_last)
-        sl->lost_last = last;
-    sl->lost_count += count;
+    o = owed(sl);
+    if (o == NULL)
+        return; /* no memory even for that: counted missed, not recorded */
+    if (o->lost_count == 0 || first < o->lost_first)
+        o->lost_first = first;
+    if (o->lost_count == 0 || last > o->lost_last)
+        o->lost_last = last;
+    o->lost_count += count;
 }
 
 void sched_lost_add(struct scheduler *s, const char *id, int64_t first, int64_t last, int64_t count)
@@ -136,17 +161,17 @@ void sched_lost_flush(struct scheduler *s, uint32_t i)
     struct slot *sl = &s->slots[i];
     struct firing m;
 
-    if (sl->id == NULL || sl->lost_count == 0 || s->stopping)
+    if (sl->id == NULL || lost_count(sl) == 0 || s->stopping)
         return;
     memset(&m, 0, sizeof(m));
     m.id = sl->id;
     m.kind = FIRE_MISSED;
-    m.when = sl->lost_first;
-    m.last = sl->lost_last;
-    m.count = sl->lost_count;
+    m.when = sl->owed->lost_first;
+    m.last = sl->owed->lost_last;
+    m.count = sl->owed->lost_count;
     m.cause = MISSED_STORE;
     if (sched_missed_queue(s, i, &m) == 0)
-        sl->lost_count = 0;
+        sl->owed->lost_count = 0;
 }
 
 /* Park m on busy slot sl, joined to the last parked record when it
@@ -154,21 +179,25 @@ void sched_lost_flush(struct scheduler *s, uint32_t i)
  * parks a second each time it comes due, and they make one record. */
 static int park(struct slot *sl, const struct firing *m)
 {
-    struct firing *last = sl->nparked > 0 ? &sl->parked[sl->nparked - 1] : NULL;
+    struct slot_owed *o = owed(sl);
+    struct firing *last;
     struct firing *grown;
 
+    if (o == NULL)
+        return ECS_ENOMEM;
+    last = o->nparked > 0 ? &o->parked[o->nparked - 1] : NULL;
     if (last != NULL && last->cause == m->cause && follows(sl, last->last, m->when)) {
         last->last = m->last;
         last->count += m->count;
         return 0;
     }
-    grown = realloc(sl->parked, (sl->nparked + 1) * sizeof(*grown));
+    grown = realloc(o->parked, (o->nparked + 1) * sizeof(*grown));
     if (grown == NULL)
         return ECS_ENOMEM;
-    sl->parked = grown;
-    sl->parked[sl->nparked] = *m;
-    sl->parked[sl->nparked].id = NULL;
-    sl->nparked++;
+    o->parked = grown;
+    o->parked[o->nparked] = *m;
+    o->parked[o->nparked].id = NULL;
+    o->nparked++;
     return 0;
 }
 
@@ -184,12 +213,16 @@ int sched_missed_queue(struct scheduler *s, uint32_t i, const struct firing *m)
 void sched_missed_unpark(struct scheduler *s, uint32_t i)
 {
     struct slot *sl = &s->slots[i];
-    struct firing *parked = sl->parked;
-    size_t n = sl->nparked;
+    struct firing *parked;
+    size_t n;
     size_t k;
 
-    sl->parked = NULL;
-    sl->nparked = 0;
+    if (sl->owed == NULL || sl->owed->nparked == 0)
+        return;
+    parked = sl->owed->parked;
+    n = sl->owed->nparked;
+    sl->owed->parked = NULL;
+    sl->owed->nparked = 0;
     for (k = 0; k < n; k++) {
         parked[k].id = sl->id;
         if (s->stopping || sched_enqueue(s, &parked[k]) != 0)

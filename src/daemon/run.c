@@ -79,10 +79,10 @@ static json_t *task_json(const struct launch_task *t)
         bad = json_object_set_new(o, "hostId", json_string(t->host)) != 0;
     if (!bad && t->stop_reason != NULL)
         bad = json_object_set_new(o, "stopReason", json_string(t->stop_reason)) != 0;
-    if (!bad && t->started_at > 0)
-        bad = json_object_set_new(o, "startedAt", instant(t->started_at)) != 0;
-    if (!bad && t->stopped_at > 0)
-        bad = json_object_set_new(o, "stoppedAt", instant(t->stopped_at)) != 0;
+    if (!bad && t->started_ms > 0)
+        bad = json_object_set_new(o, "startedAt", instant_ms(t->started_ms)) != 0;
+    if (!bad && t->stopped_ms > 0)
+        bad = json_object_set_new(o, "stoppedAt", instant_ms(t->stopped_ms)) != 0;
     if (!bad && t->unknown)
         bad = json_object_set_new(o, "outcomeUnknown", json_true()) != 0;
     for (i = 0; !bad && i < t->ncontainers; i++) {

@@ -38,8 +38,8 @@
 #define TRACK_GAP_MS 300
 /* ...looking again this often while firings are busy */
 #define TRACK_RECHECK_MS 10
-#define HISTORY_DEFAULT 100
-#define DEADLINE_DEFAULT 60
+#define HISTORY_DEFAULT JOB_HISTORY_DEFAULT
+#define DEADLINE_DEFAULT JOB_DEADLINE_DEFAULT
 /* SIGTERM to exit is promised within 10 s: launches may retry this long */
 #define STOP_BUDGET_MS 7000
 /* SQS calls (long polls above all) get this long once stopping */
@@ -59,25 +59,14 @@
 
 struct firing;
 
-struct slot {
-    char *id;           /* NULL when free */
-    uint32_t chain;     /* next slot in the same hash bucket */
-    int64_t last_fired; /* last second considered (fired or missed) */
-    struct job_plan plan;
-    bool planned;
-    bool once;              /* missedRuns: once (default) or skip */
-    int64_t deadline;       /* startingDeadlineSeconds */
-    bool busy;              /* a worker is firing this job */
-    int64_t queued_when;    /* a firing that came due while busy; 0: none */
-    char *after;            /* the job this one runs after (pipelines); NULL: none */
-    unsigned char after_on; /* AFTER_SUCCESS | AFTER_FAILURE | AFTER_UNKNOWN */
+/* What a slot owes the store, rarely anything: allocated when first
+ * needed (missed.c), so the 100,000 slots of a big schedule stay small. */
+struct slot_owed {
     /* scheduled seconds the store could not take (no claim, no record):
      * recorded as missed once it answers again; lost_count 0: none */
     int64_t lost_first;
     int64_t lost_last;
     int64_t lost_count;
-    int64_t changed_ms; /* the job's record's store_record.changed_ms */
-    int held;           /* firings of the job in workers' hands now */
     /* missed records (FIRE_MISSED, id NULL) of seconds that came due while
      * the job was busy, oldest first: queued when its firing is released,
      * just before the firing that waited, so they are claimed after the
@@ -85,6 +74,23 @@ struct slot {
      * the last claim: written earlier or apart, a crash would lose them) */
     struct firing *parked;
     size_t nparked;
+};
+
+struct slot {
+    char *id;           /* NULL when free */
+    uint32_t chain;     /* next slot in the same hash bucket */
+    int held;           /* firings of the job in workers' hands now */
+    int64_t last_fired; /* last second considered (fired or missed) */
+    struct job_plan plan;
+    int64_t deadline;       /* startingDeadlineSeconds */
+    int64_t queued_when;    /* a firing that came due while busy; 0: none */
+    char *after;            /* the job this one runs after (pipelines); NULL: none */
+    int64_t changed_ms;     /* the job's record's store_record.changed_ms */
+    struct slot_owed *owed; /* NULL: nothing owed; owned */
+    bool planned;
+    bool once;              /* missedRuns: once (default) or skip */
+    bool busy;              /* a worker is firing this job */
+    unsigned char after_on; /* AFTER_SUCCESS | AFTER_FAILURE | AFTER_UNKNOWN */
 };
 
 #define AFTER_SUCCESS 1
@@ -261,6 +267,8 @@ void sched_lost_flush_all(struct scheduler *s);
 int sched_missed_queue(struct scheduler *s, uint32_t i, const struct firing *m);
 /* missed.c: queue slot i's parked records, oldest first (lock held) */
 void sched_missed_unpark(struct scheduler *s, uint32_t i);
+/* missed.c: free what slot sl owes (a job dropped, the scheduler stopped) */
+void sched_missed_forget(struct slot *sl);
 
 /* tracker.c */
 void *sched_tracker_main(void *arg);

@@ -175,7 +175,7 @@ static void drop_slot(struct scheduler *s, uint32_t i)
     job_plan_free(&s->slots[i].plan);
     free(s->slots[i].id);
     free(s->slots[i].after);
-    free(s->slots[i].parked);
+    sched_missed_forget(&s->slots[i]);
     memset(&s->slots[i], 0, sizeof(s->slots[i]));
     s->free_slots[s->nfree++] = i;
 }
@@ -605,7 +605,7 @@ void scheduler_stop(struct scheduler **sp)
         job_plan_free(&s->slots[i].plan);
         free(s->slots[i].id);
         free(s->slots[i].after);
-        free(s->slots[i].parked);
+        sched_missed_forget(&s->slots[i]);
     }
     free(s->queue);
     free(s->slots);

@@ -120,9 +120,10 @@ static enum launch_status status_of(const char *s)
     return LAUNCH_PENDING;
 }
 
-static int64_t epoch_of(const json_t *j)
+/* ECS's times are seconds since the epoch, with a fraction: ms. */
+static int64_t epoch_ms_of(const json_t *j)
 {
-    return json_is_number(j) ? (int64_t)json_number_value(j) : 0;
+    return json_is_number(j) ? (int64_t)(json_number_value(j) * 1000.0) : 0;
 }
 
 /* ECS's task objects and failures into a launch_result. */
@@ -143,8 +144,8 @@ static int collect(const json_t *reply, struct launch_result *out)
         task.host = (char *)json_string_value(json_object_get(t, "containerInstanceArn"));
         task.status = status_of(json_string_value(json_object_get(t, "lastStatus")));
         task.stop_reason = (char *)json_string_value(json_object_get(t, "stoppedReason"));
-        task.started_at = epoch_of(json_object_get(t, "startedAt"));
-        task.stopped_at = epoch_of(json_object_get(t, "stoppedAt"));
+        task.started_ms = epoch_ms_of(json_object_get(t, "startedAt"));
+        task.stopped_ms = epoch_ms_of(json_object_get(t, "stoppedAt"));
         task.ncontainers = json_array_size(json_object_get(t, "containers"));
         task.containers = calloc(task.ncontainers + 1, sizeof(*task.containers));
         if (task.arn == NULL || task.containers == NULL) {

@@ -213,7 +213,7 @@ static int add_task(struct fake *f, const struct launch_request *rq, bool first)
     snprintf(arn, sizeof(arn), ARN_PREFIX "%032zx", f->n + 1);
     ft.e.t.arn = strdup(arn);
     ft.e.t.status = LAUNCH_RUNNING;
-    ft.e.t.started_at = (int64_t)time(NULL);
+    ft.e.t.started_ms = clock_wall_ms();
     ft.e.started_by = rq->started_by != NULL ? strdup(rq->started_by) : NULL;
     ft.e.token = rq->client_token != NULL ? strdup(rq->client_token) : NULL;
     if (ft.e.t.arn == NULL || (rq->started_by != NULL && ft.e.started_by == NULL) ||
@@ -381,7 +381,7 @@ static int fake_stop(void *impl, const char *arn, const char *reason, char *msg,
         rc = ecs_fail(ECS_ENOTFOUND, msg, msglen, "no task %s", arn);
     } else if (ft->e.t.status != LAUNCH_STOPPED) {
         ft->e.t.status = LAUNCH_STOPPED;
-        ft->e.t.stopped_at = (int64_t)time(NULL);
+        ft->e.t.stopped_ms = clock_wall_ms();
         ft->e.t.stop_reason = strdup(reason != NULL ? reason : "stopped");
     }
     pthread_mutex_unlock(&f->lock);

@@ -169,8 +169,8 @@ int launch_task_copy(const struct launch_task *from, struct launch_task *to)
     to->stop_reason = dup_or_null(from->stop_reason, &oom);
     to->status = from->status;
     to->unknown = from->unknown;
-    to->started_at = from->started_at;
-    to->stopped_at = from->stopped_at;
+    to->started_ms = from->started_ms;
+    to->stopped_ms = from->stopped_ms;
     if (from->ncontainers > 0) {
         to->containers = calloc(from->ncontainers, sizeof(*to->containers));
         if (to->containers == NULL)

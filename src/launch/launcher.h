@@ -59,11 +59,10 @@ struct launch_task {
     char *host; /* container instance; NULL where there is none */
     enum launch_status status;
     char *stop_reason; /* NULL until stopped */
-    /* unix seconds, rounded down from the wall clock's milliseconds (as
-     * the run's own times are), so a task never seems to start before the
-     * firing that launched it */
-    int64_t started_at;
-    int64_t stopped_at; /* 0 until stopped; never before started_at */
+    /* unix milliseconds, on the wall clock the run's own times use, so a
+     * task never seems to start before the run that launched it */
+    int64_t started_ms;
+    int64_t stopped_ms; /* 0 until stopped; never before started_ms */
     /* stopped, but how it ended cannot be known (the local supervisor died
      * with it, or the launcher lost it): its run ends `unknown`, never
      * `failed`; stop_reason says why */

@@ -221,7 +221,7 @@ static void refresh(struct local *l)
             /* its directory was removed under us */
             lt->e.t.status = LAUNCH_STOPPED;
             lt->e.t.unknown = 1;
-            lt->e.t.stopped_at = clock_wall_ms() / 1000;
+            lt->e.t.stopped_ms = clock_wall_ms();
             free(lt->e.t.stop_reason);
             lt->e.t.stop_reason = strdup("Task outcome unknown: its directory is gone");
         }

@@ -133,11 +133,10 @@ static int fill(const char *dir, const json_t *task, const json_t *st, struct la
     out->token = dup_str(json_object_get(task, "client_token"), &oom);
     out->run = dup_str(json_object_get(task, "run_token"), &oom);
     out->t.status = is_stopped(st) ? LAUNCH_STOPPED : LAUNCH_RUNNING;
-    /* whole seconds, rounded down, from the same wall clock as the run's
-     * own times */
-    out->t.started_at = started / 1000;
+    /* the same wall clock as the run's own times */
+    out->t.started_ms = started;
     if (out->t.status == LAUNCH_STOPPED) {
-        out->t.stopped_at = stopped / 1000 > out->t.started_at ? stopped / 1000 : out->t.started_at;
+        out->t.stopped_ms = stopped > started ? stopped : started;
         out->t.unknown = json_is_true(json_object_get(st, "unknown"));
         out->t.stop_reason = dup_str(json_object_get(st, "stop_reason"), &oom);
     } else {

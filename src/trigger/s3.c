@@ -206,8 +206,9 @@ int trigger_s3_receive(struct triggers *t, const json_t *trigger, int max, int w
     body = json_pack("{s:s, s:i, s:i, s:[s]}", "QueueUrl", url, "MaxNumberOfMessages",
                      max < 1 ? 1 : (max > 10 ? 10 : max), "WaitTimeSeconds", wait_s,
                      "MessageSystemAttributeNames", "ApproximateReceiveCount");
-    rc = aws_call(c, "ReceiveMessage", body, &reply, trigger_deadline(RECEIVE_WINDOW_MS), msg,
-                  msglen);
+    rc = aws_call_held(c, "ReceiveMessage", body, &reply,
+                       trigger_deadline(RECEIVE_WINDOW_MS + (int64_t)wait_s * 1000),
+                       (int64_t)wait_s * 1000, msg, msglen);
     json_decref(body);
     if (rc != 0)
         return rc;

@@ -31,6 +31,22 @@ def free_port():
         return s.getsockname()[1]
 
 
+def missing_tools():
+    """Why the AWS tests cannot run here ("" when they can): moto is not a
+    Debian package, so a fresh machine may lack it."""
+    missing = []
+    for name in ("moto_server", "aws"):
+        try:
+            find_tool(name)
+        except RuntimeError:
+            missing.append(name)
+    if not missing:
+        return ""
+    return (f"{' and '.join(missing)} not found on PATH; these tests need moto's server "
+            f"(pip install 'moto[server]', not in Debian) and an AWS CLI that reads "
+            f"AWS_ENDPOINT_URL (pip install awscli; Debian 12's awscli is too old for it)")
+
+
 def find_tool(name):
     """A tool of the image's Python (moto_server, aws), on PATH or pyenv's."""
     found = shutil.which(name)

@@ -285,7 +285,16 @@ class Tally:
         self.suite = suite
         self.passed = 0
         self.failed = 0
+        self.skipped = 0
+        self.skip_reasons = []
         self.show = show
+
+    def skip(self, reason):
+        """A part that cannot run here, and why: counted and said, never a
+        failure and never silent."""
+        self.skipped += 1
+        self.skip_reasons.append(reason)
+        print(f"SKIPPED {reason}")
 
     def check(self, ok, detail):
         if ok:
@@ -296,5 +305,6 @@ class Tally:
             print(f"MISMATCH {detail}")
 
     def finish(self):
-        print(f"{self.suite}: {self.passed} passed, {self.failed} failed")
+        tail = f", {self.skipped} skipped" if self.skipped else ""
+        print(f"{self.suite}: {self.passed} passed, {self.failed} failed{tail}")
         return 0 if self.failed == 0 else 1

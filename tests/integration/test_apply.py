@@ -6,7 +6,9 @@ changes", and a '?' schedule keeps the values the server drew; invalid
 files are refused whole with every problem at its line; a write the server
 refuses stops apply at the job's line; `export` writes YAML or JSON without
 the read-only fields, and `export | apply` is "no changes", also for
-strings that look like numbers, booleans or null; pipelines (`after`) are
+strings that look like numbers, booleans or null, and for environment
+keys and values that look like YAML syntax (<<, &, *, !, %, @, tabs,
+control characters, very long lines); pipelines (`after`) are
 created upstream first and pruned followers first.
 
 Run: /usr/bin/python3 tests/integration/test_apply.py --bin build/ecsched
@@ -18,6 +20,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+
+import yaml
 
 import refcron
 from test_api import JSON, Server
@@ -49,6 +53,14 @@ def jobs_of(srv):
     return {j["id"]: j for j in body["jobs"]}
 
 
+def exportable(srv):
+    """The server's jobs as export writes them: without the read-only fields."""
+    st, server, _ = srv.request("GET", "/jobs?count=1000")
+    return [{k: v for k, v in j.items()
+             if k not in ("link", "estimatedNextRun", "lastRun", "lastRunTasks")}
+            for j in server["jobs"]]
+
+
 def main():
     args = refcron.parse_args(__doc__.splitlines()[0])
     t = refcron.Tally("apply")
@@ -62,6 +74,9 @@ def main():
         basics(t, cli, srv, path)
         invalid(t, cli, srv, tmp)
         export(t, cli, srv, tmp)
+        several_files(t, cli, srv, tmp)
+        defaults_reset(t, cli, srv, tmp)
+        specials(t, cli, srv)
         t.check(srv.stop() == 0, "serve stopped cleanly on SIGTERM")
         refused(t, binary, tmp, path)
         pipeline(t, binary, tmp)
@@ -265,10 +280,7 @@ def export(t, cli, srv, tmp):
 
     rc, out, err = cli("export", "-o", "json")
     data = json.loads(out) if rc == 0 else {}
-    st, server, _ = srv.request("GET", "/jobs?count=1000")
-    expected = [{k: v for k, v in j.items()
-                 if k not in ("link", "estimatedNextRun", "lastRun", "lastRunTasks")}
-                for j in server["jobs"]]
+    expected = exportable(srv)
     t.check(rc == 0 and data == {"jobs": expected}, f"export json: {rc} {out[:300]!r} {err!r}")
     t.check(list(data["jobs"][0])[:3] == ["id", "taskDefinition", "schedule"],
             f"readable field order: {list(data['jobs'][0])}")
@@ -299,6 +311,130 @@ def export(t, cli, srv, tmp):
         t.check(rc2 == 0 and out3 == out, f"copied to another server: {rc2} {err2!r}\n{out3}")
     finally:
         other.stop()
+
+
+def defaults_reset(t, cli, srv, tmp):
+    """A field with a default, removed from the file, goes back to its
+    default (before, apply said "no changes" and the job kept it)."""
+    path = os.path.join(tmp, "reset.yaml")
+    write(path, """\
+- id: resettable
+  taskDefinition: ok
+  schedule: "0 3"
+  suspended: true
+  startingDeadlineSeconds: 900
+  missedRuns: skip
+  runHistoryLimit: 7
+  timezone: Europe/Paris
+  maxCount: 4
+""")
+    rc, out, err = cli("apply", "-f", path)
+    t.check(rc == 0 and "+ create resettable" in out, f"create: {rc} {out!r} {err!r}")
+    write(path, """\
+- id: resettable
+  taskDefinition: ok
+  schedule: "0 3"
+""")
+    rc, out, err = cli("apply", "-f", path)
+    job = jobs_of(srv).get("resettable", {})
+    t.check(rc == 0 and "suspended: true -> false" in out
+            and "startingDeadlineSeconds: 900 -> 60" in out and "missedRuns" in out
+            and "runHistoryLimit: 7 -> 100" in out and "timezone" in out,
+            f"the removed fields go back to their defaults: {rc} {out!r}")
+    t.check(job.get("suspended") is False and job.get("startingDeadlineSeconds") == 60
+            and job.get("missedRuns") == "once" and job.get("runHistoryLimit") == 100
+            and job.get("timezone") == "", f"the job after: {job}")
+    t.check("maxCount: 4" in err and "cannot remove" in err,
+            f"a field without a default is kept, with a note: {err!r}")
+    rc, out, err = cli("apply", "-f", path)
+    t.check(rc == 0 and out == "no changes\n", f"applied again: {rc} {out!r}")
+    srv.request("DELETE", "/jobs/resettable")
+
+
+def several_files(t, cli, srv, tmp):
+    """apply -f a -f b reads both as one list (before, only the last was
+    read and --prune deleted a's jobs); problems name their own file;
+    job create takes one -f and says so when given two."""
+    a = write(os.path.join(tmp, "team-a.yaml"), """\
+jobs:
+  - id: multi-a
+    taskDefinition: ok
+    schedule: "0 3"
+""")
+    b = write(os.path.join(tmp, "team-b.yaml"), """\
+- id: multi-b
+  taskDefinition: ok
+  schedule: "0 4"
+""")
+    rc, out, err = cli("apply", "-f", a, "-f", b)
+    jobs = jobs_of(srv)
+    t.check(rc == 0 and "multi-a" in jobs and "multi-b" in jobs,
+            f"apply -f a -f b creates both files' jobs: {rc} {out!r} {err!r}")
+    rc, out, err = cli("apply", "-f", a, "-f", b, "--prune", "--dry-run")
+    t.check(rc == 0 and "multi-a" not in out and "multi-b" not in out,
+            f"neither file's jobs are pruned: {rc} {out!r}")
+    rc, out, err = cli("apply", "-f", a, "-f", b)
+    t.check(rc == 0 and out == "no changes\n", f"applied again: {rc} {out!r} {err!r}")
+    bad = write(os.path.join(tmp, "team-c.yaml"), """\
+- id: multi-a
+  taskDefinition: ok
+  schedule: "0 5"
+- id: multi-c
+  taskDefinition: ok
+  schedule: "0 61"
+""")
+    rc, out, err = cli("apply", "-f", a, "-f", bad)
+    t.check(rc == 2 and f"{bad}:1: job multi-a: id: a second job with this id (the first is "
+            f"at {a}:2)" in err and f"{bad}:6: job multi-c: schedule:" in err,
+            f"problems name their file and line: {rc} {err!r}")
+    rc, out, err = cli("apply", "-f", "-", "-f", "-", stdin="jobs: []\n")
+    t.check(rc == 2 and "stdin" in err, f"stdin twice: {rc} {err!r}")
+    rc, out, err = cli("job", "create", "-f", a, "-f", b)
+    t.check(rc == 2 and "-f given twice" in err, f"job create -f a -f b: {rc} {err!r}")
+    for job in ("multi-a", "multi-b"):
+        srv.request("DELETE", f"/jobs/{job}")
+
+
+# Keys and values that YAML reads as syntax unless quoted: '<<' (the merge
+# key) first, as issue 13 reported; each is also used as a value.
+SPECIALS = ["<<", "~", "null", "Null", "NULL", "", " ", "yes", "no", "on", "off", "y", "n",
+            "0x1F", "1e3", "010", ".inf", "-.5", "- dash", "-", "? q", ":", ",", "[a]", "{b}",
+            "# c", "&anchor", "*alias", "!tag", "|", "> folded", "'", '"', "%YAML", "@at",
+            "`tick", "a: b", "a #b", " lead", "trail ", "---", "...", "tab\tkey", "\t",
+            "two\nlines", "cr\rlf", "ctrl\x01\x1f", "del\x7f", "nel\u0085", "ls\u2028",
+            "bom\ufeff", "emoji \U0001f600", "=", "x" * 5000]
+
+
+def specials(t, cli, srv):
+    """export | apply -f - is "no changes" for a job whose environment
+    holds every YAML-special string as a key and as a value."""
+    env = {}
+    for i, s in enumerate(SPECIALS):
+        env[s] = SPECIALS[-1 - i]
+    job = {"id": "yaml-specials", "taskDefinition": "specials", "schedule": "0 0 3",
+           "overrides": [{"containerName": "main", "environment": env,
+                          "command": SPECIALS}]}
+    st, body, _ = srv.request("POST", "/jobs", job, JSON)
+    t.check(st == 201, f"specials job: {st} {body}")
+    st, stored, _ = srv.request("GET", "/jobs/yaml-specials")
+    t.check(st == 200 and stored.get("overrides") == job["overrides"],
+            f"specials stored as sent: {st}")
+    rc, out, err = cli("export")
+    t.check(rc == 0 and "\n      '<<': " in out, f"export quotes the << key: {rc} {err!r}")
+    rc2, out2, err2 = cli("apply", "-f", "-", stdin=out)
+    t.check(rc2 == 0 and out2 == "no changes\n",
+            f"export | apply with YAML-special keys: {rc2} {out2!r} {err2!r}")
+    # a YAML 1.1 reader (PyYAML, as other tools use) reads the same jobs
+    expected = exportable(srv)
+    try:
+        read = yaml.safe_load(out)
+    except yaml.YAMLError as e:
+        read = str(e)
+    t.check(read == {"jobs": expected}, f"PyYAML reads the export the same: {str(read)[:300]}")
+    rc2, out2, err2 = cli("apply", "-f", "-", "--dry-run", stdin=out)
+    t.check(rc2 == 0 and out2 == "no changes\n", f"the same, --dry-run: {rc2} {out2!r} {err2!r}")
+    st, after, _ = srv.request("GET", "/jobs/yaml-specials")
+    t.check(after.get("overrides") == job["overrides"], "apply changed the specials job")
 
 
 def refused(t, binary, tmp, path):

@@ -497,7 +497,8 @@ import json, sys, boto3
 s3 = boto3.client("s3")
 sqs = boto3.client("sqs")
 s3.create_bucket(Bucket=sys.argv[1])
-sqs.create_queue(QueueName=sys.argv[2], Attributes={"VisibilityTimeout": "2"})
+sqs.create_queue(QueueName=sys.argv[2],
+                 Attributes={"VisibilityTimeout": sys.argv[3] if len(sys.argv) > 3 else "2"})
 # a notification of someone else's, which the setup must keep
 other = sqs.create_queue(QueueName="audit")["QueueUrl"]
 arn = sqs.get_queue_attributes(QueueUrl=other, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -513,6 +514,17 @@ n = s3.get_bucket_notification_configuration(Bucket=sys.argv[1])
 url = sqs.get_queue_url(QueueName=sys.argv[2])["QueueUrl"]
 p = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"].get("Policy")
 print(json.dumps({"queues": n.get("QueueConfigurations", []), "policy": json.loads(p or "{}")}))
+"""
+
+# Uploads each key read from stdin and prints when it landed (unix
+# seconds): one process, so the times are not a Python start-up late.
+UPLOADER = """
+import sys, time, boto3
+s3 = boto3.client("s3")
+for line in sys.stdin:
+    key = line.strip()
+    s3.put_object(Bucket=sys.argv[1], Key=key, Body=b"x")
+    print(key, time.time(), flush=True)
 """
 
 QUEUE_DEPTH = """
@@ -621,6 +633,65 @@ def s3_trigger(w, t):
             f"after kill -9 and redelivery: {len(runs)} runs, {len(moto_tasks)} new tasks in moto")
     t.check(queue_depth(w, "inbox-events") == 0, "the redelivered message was deleted")
     t.check(srv.stop() == 0, "s3 daemon: SIGTERM exit status (long poll cut short)")
+
+
+def s3_idle_queue(w, t):
+    """Objects that land in an idle queue with a long VisibilityTimeout
+    start at once: a long poll the AWS client gave up on early would have
+    taken a message into invisibility for the whole timeout."""
+    m = w.moto
+    m.boto(SETUP_S3, "quiet", "quiet-events", "300")
+    srv, log = w.daemon("s3idle")
+    start(srv)
+    st, body, _ = srv.request("POST", "/jobs", {
+        "id": "quiet-files", "taskDefinition": "sleeper", "maxCount": 10,
+        "trigger": {"type": "s3", "bucket": "quiet", "queueName": "quiet-events"}}, JSON)
+    t.check(st == 201, f"create the s3 job: {st} {body}")
+    p = subprocess.run([SELF.bin, "trigger", "setup-s3", "quiet-files", "--server",
+                        f"http://127.0.0.1:{srv.port}"], env=m.env(), capture_output=True,
+                       text=True, timeout=60)
+    t.check(p.returncode == 0, f"trigger setup-s3: {p.returncode} {p.stderr!r}")
+    py = os.path.join(os.path.dirname(awsmock.find_tool("moto_server")), "python3")
+    if not os.access(py, os.X_OK):
+        py = awsmock.find_tool("python3")
+    up = subprocess.Popen([py, "-c", UPLOADER, "quiet"], env=m.env(), stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE, text=True)
+    # four groups of five, each after 11-14 s of quiet: longer than the
+    # AWS client's 10 s per attempt, shorter than the 20 s long poll
+    rnd = random.Random(20261202)
+    moments = sorted(15 * g + rnd.uniform(11, 14) + rnd.uniform(0, 1.5)
+                     for g in range(4) for _ in range(5))
+    landed = {}
+    began = time.monotonic()
+    for i, at in enumerate(moments):
+        delay = at - (time.monotonic() - began)
+        if delay > 0:
+            time.sleep(delay)
+        key = f"drop-{i:02d}.csv"
+        up.stdin.write(key + "\n")
+        up.stdin.flush()
+        k, when = up.stdout.readline().split()
+        landed[k] = float(when)
+    up.stdin.close()
+    up.wait(timeout=30)
+
+    def all_started():
+        runs = [r for r in runs_of(srv, "quiet-files") if r.get("tasks")]
+        return runs if len(runs) >= len(landed) else None
+    runs = wait_for(all_started, 10, 0.5) or []
+    delays = {}
+    for r in runs:
+        key = r.get("object", {}).get("key")
+        if key in landed and r.get("launched"):
+            delays[key] = epoch(r["launched"]) - landed[key]
+    worst = max(delays.values()) if delays else float("inf")
+    late = sorted(k for k in landed if delays.get(k, float("inf")) > 3)
+    print(f"  s3 on an idle queue (VisibilityTimeout 300): {len(delays)} of {len(landed)} "
+          f"objects started, worst {worst:.2f} s after its upload")
+    t.check(not late, f"objects not started within 3 s of their upload: {late}")
+    noisy = events(log, "s3.receive_failed") + events(log, "aws.retry")
+    t.check(not noisy, f"an idle queue logs no receive failure or retry: {noisy[:2]}")
+    t.check(srv.stop() == 0, "s3idle daemon: SIGTERM exit status")
 
 
 def graceful(w, t):
@@ -1040,6 +1111,10 @@ def main():
     args = refcron.parse_args(__doc__.splitlines()[0])
     SELF.bin = os.path.abspath(args.bin)
     t = refcron.Tally("ecs-moto")
+    missing = awsmock.missing_tools()
+    if missing:
+        t.skip(f"every ECS, SQS and S3 test against moto: {missing}")
+        sys.exit(t.finish())
     tmp = tempfile.mkdtemp(prefix="ecsched-moto-")
     w = None
     try:
@@ -1055,6 +1130,7 @@ def main():
         graceful(w, t)
         credentials(w, t)
         s3_trigger(w, t)
+        s3_idle_queue(w, t)
         restart(w, t)
         crash_in_runtask(w, t)
         chaos_kills(w, t)

@@ -12,6 +12,7 @@ Run: /usr/bin/python3 tests/integration/test_job_cli.py --bin build/ecsched
 import glob
 import json
 import os
+import pwd
 import re
 import shutil
 import socket
@@ -163,6 +164,10 @@ def crud(t, cli, srv, tmp):
     rc, out, err = cli("job", "update", "tick", "--set", "timezone=Mars/Base")
     t.check(rc == 2 and "timezone: Invalid timezone format: Mars/Base" in err,
             f"bad update: {rc} {err!r}")
+    for null in ("~", "null"):
+        rc, out, err = cli("job", "update", "tick", "--set", f"maxCount={null}")
+        t.check(rc == 2 and "maxCount: Field may not be null." in err,
+                f"--set maxCount={null} says what the API says: {rc} {err!r}")
     rc, out, err = cli("job", "create", "--task-definition", "ok", "--schedule", "0")
     t.check(rc == 0, f"schedule '0' stays text: {rc} {err!r}")
     rc, out, err = cli("job", "create", "--task-definition", "ok", "--schedule", "0")
@@ -226,8 +231,12 @@ def runs(t, cli, srv, logs):
     # a job without overrides needs --container for --env
     rc, out, err = cli("job", "run", "exit3", "--env", "A=1")
     t.check(rc == 2 and "--container" in err, f"--env without container: {rc} {err!r}")
+    # no $USER nor $LOGNAME (cron, systemd): the account's own name
     rc, out, err = cli("job", "run", "exit3", "--env", "MARK=x", "--container", "main",
-                       "--json")
+                       "--json", env={"USER": "", "LOGNAME": ""})
+    me = pwd.getpwuid(os.geteuid()).pw_name
+    t.check(rc == 0 and json.loads(out).get("requestedBy") == me,
+            f"requestedBy without $USER: {rc} {out!r} (want {me})")
     body = json.loads(out) if rc == 0 else {}
     t.check(rc == 0 and body.get("status") == "pending" and body.get("overrides") == [
         {"containerName": "main", "environment": {"MARK": "x"}}], f"run --json: {rc} {out!r}")
@@ -255,10 +264,10 @@ def runs(t, cli, srv, logs):
                          for r in srv.request("GET", "/jobs/exit3/runs")[1]["runs"]), 10)
     rc, out, err = cli("job", "runs", "exit3")
     lines = out.splitlines()
-    t.check(rc == 0 and lines[0].split()[:4] == ["ID", "REASON", "STATUS", "SCHEDULED"]
+    t.check(rc == 0 and lines[0].split()[:5] == ["ID", "REASON", "BY", "STATUS", "SCHEDULED"]
             and len(lines) == 3, f"runs table: {rc} {out!r}")
-    t.check(re.match(rf"^\d+\s+manual\s+failed\s+{ISO}\s+1\s+main=3$", lines[-1] if lines else "")
-            is not None, f"runs row: {lines[-1:]}")
+    t.check(re.match(rf"^\d+\s+manual\s+tester\s+failed\s+{ISO}\s+1\s+main=3$",
+                     lines[-1] if lines else "") is not None, f"runs row: {lines[-1:]}")
     ids = [int(ln.split()[0]) for ln in lines[1:]]
     t.check(ids == sorted(ids, reverse=True), f"newest first: {ids}")
     rc, out, err = cli("job", "runs", "exit3", "--count", "1", "--json")

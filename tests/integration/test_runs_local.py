@@ -9,6 +9,7 @@ recorded as missed, by each job's missedRuns policy.
 
 Run: /usr/bin/python3 tests/integration/test_runs_local.py --bin build/ecsched
 """
+import datetime
 import glob
 import json
 import os
@@ -47,6 +48,14 @@ def account(t, name, runs, every):
     t.check(span == len(set(claimed)) + missed,
             f"{name}: {span} fire times, {len(set(claimed))} fired + {missed} missed")
     return claimed, missed
+
+
+def iso_ms(text):
+    """Unix ms of an ISO-8601 time with an offset and optional .mmm."""
+    try:
+        return int(datetime.datetime.fromisoformat(text).timestamp() * 1000)
+    except ValueError:
+        return None
 
 
 def main():
@@ -88,6 +97,14 @@ def main():
             codes = [c.get("exitCode") for task in run["tasks"] for c in task["containers"]]
             t.check(codes == [3], f"exit codes {codes}")
             t.check(run.get("durationSeconds", 0) >= 1, f"duration {run.get('durationSeconds')}")
+            # a task never seems to start before the run that launched it
+            # (its time was rounded down to the second before)
+            launched = iso_ms(run.get("launched", ""))
+            started = [iso_ms(task.get("startedAt", "")) for task in run["tasks"]]
+            t.check(launched is not None and started and all(
+                s is not None and s >= launched for s in started),
+                f"startedAt {[task.get('startedAt') for task in run['tasks']]} vs launched "
+                f"{run.get('launched')}")
             task_id = run["tasks"][0]["taskArn"].rsplit("/", 1)[-1]
             files = glob.glob(os.path.join(logs, task_id, "*.log"))
             text = open(files[0]).read() if files else ""

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "harness.h"
 #include "launch/launcher.h"
@@ -266,7 +267,7 @@ static void test_local_exit_code_and_log(void)
             T_EQ_INT(d.tasks[0].ncontainers, 1);
             T_EQ_INT(d.tasks[0].containers[0].has_exit_code, 1);
             T_EQ_INT(d.tasks[0].containers[0].exit_code, 3);
-            T_TRUE(d.tasks[0].stopped_at >= d.tasks[0].started_at);
+            T_TRUE(d.tasks[0].stopped_ms >= d.tasks[0].started_ms);
         }
         launch_result_clear(&d);
         {
@@ -478,8 +479,8 @@ static void test_local_task_outlives_launcher(void)
             T_EQ_INT(d.tasks[0].containers[0].exit_code, 7);
         }
         T_EQ_STR(d.tasks[0].stop_reason, "Essential container in task exited");
-        T_TRUE(d.tasks[0].stopped_at >= d.tasks[0].started_at);
-        T_TRUE(d.tasks[0].stopped_at <= (int64_t)time(NULL) + 1);
+        T_TRUE(d.tasks[0].stopped_ms >= d.tasks[0].started_ms);
+        T_TRUE(d.tasks[0].stopped_ms <= clock_wall_ms() + 1000);
     }
     launch_result_clear(&d);
     launcher_close(&l);

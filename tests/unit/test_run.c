@@ -16,7 +16,7 @@ static void running_task(struct launch_task *t, struct launch_container *c, cons
     memset(t, 0, sizeof(*t));
     t->arn = (char *)arn;
     t->status = LAUNCH_RUNNING;
-    t->started_at = 1000;
+    t->started_ms = 1000000;
     t->containers = c;
     t->ncontainers = 1;
     memset(d, 0, sizeof(*d));
@@ -49,7 +49,7 @@ static int stop_task(json_t *run, const char *arn, int has_code, int code, int u
 
     running_task(&t, &c, arn, &d);
     t.status = LAUNCH_STOPPED;
-    t.stopped_at = 1003;
+    t.stopped_ms = 1003000;
     t.unknown = unknown;
     t.ncontainers = unknown ? 0 : 1;
     return run_apply_describe(run, &d, 1003000);

@@ -49,9 +49,12 @@ run)
         found=$dir/findings/$name/$(date +%Y%m%dT%H%M%S)
         log=$dir/fuzz_$name.log
         mkdir -p "$work" "$found"
+        # tests/fuzz/NAME.dict, when there is one, holds the input's syntax
+        set --
+        [ -f "tests/fuzz/$name.dict" ] && set -- -dict="tests/fuzz/$name.dict"
         echo "== fuzz $name for ${secs}s"
         "$bin" -max_total_time="$secs" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
-            -artifact_prefix="$found/" "$work" "tests/fuzz/corpus/$name" >"$log" 2>&1
+            -artifact_prefix="$found/" "$@" "$work" "tests/fuzz/corpus/$name" >"$log" 2>&1
         rc=$?
         execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
         rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)

@@ -16,7 +16,7 @@ static const int64_t nows[] = {0, 1767225599LL, 253402300799LL};
 
 static const char existing_text[] =
     "{\"id\": \"stored\", \"taskDefinition\": \"t\", \"schedule\": \"cron(0 12 * * ? *)\", "
-    "\"taskCount\": 2, \"timezone\": \"America/New_York\", "
+    "\"taskCount\": 2, "
     "\"scheduleStart\": \"2020-01-01T00:00:00\"}";
 
 static uint32_t fixed_rand(void *ctx, uint32_t n)

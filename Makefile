@@ -105,6 +105,8 @@ replay: $(REPLAY_BIN)
 # -fsanitize=fuzzer. make fuzz runs each for FUZZ_SECONDS, one at a time.
 FUZZ_CC ?= clang-14
 FUZZ_SECONDS ?= 600
+# empty: every target; else the names to run, e.g. FUZZ_TARGETS="job yaml"
+FUZZ_TARGETS ?=
 FUZZ_BUILD := build-fuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS := $(filter-out $(SANFLAGS) -O2 -O1,$(CFLAGS)) -O2 $(FUZZ_SAN) -fsanitize=fuzzer-no-link
@@ -134,7 +136,7 @@ fuzz-build: $(FUZZ_BIN)
 
 fuzz: deps
 	@$(MAKE) --no-print-directory fuzz-build
-	@sh scripts/fuzz.sh run $(FUZZ_BUILD) $(FUZZ_SECONDS)
+	@sh scripts/fuzz.sh run $(FUZZ_BUILD) $(FUZZ_SECONDS) "$(FUZZ_TARGETS)"
 
 # Install the Debian packages the project needs (apt-get update only when
 # something is missing; a quick no-op otherwise).

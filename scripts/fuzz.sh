@@ -2,9 +2,11 @@
 # fuzz.sh - the fuzz targets of tests/fuzz/.
 #   fuzz.sh replay BUILD      every file of tests/fuzz/corpus/NAME/ through
 #                             BUILD/fuzz/replay_NAME (make test; seconds)
-#   fuzz.sh run FBUILD SECS   each libFuzzer target FBUILD/fuzz_NAME for SECS
-#                             seconds, one at a time, then executions and
-#                             findings per target (make fuzz)
+#   fuzz.sh run FBUILD SECS [NAMES]
+#                             each libFuzzer target FBUILD/fuzz_NAME (or only
+#                             those NAMES, space-separated) for SECS seconds,
+#                             one at a time, then executions and findings per
+#                             target (make fuzz [FUZZ_TARGETS=NAMES])
 # New inputs go to FBUILD/corpus/NAME (the tree's corpus is read, never
 # written); a crash is written to FBUILD/findings/NAME/ and counted: copy it
 # into tests/fuzz/corpus/NAME/ as crash-... once fixed. Prints
@@ -40,9 +42,14 @@ replay)
     ;;
 run)
     secs=${3:-600}
+    only=${4:-}
     for bin in "$dir"/fuzz_*; do
         [ -x "$bin" ] || continue
         name=${bin##*/fuzz_}
+        case " $only " in
+        "  " | *" $name "*) ;;
+        *) continue ;;
+        esac
         work=$dir/corpus/$name
         # a directory per run, so a fixed finding of an earlier run is not
         # counted again
@@ -70,7 +77,7 @@ run)
     done
     ;;
 *)
-    echo "usage: fuzz.sh replay BUILD | fuzz.sh run FUZZ_BUILD SECONDS" >&2
+    echo "usage: fuzz.sh replay BUILD | fuzz.sh run FUZZ_BUILD SECONDS [NAMES]" >&2
     exit 2
     ;;
 esac

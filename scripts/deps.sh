@@ -4,7 +4,9 @@
 # run is a quick no-op.
 set -eu
 
-PACKAGES="gcc make libc6-dev pkg-config tzdata libjansson-dev libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev libyaml-dev python3 python3-yaml python3-apscheduler python3-croniter wrk util-linux"
+# clang-14 and libclang-rt-14-dev (libclang_rt.fuzzer, the sanitizer
+# runtimes) build the libFuzzer targets of make fuzz.
+PACKAGES="gcc make libc6-dev pkg-config tzdata libjansson-dev libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev libyaml-dev python3 python3-yaml python3-apscheduler python3-croniter wrk util-linux clang-14 libclang-rt-14-dev"
 
 missing=""
 for p in $PACKAGES; do

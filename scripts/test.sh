@@ -62,6 +62,8 @@ run_build() {
         [ -x "$t" ] || continue
         run_suite "$b" "$b/$(basename "$t")" "$t"
     done
+    # every fuzz corpus and regression file through its target (seconds)
+    run_suite "$b" "$b/fuzz-replay" sh scripts/fuzz.sh replay "$b"
     for t in tests/integration/test_*.sh tests/integration/test_*.py; do
         [ -f "$t" ] || continue
         case "$t" in

@@ -97,7 +97,12 @@ int civil_iso_week(int64_t year, int month, int day, int64_t *iso_year)
 void civil_from_seconds(int64_t secs, struct civil_time *out)
 {
     int64_t days = civil_floor_div(secs, CIVIL_SECS_PER_DAY);
-    int64_t rem = secs - days * CIVIL_SECS_PER_DAY;
+    /* The remainder, not secs - days * 86400: that product leaves int64_t
+     * for the first day before INT64_MIN's. */
+    int64_t rem = secs % CIVIL_SECS_PER_DAY;
+
+    if (rem < 0)
+        rem += CIVIL_SECS_PER_DAY;
 
     civil_ymd_from_days(days, &out->year, &out->month, &out->day);
     out->hour = (int)(rem / 3600);

@@ -24,8 +24,11 @@
 
 #define YEAR_ITEMS_MAX 32
 #define NUM_SATURATE 1000000000L
-/* 10000-01-01T00:00:00Z */
+/* 10000-01-01T00:00:00Z: nothing fires at or after it. */
 #define SCHEDULE_LAST_INSTANT INT64_C(253402300800)
+/* 0000-01-01T00:00:00Z: nothing fires before it, so every fire time is
+ * one isotime writes and reads back. */
+#define SCHEDULE_FIRST_INSTANT INT64_C(-62167219200)
 #define TWO_DAYS (2 * (int64_t)CIVIL_SECS_PER_DAY)
 /* rate() values above this (about 19 years in minutes) are rejected. */
 #define RATE_VALUE_MAX 10000000L
@@ -1190,7 +1193,17 @@ void schedule_free(struct schedule **s)
 
 void schedule_set_anchor(struct schedule *s, time_t anchor)
 {
-    s->anchor = anchor;
+    /* Only the grid matters (anchor + k * interval for every k), so the
+     * anchor is kept as its place in the interval: any time_t, 1013 or
+     * INT64_MIN, then leaves the arithmetic of rate_next in range. */
+    int64_t r = (int64_t)anchor;
+
+    if (s->dialect == SCHEDULE_RATE) {
+        r = r % s->interval;
+        if (r < 0)
+            r += s->interval;
+    }
+    s->anchor = r;
 }
 
 enum schedule_dialect schedule_dialect(const struct schedule *s)
@@ -1518,38 +1531,49 @@ static int wall_clock_next(const struct schedule *s, int64_t after, int64_t *nex
     return ECS_ENEVER;
 }
 
+/* The first grid point anchor + k * interval after `after`; the anchor
+ * is in [0, interval) and `after` within years 0000-9999, so nothing here
+ * leaves the range of int64_t. */
+static int64_t rate_next(const struct schedule *s, int64_t after)
+{
+    int64_t k = civil_floor_div(after - s->anchor, s->interval) + 1;
+
+    return s->anchor + k * s->interval;
+}
+
 int schedule_next(const struct schedule *s, time_t after, time_t *next)
 {
+    int64_t from = (int64_t)after;
     int64_t t;
     int rc;
 
-    /* Nothing fires after 9999-12-31 (the last year any dialect names);
-     * refusing larger inputs also keeps the arithmetic below in range. */
-    if ((int64_t)after >= SCHEDULE_LAST_INSTANT)
+    /* Fire times lie in years 0000-9999 UTC: nothing fires after
+     * 9999-12-31, and an instant before year 0000 asks for the first fire
+     * time from then on. Both bounds keep the arithmetic below in range. */
+    if (from >= SCHEDULE_LAST_INSTANT)
         return ECS_ENEVER;
+    if (from < SCHEDULE_FIRST_INSTANT)
+        from = SCHEDULE_FIRST_INSTANT - 1;
 
     switch (s->dialect) {
-    case SCHEDULE_RATE: {
-        int64_t k = civil_floor_div((int64_t)after - s->anchor, s->interval) + 1;
-
-        if (k > (INT64_MAX - s->anchor) / s->interval)
-            return ECS_ENEVER;
-        *next = (time_t)(s->anchor + k * s->interval);
-        return 0;
-    }
+    case SCHEDULE_RATE:
+        t = rate_next(s, from);
+        break;
     case SCHEDULE_AT:
         t = tz_wall_to_utc(s->zone, s->at_wall);
-        if (t <= (int64_t)after)
+        if (t <= from)
             return ECS_ENEVER;
-        *next = (time_t)t;
-        return 0;
+        break;
     default:
-        rc = wall_clock_next(s, (int64_t)after, &t);
+        rc = wall_clock_next(s, from, &t);
         if (rc != 0)
             return rc;
-        *next = (time_t)t;
-        return 0;
+        break;
     }
+    if (t >= SCHEDULE_LAST_INSTANT)
+        return ECS_ENEVER;
+    *next = (time_t)t;
+    return 0;
 }
 
 /* ------------------------------------------------------------------ */

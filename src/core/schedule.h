@@ -42,14 +42,16 @@ void schedule_free(struct schedule **s);
 
 /* The first fire time strictly after `after`. Returns 0 and sets *next, or
  * ECS_ENEVER when the schedule never fires after `after` (a past at(), an
- * impossible date such as 30 February, a year range in the past). Bounded
- * in work whatever the expression. */
+ * impossible date such as 30 February, a year range in the past). Fire
+ * times lie in 0000-01-01T00:00:00Z..9999-12-31T23:59:59Z: for an `after`
+ * before that, the first one in it. Bounded in work whatever the
+ * expression, and *next > after for any after. */
 int schedule_next(const struct schedule *s, time_t after, time_t *next);
 
-/* rate() schedules fire at anchor + k * interval. The default anchor is
- * 1970-01-01T00:00:00Z, so "rate(1 day)" fires at 00:00 UTC and
+/* rate() schedules fire at anchor + k * interval (any k). The default
+ * anchor is 1970-01-01T00:00:00Z, so "rate(1 day)" fires at 00:00 UTC and
  * "rate(15 minutes)" on the quarter hours; a job anchors at its
- * scheduleStart. No effect on other dialects. */
+ * scheduleStart, which may be any instant. No effect on other dialects. */
 void schedule_set_anchor(struct schedule *s, time_t anchor);
 
 enum schedule_dialect schedule_dialect(const struct schedule *s);

@@ -26,6 +26,13 @@
 /* Footer transitions are materialised for this many years after the
  * table: two whole periods, so a reduced instant always has neighbours. */
 #define TZ_FOOTER_YEARS 802
+/* Transitions must lie strictly within +-2^60 seconds (36 billion years;
+ * zic's "big bang" is -2^59), and instants beyond are read at the limit,
+ * so every sum below stays far inside int64_t. */
+#define TZ_LIMIT (INT64_C(1) << 60)
+/* UTC offsets must be under a day either way (real zones stay within
+ * 16 hours): isotime writes and reads every such offset. */
+#define TZ_OFFSET_MAX (CIVIL_SECS_PER_DAY - 1)
 
 /* From `at` on (until the next change) the offset is `off`. */
 struct tz_change {
@@ -76,19 +83,22 @@ void tz_free(struct tz **zone)
 /* ------------------------------------------------------------------ */
 /* Lookups                                                             */
 
-void tz_span_at(const struct tz *zone, int64_t t, struct tz_span *out)
+static int64_t clamp_limit(int64_t t)
+{
+    if (t > TZ_LIMIT)
+        return TZ_LIMIT;
+    if (t < -TZ_LIMIT)
+        return -TZ_LIMIT;
+    return t;
+}
+
+/* The span holding t, for t within +-TZ_LIMIT; its end may lie beyond. */
+static void span_within(const struct tz *zone, int64_t t, struct tz_span *out)
 {
     int64_t shift = 0;
     size_t lo = 0;
     size_t hi = zone->n;
 
-    if (zone->n == 0) {
-        out->start = INT64_MIN;
-        out->end = INT64_MAX;
-        out->offset = zone->initial;
-        out->prev_offset = zone->initial;
-        return;
-    }
     if (zone->periodic && t >= zone->period_lo + TZ_PERIOD) {
         int64_t k = civil_floor_div(t - zone->period_lo, TZ_PERIOD);
 
@@ -117,6 +127,22 @@ void tz_span_at(const struct tz *zone, int64_t t, struct tz_span *out)
     out->end = lo < zone->n ? zone->ch[lo].at + shift : INT64_MAX;
 }
 
+void tz_span_at(const struct tz *zone, int64_t t, struct tz_span *out)
+{
+    if (zone->n == 0) {
+        out->start = INT64_MIN;
+        out->end = INT64_MAX;
+        out->offset = zone->initial;
+        out->prev_offset = zone->initial;
+        return;
+    }
+    /* No change happens after TZ_LIMIT: the span holding it lasts forever,
+     * and instants past it belong to that span. */
+    span_within(zone, clamp_limit(t), out);
+    if (out->end > TZ_LIMIT)
+        out->end = INT64_MAX;
+}
+
 int32_t tz_offset_at(const struct tz *zone, int64_t t)
 {
     struct tz_span sp;
@@ -131,12 +157,14 @@ int64_t tz_wall_to_utc(const struct tz *zone, int64_t wall)
 {
     const int64_t window = 2 * (int64_t)CIVIL_SECS_PER_DAY;
     struct tz_span sp;
-    int64_t t = wall - window;
+    int64_t t;
     int64_t best = INT64_MAX;
     int guard;
 
     if (zone->n == 0)
-        return wall - zone->initial;
+        return clamp_limit(wall) - zone->initial;
+    wall = clamp_limit(wall);
+    t = wall - window;
     /* Solutions are instants with t + offset(t) == wall; offsets are under
      * a day, so every span that could hold one overlaps wall +- 2 days. */
     for (guard = 0; guard < 64; guard++) {
@@ -578,6 +606,9 @@ int tz_parse(const unsigned char *data, size_t len, const char *name, struct tz 
         if (footer[0] != '\0') {
             if (posix_parse(footer, &pz) != 0)
                 return damaged(name, msg, msglen, "unreadable POSIX TZ footer");
+            if (pz.std_off < -TZ_OFFSET_MAX || pz.std_off > TZ_OFFSET_MAX ||
+                pz.dst_off < -TZ_OFFSET_MAX || pz.dst_off > TZ_OFFSET_MAX)
+                return damaged(name, msg, msglen, "a footer UTC offset of a day or more");
             has_footer = true;
         }
     }
@@ -589,6 +620,14 @@ int tz_parse(const unsigned char *data, size_t len, const char *name, struct tz 
     if (zone->name == NULL) {
         tz_free(&zone);
         return ecs_fail(ECS_ENOMEM, msg, msglen, "out of memory loading '%s'", name);
+    }
+    for (i = 0; i < h.typecnt; i++) {
+        int32_t off = (int32_t)be32(types + i * 6);
+
+        if (off < -TZ_OFFSET_MAX || off > TZ_OFFSET_MAX) {
+            tz_free(&zone);
+            return damaged(name, msg, msglen, "a UTC offset of a day or more");
+        }
     }
     /* RFC 8536: before the first transition, time type 0 applies. */
     zone->initial = (int32_t)be32(types);
@@ -605,11 +644,11 @@ int tz_parse(const unsigned char *data, size_t len, const char *name, struct tz 
             tz_free(&zone);
             return damaged(name, msg, msglen, "transitions out of order");
         }
-        off = (int32_t)be32(types + (size_t)t * 6);
-        if (off < -26 * 3600 || off > 26 * 3600) {
+        if (at <= -TZ_LIMIT || at >= TZ_LIMIT) {
             tz_free(&zone);
-            return damaged(name, msg, msglen, "offset out of range");
+            return damaged(name, msg, msglen, "a transition beyond 2^60 seconds");
         }
+        off = (int32_t)be32(types + (size_t)t * 6);
         last_at = at;
         if (push_change(zone, &cap, at, off) != 0) {
             tz_free(&zone);

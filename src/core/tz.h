@@ -35,7 +35,9 @@ int tz_load(const char *name, struct tz **out, char *msg, size_t msglen);
 
 /* Parse TZif bytes (versions 1-4; the version 2+ 64-bit block and its POSIX
  * TZ footer are used when present). name is copied. Same ownership and
- * errors as tz_load(). Rejects files with leap-second records. */
+ * errors as tz_load(). Rejects, naming why: files with leap-second
+ * records, transitions not in ascending order or beyond +-2^60 seconds,
+ * and UTC offsets of a day or more (in a time type or the footer). */
 int tz_parse(const unsigned char *data, size_t len, const char *name, struct tz **out, char *msg,
              size_t msglen);
 
@@ -56,7 +58,8 @@ int tz_is_fixed(const struct tz *zone);
 int32_t tz_offset_at(const struct tz *zone, int64_t t);
 
 /* The span holding instant t. Works for any t, including far beyond the
- * file's last transition (the POSIX footer rule repeats every 400 years). */
+ * file's last transition (the POSIX footer rule repeats every 400 years);
+ * no span ends after 2^60 seconds (the one holding it lasts forever). */
 void tz_span_at(const struct tz *zone, int64_t t, struct tz_span *out);
 
 /* The instant at which wall-clock time `wall` (local seconds, i.e. the
@@ -64,7 +67,7 @@ void tz_span_at(const struct tz *zone, int64_t t, struct tz_span *out);
  * a wall time that occurs twice (fall-back) maps to its first occurrence; a
  * wall time skipped by a forward jump maps to that wall time read with the
  * offset in force before the jump (so it lands later by the size of the
- * gap). */
+ * gap). A wall time beyond +-2^60 seconds is read as that limit. */
 int64_t tz_wall_to_utc(const struct tz *zone, int64_t wall);
 
 #endif

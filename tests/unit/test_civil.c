@@ -67,6 +67,15 @@ static void test_seconds(void)
     T_EQ_INT(t.minute, 13);
     T_EQ_INT(t.second, 20);
     T_EQ_INT(civil_to_seconds(&t), 1700000000);
+    /* the ends of int64_t (the fuzzed TZif target overflowed here) */
+    civil_from_seconds(INT64_MIN, &t);
+    T_EQ_INT(t.hour, 8);
+    T_EQ_INT(t.minute, 29);
+    T_EQ_INT(t.second, 52);
+    civil_from_seconds(INT64_MAX, &t);
+    T_EQ_INT(t.hour, 15);
+    T_EQ_INT(t.minute, 30);
+    T_EQ_INT(t.second, 7);
 }
 
 static const struct test_case cases[] = {

@@ -373,6 +373,39 @@ static void test_rate_anchor(void)
     T_TRUE(s == NULL);
 }
 
+/* issue 13, finding 1: a scheduleStart before 1970 as the anchor
+ * overflowed (INT64_MAX - anchor): the sanitizer build aborted, the plain
+ * one answered "never". */
+static void test_rate_anchor_before_1970(void)
+{
+    struct schedule *s = NULL;
+    char msg[256];
+    time_t next = 0;
+    /* 1013-02-01T00:00:00Z */
+    const time_t anchor = INT64_C(-30197318400);
+
+    T_EQ_INT(schedule_parse("rate(1 hour)", NULL, &s, msg, sizeof(msg)), 0);
+    schedule_set_anchor(s, anchor);
+    T_EQ_INT(schedule_next(s, 1767225600, &next), 0);
+    T_EQ_INT(next, 1767229200);
+    T_EQ_INT(schedule_next(s, anchor, &next), 0);
+    T_EQ_INT(next, anchor + 3600);
+    /* any anchor at all: the grid is what it defines */
+    schedule_set_anchor(s, INT64_MIN);
+    T_EQ_INT(schedule_next(s, 0, &next), 0);
+    T_TRUE(next > 0 && next <= 3600);
+    schedule_set_anchor(s, INT64_MAX);
+    T_EQ_INT(schedule_next(s, 0, &next), 0);
+    T_TRUE(next > 0 && next <= 3600);
+    /* nothing at or after year 10000; an instant before year 0 gets the
+     * first fire time of year 0 */
+    schedule_set_anchor(s, 0);
+    T_EQ_INT(schedule_next(s, INT64_C(253402300799), &next), ECS_ENEVER);
+    T_EQ_INT(schedule_next(s, INT64_MIN, &next), 0);
+    T_EQ_INT(next, INT64_C(-62167219200));
+    schedule_free(&s);
+}
+
 static void test_at(void)
 {
     SERIES("at(2027-01-01T09:00:00)", "UTC", "2026-01-01T00:00:00Z", "2027-01-01T09:00:00+00:00");
@@ -524,6 +557,7 @@ static const struct test_case cases[] = {
     {"aws_errors", test_aws_errors},
     {"rate", test_rate},
     {"rate_anchor", test_rate_anchor},
+    {"rate_anchor_before_1970", test_rate_anchor_before_1970},
     {"at", test_at},
     {"crontab", test_crontab},
     {"macros", test_macros},

@@ -1,6 +1,7 @@
 /* test_tz.c - the TZif reader against offsets and transitions computed
  * with Python's zoneinfo over the same system files. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/error.h"
 #include "core/tz.h"
@@ -184,10 +185,110 @@ static void test_damaged_files(void)
     T_HAS_STR(msg, "time zone 'short'");
 }
 
+/* A TZif version 2 file: an empty version 1 block, then n transitions
+ * (at[i] switching to type idx[i]) over ntypes offsets, one abbreviation
+ * "X" and the POSIX footer. Returns its length. */
+static size_t tzif_build(unsigned char *buf, const int64_t *at, const unsigned char *idx, size_t n,
+                         const int32_t *offs, size_t ntypes, const char *footer)
+{
+    size_t o = 0;
+    size_t i;
+    int k;
+
+    memset(buf, 0, 44);
+    memcpy(buf, "TZif2", 5);
+    o = 44;
+    memcpy(buf + o, "TZif2", 5);
+    memset(buf + o + 5, 0, 39);
+    buf[o + 35] = (unsigned char)n;      /* timecnt, low byte */
+    buf[o + 39] = (unsigned char)ntypes; /* typecnt */
+    buf[o + 43] = 2;                     /* charcnt: "X\0" */
+    o += 44;
+    for (i = 0; i < n; i++) {
+        for (k = 0; k < 8; k++)
+            buf[o++] = (unsigned char)((uint64_t)at[i] >> (56 - 8 * k));
+    }
+    for (i = 0; i < n; i++)
+        buf[o++] = idx[i];
+    for (i = 0; i < ntypes; i++) {
+        for (k = 0; k < 4; k++)
+            buf[o++] = (unsigned char)((uint32_t)offs[i] >> (24 - 8 * k));
+        buf[o++] = 0;
+        buf[o++] = 0;
+    }
+    buf[o++] = 'X';
+    buf[o++] = 0;
+    o += (size_t)sprintf((char *)buf + o, "\n%s\n", footer);
+    return o;
+}
+
+/* issue 13, finding 7: the reader trusted its input. An offset of -2^31
+ * was loaded (and later negated); a transition near 2^63 overflowed the
+ * footer's arithmetic. Both are refused, naming why. */
+static void test_crafted_files_refused(void)
+{
+    unsigned char buf[512];
+    char msg[256];
+    struct tz *z = NULL;
+    const int64_t at[2] = {0, INT64_C(1) << 62};
+    const int64_t unsorted[2] = {1000, 10};
+    const unsigned char idx[2] = {1, 0};
+    const int32_t huge[2] = {INT32_MIN, 0};
+    const int32_t sane[2] = {-18000, -14400};
+    size_t len;
+
+    len = tzif_build(buf, at, idx, 1, huge, 2, "");
+    msg[0] = '\0';
+    T_EQ_INT(tz_parse(buf, len, "huge", &z, msg, sizeof(msg)), ECS_EINVAL);
+    T_HAS_STR(msg, "a UTC offset of a day or more");
+    tz_free(&z);
+    len = tzif_build(buf, at, idx, 2, sane, 2, "EST5EDT,M3.2.0,M11.1.0");
+    msg[0] = '\0';
+    T_EQ_INT(tz_parse(buf, len, "far", &z, msg, sizeof(msg)), ECS_EINVAL);
+    T_HAS_STR(msg, "a transition beyond 2^60 seconds");
+    tz_free(&z);
+    len = tzif_build(buf, unsorted, idx, 2, sane, 2, "");
+    T_EQ_INT(tz_parse(buf, len, "unsorted", &z, msg, sizeof(msg)), ECS_EINVAL);
+    T_HAS_STR(msg, "transitions out of order");
+    tz_free(&z);
+    len = tzif_build(buf, at, idx, 1, sane, 2, "<-2430>24:30");
+    T_EQ_INT(tz_parse(buf, len, "footer", &z, msg, sizeof(msg)), ECS_EINVAL);
+    T_HAS_STR(msg, "a footer UTC offset of a day or more");
+    tz_free(&z);
+}
+
+/* Spans far past the table: the 400-year reduction overflowed near 2^63
+ * (New York's span at INT64_MAX - 1 ended before it began). */
+static void test_span_holds_any_instant(void)
+{
+    static const int64_t ts[] = {INT64_MIN,        -(INT64_C(1) << 61), 0,
+                                 INT64_C(1) << 61, INT64_MAX - 1,       INT64_MAX};
+    struct tz *z = NULL;
+    struct tz_span sp;
+    char msg[256];
+    size_t i;
+
+    T_EQ_INT(tz_load("America/New_York", &z, msg, sizeof(msg)), 0);
+    for (i = 0; i < sizeof(ts) / sizeof(ts[0]); i++) {
+        tz_span_at(z, ts[i], &sp);
+        T_TRUE(sp.start <= ts[i]);
+        T_TRUE(ts[i] < sp.end || sp.end == INT64_MAX);
+        T_TRUE(sp.offset == -18000 || sp.offset == -14400 || sp.offset == -17762);
+    }
+    (void)tz_wall_to_utc(z, INT64_MIN);
+    (void)tz_wall_to_utc(z, INT64_MAX);
+    tz_free(&z);
+}
+
 static const struct test_case cases[] = {
-    {"offsets", test_offsets}, {"far_future_follows_the_rule", test_far_future_follows_the_rule},
-    {"spans", test_spans},     {"wall_to_utc", test_wall_to_utc},
-    {"names", test_names},     {"damaged_files", test_damaged_files},
+    {"crafted_files_refused", test_crafted_files_refused},
+    {"span_holds_any_instant", test_span_holds_any_instant},
+    {"offsets", test_offsets},
+    {"far_future_follows_the_rule", test_far_future_follows_the_rule},
+    {"spans", test_spans},
+    {"wall_to_utc", test_wall_to_utc},
+    {"names", test_names},
+    {"damaged_files", test_damaged_files},
 };
 
 TEST_MAIN("tz", cases)

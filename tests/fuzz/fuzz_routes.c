@@ -8,12 +8,7 @@
  * Input: a flags byte (bit 0: a token is configured, bit 1: reads need it
  * too), then lines: method, path, query ("k=v&k=v"), header lines up to
  * an empty line (Content-Type, Authorization), and the rest is the body.
- * By hand (after a plain make, for build/gen/openapi.c):
- *   clang-14 -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -D_GNU_SOURCE \
- *     -o build-fuzz/fuzz_routes tests/fuzz/fuzz_routes.c src/core/*.c src/store/*.c \
- *     src/api/*.c src/aws/*.c src/launch/*.c src/trigger/*.c src/daemon/*.c \
- *     build/gen/openapi.c -lmicrohttpd -ljansson -lsqlite3 -lcurl -lyaml -lpthread -lm
- *   build-fuzz/fuzz_routes -max_len=4096 WORKDIR tests/fuzz/corpus/routes */
+ * Run: make fuzz FUZZ_TARGETS=routes (see tests/fuzz/README.md). */
 #include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -230,6 +230,11 @@ static enum http_head_state check_field(const char *l, size_t n, const struct ht
     }
     while (vn > 0 && (v[vn - 1] == ' ' || v[vn - 1] == '\t'))
         vn--;
+    /* libmicrohttpd reads these bytes again and answers a Content-Length
+     * with whitespace after its digits itself, an HTML page with its
+     * header block twice: refused here, in JSON, before it can */
+    if (name_is(l, k, "Content-Length") && v + vn < l + n)
+        return bad(out, 400, "Content-Length must be a decimal number of bytes (digits only).");
     if (++s->fields > lim->headers_max)
         return bad(out, 431, "The request has more header fields than the server accepts.");
     if (name_is(l, k, "Host") && s->host++ > 0)

@@ -104,7 +104,8 @@ def header_cases():
 def length_cases():
     """Content-Length forms and Transfer-Encoding (finding 5)."""
     out = []
-    for cl in [b"-1", b"+5", b"0x10", b"1e3", b"5, 5", b"5 5", b"", b"five", b"1.0", b"\xef\xbc\x95"]:
+    for cl in [b"-1", b"+5", b"0x10", b"1e3", b"5, 5", b"5 5", b"", b"five", b"1.0", b"\xef\xbc\x95",
+               b"5 ", b"5\t"]:
         for m, p in [(b"POST", b"/jobs"), (b"PUT", b"/jobs/chunky"), (b"GET", b"/healthz")]:
             out.append((b"CL " + cl + b" " + m, req(m + b" " + p + b" HTTP/1.1",
                                                      b"Content-Length: " + cl + b"\r\n", b"{}"), 400))

@@ -41,6 +41,9 @@ static const struct head_case cases[] = {
     {"POST / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n", HTTP_HEAD_BAD, 413},
     {"POST / HTTP/1.1\r\nContent-Length: 1025\r\n", HTTP_HEAD_BAD, 413},
     {"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n", HTTP_HEAD_BAD, 400},
+    /* libmicrohttpd answered these itself, its header block twice */
+    {"POST / HTTP/1.1\r\nContent-Length: 2 \r\n", HTTP_HEAD_BAD, 400},
+    {"POST / HTTP/1.1\r\nContent-Length: 2\t\r\n", HTTP_HEAD_BAD, 400},
     {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n", HTTP_HEAD_BAD, 411},
     {"POST / HTTP/1.1\r\nExpect: 200-ok\r\n", HTTP_HEAD_BAD, 417},
 };
@@ -66,7 +69,7 @@ static void test_cases(void)
 
 static void test_reports(void)
 {
-    const char *text = "HEAD /x HTTP/1.1\r\nHost: x\r\nContent-Length:  12 \r\n\r\nbody";
+    const char *text = "HEAD /x HTTP/1.1\r\nHost: x\r\nContent-Length:  12\r\n\r\nbody";
     struct http_head h;
 
     T_EQ_INT(http_head_check(text, strlen(text), &limits, &h), HTTP_HEAD_OK);
